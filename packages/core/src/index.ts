@@ -1,0 +1,16 @@
+export { type Clock, systemClock } from './clock.js'
+export { type Duration, parseDuration } from './duration.js'
+export { describeValue, invalidOption, WarmstartError } from './errors.js'
+export {
+  emit,
+  onEvent,
+  type WarmstartEvent,
+  type WarmstartEventListener,
+  type WarmstartEventMap,
+  type WarmstartEventType,
+} from './events.js'
+export type { Logger } from './logger.js'
+export type { LambdaContextLike, Middleware, MiddlewareRequest } from './middleware.js'
+export { type LongLivedRoot, longLivedRoots, type RootInspector, registerRoot } from './registry.js'
+export { type Size, parseSize } from './size.js'
+export { currentRequestId, type InvocationInfo, invocationCount, trackInvocation } from './invocation.js'

@@ -1,0 +1,69 @@
+import type { LambdaContextLike } from './middleware.js'
+import { processWide } from './shared-state.js'
+
+/** What warmstart knows about one invocation of this execution environment. */
+export interface InvocationInfo {
+  /** `context.awsRequestId`, or a generated id when the context has none. */
+  readonly requestId: string
+  /** 1 for the first invocation this environment serves, then 2, 3, ... */
+  readonly sequence: number
+  /** True for the first invocation of the environment only. */
+  readonly coldStart: boolean
+  /** Wall-clock milliseconds when warmstart first saw this invocation. */
+  readonly startedAt: number
+}
+
+interface Tracker {
+  count: number
+  current: InvocationInfo | undefined
+  readonly byContext: WeakMap<object, InvocationInfo>
+}
+
+const tracker = processWide<Tracker>('invocations', () => ({
+  count: 0,
+  current: undefined,
+  byContext: new WeakMap(),
+}))
+
+/**
+ * Notes that an invocation has started and returns what is known about it. Every middleware
+ * calls it with the invocation's context; the same context object always gets the same answer,
+ * so the count is right however many middlewares are in the chain.
+ */
+export function trackInvocation(context: LambdaContextLike): InvocationInfo {
+  let info = tracker.byContext.get(context)
+  if (info === undefined) {
+    tracker.count += 1
+    info = {
+      requestId: context.awsRequestId ?? `local-${tracker.count}`,
+      sequence: tracker.count,
+      coldStart: tracker.count === 1,
+      startedAt: Date.now(),
+    }
+    tracker.byContext.set(context, info)
+  }
+  tracker.current = info
+  return info
+}
+
+/** How many invocations this environment has started (as seen by `trackInvocation`). */
+export function invocationCount(): number {
+  return tracker.count
+}
+
+interface RuntimeInvokeStore {
+  hasContext(): boolean
+  getRequestId(): string
+}
+
+/**
+ * The request id of the invocation the calling code runs in. Under Lambda Managed Instances,
+ * where one process serves many invocations at once, the runtime keeps it in its invoke store
+ * (`globalThis.awslambda.InvokeStore`, an AsyncLocalStorage), and that answer wins. In the classic
+ * mode one invocation runs at a time, so it is the last one `trackInvocation` saw.
+ */
+export function currentRequestId(): string | undefined {
+  const store = (globalThis as { awslambda?: { InvokeStore?: RuntimeInvokeStore } }).awslambda?.InvokeStore
+  if (store?.hasContext()) return store.getRequestId()
+  return tracker.current?.requestId
+}
