@@ -25,7 +25,8 @@ export function invalidOption(component: string, option: string, problem: string
 export function describeValue(value: unknown): string {
   if (value === null) return 'null'
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  if (typeof value === 'string') return value.length <= 16 ? JSON.stringify(value) : `a string of ${value.length} characters`
+  if (typeof value === 'string')
+    return value.length <= 16 ? JSON.stringify(value) : `a string of ${value.length} characters`
   if (Array.isArray(value)) return 'an array'
   return typeof value === 'object' ? 'an object' : typeof value
 }

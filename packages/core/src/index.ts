@@ -9,8 +9,8 @@ export {
   type WarmstartEventMap,
   type WarmstartEventType,
 } from './events.js'
+export { currentRequestId, type InvocationInfo, invocationCount, trackInvocation } from './invocation.js'
 export type { Logger } from './logger.js'
 export type { LambdaContextLike, Middleware, MiddlewareRequest } from './middleware.js'
 export { type LongLivedRoot, longLivedRoots, type RootInspector, registerRoot } from './registry.js'
-export { type Size, parseSize } from './size.js'
-export { currentRequestId, type InvocationInfo, invocationCount, trackInvocation } from './invocation.js'
+export { parseSize, type Size } from './size.js'

@@ -37,7 +37,11 @@ function uniqueName(name: string): string {
  * cannot reach; it receives the value and must not capture it. Names are made unique (`name#2`).
  * Returns the function that unregisters.
  */
-export function registerRoot<T extends object>(name: string, target: T, inspect?: RootInspector<T>): () => void {
+export function registerRoot<T extends object>(
+  name: string,
+  target: T,
+  inspect?: RootInspector<T>,
+): () => void {
   const unique = uniqueName(name)
   const ref = new WeakRef<object>(target)
   registrations.set(unique, { ref, inspect: inspect as RootInspector | undefined })

@@ -14,7 +14,8 @@ export function parseSize(value: unknown, component: string, option: string): nu
     if (Number.isFinite(value) && value >= 0) return Math.floor(value)
   } else if (typeof value === 'string') {
     const match = SIZE.exec(value.trim())
-    if (match) return Math.floor(Number(match[1]) * UNIT_BYTES[(match[2] as string).toLowerCase() as SizeUnit])
+    if (match)
+      return Math.floor(Number(match[1]) * UNIT_BYTES[(match[2] as string).toLowerCase() as SizeUnit])
   }
   throw invalidOption(
     component,

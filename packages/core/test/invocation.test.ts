@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest'
 import { currentRequestId, invocationCount, trackInvocation } from '@warmstart/core'
+import { afterEach, describe, expect, it } from 'vitest'
 
 const runtime = globalThis as { awslambda?: unknown }
 
