@@ -18,7 +18,9 @@ for (const file of files) {
   const { run } = await import(pathToFileURL(`${here}${file}`).href)
   const started = Date.now()
   const { title, markdown } = await run()
-  sections.push(`## ${title}\n\n${markdown.trim()}\n\n_Source: \`bench/${file}\`, ${((Date.now() - started) / 1000).toFixed(1)} s._\n`)
+  sections.push(
+    `## ${title}\n\n${markdown.trim()}\n\n_Source: \`bench/${file}\`, ${((Date.now() - started) / 1000).toFixed(1)} s._\n`,
+  )
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU'
