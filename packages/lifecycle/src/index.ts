@@ -1,0 +1,1 @@
+export { configureShutdown, onShutdown, type ShutdownHandler, type ShutdownOptions } from './shutdown.js'
