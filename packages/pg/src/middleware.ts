@@ -1,0 +1,49 @@
+import { invalidOption, type LambdaContextLike, type Middleware, trackInvocation } from '@warmstart/core'
+import type { Client } from 'pg'
+import type { Deadline } from './connect.js'
+import { invocationScope, type PgConnection } from './pg-connection.js'
+
+export interface PgMiddlewareOptions {
+  db: PgConnection
+  /** Puts this invocation's checked pg.Client on the context: `true` as `context.pg`, or under the name given. */
+  setToContext?: boolean | string
+}
+
+/** Room left for the handler itself: a connect never eats the whole remaining time. */
+function deadlineOf(context: LambdaContextLike): Deadline {
+  const remaining = context.getRemainingTimeInMillis?.()
+  if (remaining === undefined || !Number.isFinite(remaining)) return undefined
+  return performance.now() + remaining - Math.min(1_000, remaining / 10)
+}
+
+/**
+ * Middy middleware: before the handler, this invocation's connection is taken and made ready
+ * (opened, replaced or checked, within the invocation's remaining time); after it, or when it
+ * throws, a transaction it left open is rolled back and the connection is given back.
+ */
+export function pgMiddleware<
+  TEvent = unknown,
+  TResult = unknown,
+  TContext extends LambdaContextLike = LambdaContextLike,
+>(options: PgMiddlewareOptions): Middleware<TEvent, TResult, TContext> {
+  const scope = invocationScope(options?.db)
+  if (scope === undefined)
+    throw invalidOption('pgMiddleware', 'db', 'must be a connection made by pgConnection()')
+  const { setToContext = false } = options
+  if (typeof setToContext !== 'boolean' && (typeof setToContext !== 'string' || setToContext.length === 0)) {
+    throw invalidOption('pgMiddleware', 'setToContext', 'must be true, false or a property name')
+  }
+  const property = setToContext === true ? 'pg' : setToContext
+  const finish = async ({ context }: { context: TContext }): Promise<void> => {
+    await scope.finish(trackInvocation(context).requestId)
+  }
+  return {
+    async before({ context }) {
+      const client = await scope.begin(trackInvocation(context).requestId, deadlineOf(context))
+      if (property !== false)
+        (context as Record<string, unknown> as Record<string, Client>)[property] = client
+    },
+    after: finish,
+    onError: finish,
+  }
+}

@@ -1,0 +1,150 @@
+import {
+  type Clock,
+  type Duration,
+  describeValue,
+  invalidOption,
+  type Logger,
+  parseDuration,
+  systemClock,
+} from '@warmstart/core'
+import type { ClientConfig } from 'pg'
+
+/** What the config provider is told: `refresh` is true once after the server refused the password. */
+export interface ConfigAttempt {
+  readonly refresh: boolean
+}
+
+/**
+ * A pg `ClientConfig` (or connection string), or a function that returns one. A function is called
+ * for every new connection (an IAM token is needed only at connect), and again with
+ * `{ refresh: true }` when the login failed with 28P01/28000, so that it can fetch rotated
+ * credentials (`secrets.refresh(id)`) instead of its cached ones.
+ */
+export type PgConfigSource =
+  | string
+  | ClientConfig
+  | ((attempt: ConfigAttempt) => Promise<string | ClientConfig> | string | ClientConfig)
+
+export interface PgRetryOptions {
+  /** Connect attempts before `ConnectError`. Default 4. */
+  attempts?: number
+  /** The smallest sleep between attempts. Default 50 ms. */
+  baseDelay?: Duration
+  /** The largest sleep between attempts. Default 2 s. */
+  maxDelay?: Duration
+}
+
+export interface PgConnectionOptions {
+  config: PgConfigSource
+  /** A connection idle for longer than this (a freeze happened) is checked with one round trip before reuse. Default '5s'. */
+  validateAfterIdle?: Duration
+  /** How long that check (and a rollback) may take before the socket is destroyed. Default '2s'. */
+  validateTimeout?: Duration
+  /** How long one connect attempt (TCP, TLS, login) may take. Default '5s'. */
+  connectTimeout?: Duration
+  /** A connection older than this is replaced when an invocation takes it. Default: never. */
+  maxLifetime?: Duration
+  retry?: PgRetryOptions
+  /** Run DISCARD ALL after every invocation, so no SET, prepared statement or temp table survives it. Default false. */
+  resetSession?: boolean
+  /** End the connections when Lambda sends SIGTERM (onShutdown from @warmstart/lifecycle). Default false. */
+  closeOnShutdown?: boolean
+  /**
+   * How many connections this environment may hold. Default: AWS_LAMBDA_MAX_CONCURRENCY under
+   * Lambda Managed Instances (one connection per invocation in flight), else 1.
+   */
+  maxConnections?: number
+  clock?: Clock
+  logger?: Logger
+  /** Names this connection in events, logs and errors. Default 'pg'. */
+  name?: string
+}
+
+export interface ResolvedOptions {
+  readonly config: PgConfigSource
+  readonly validateAfterIdle: number
+  readonly validateTimeout: number
+  readonly connectTimeout: number
+  readonly maxLifetime: number
+  readonly attempts: number
+  readonly baseDelay: number
+  readonly maxDelay: number
+  readonly resetSession: boolean
+  readonly closeOnShutdown: boolean
+  readonly maxConnections: number
+  readonly clock: Clock
+  readonly logger: Logger | undefined
+  readonly name: string
+}
+
+const COMPONENT = 'pgConnection'
+
+function positiveInteger(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return value
+  throw invalidOption(COMPONENT, option, `must be an integer >= 1 (got ${describeValue(value)})`)
+}
+
+function flag(value: unknown, option: string): boolean {
+  if (value === undefined) return false
+  if (typeof value === 'boolean') return value
+  throw invalidOption(COMPONENT, option, `must be true or false (got ${describeValue(value)})`)
+}
+
+function duration(value: Duration | undefined, option: string, fallback: number): number {
+  return value === undefined ? fallback : parseDuration(value, COMPONENT, option)
+}
+
+function defaultMaxConnections(): number {
+  const concurrency = Number(process.env.AWS_LAMBDA_MAX_CONCURRENCY)
+  return Number.isInteger(concurrency) && concurrency > 1 ? concurrency : 1
+}
+
+export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidOption(COMPONENT, 'options', `must be an object (got ${describeValue(options)})`)
+  }
+  const { config } = options
+  if (
+    !(
+      typeof config === 'string' ||
+      typeof config === 'function' ||
+      (typeof config === 'object' && config !== null)
+    )
+  ) {
+    // describeValue never echoes a long string, so a misplaced password stays out of the message.
+    throw invalidOption(
+      COMPONENT,
+      'config',
+      `must be a pg ClientConfig, a connection string or a function returning one (got ${describeValue(config)})`,
+    )
+  }
+  const retry = options.retry ?? {}
+  const baseDelay = duration(retry.baseDelay, 'retry.baseDelay', 50)
+  const maxDelay = duration(retry.maxDelay, 'retry.maxDelay', 2_000)
+  if (maxDelay < baseDelay) throw invalidOption(COMPONENT, 'retry.maxDelay', 'must be >= retry.baseDelay')
+  const validateTimeout = duration(options.validateTimeout, 'validateTimeout', 2_000)
+  const connectTimeout = duration(options.connectTimeout, 'connectTimeout', 5_000)
+  if (validateTimeout === 0) throw invalidOption(COMPONENT, 'validateTimeout', 'must be more than 0')
+  if (connectTimeout === 0) throw invalidOption(COMPONENT, 'connectTimeout', 'must be more than 0')
+  const name = options.name ?? 'pg'
+  if (typeof name !== 'string' || name.length === 0) {
+    throw invalidOption(COMPONENT, 'name', `must be a non-empty string (got ${describeValue(name)})`)
+  }
+  return {
+    config,
+    validateAfterIdle: duration(options.validateAfterIdle, 'validateAfterIdle', 5_000),
+    validateTimeout,
+    connectTimeout,
+    maxLifetime: duration(options.maxLifetime, 'maxLifetime', Number.POSITIVE_INFINITY),
+    attempts: positiveInteger(retry.attempts, 'retry.attempts', 4),
+    baseDelay,
+    maxDelay,
+    resetSession: flag(options.resetSession, 'resetSession'),
+    closeOnShutdown: flag(options.closeOnShutdown, 'closeOnShutdown'),
+    maxConnections: positiveInteger(options.maxConnections, 'maxConnections', defaultMaxConnections()),
+    clock: options.clock ?? systemClock,
+    logger: options.logger,
+    name,
+  }
+}
