@@ -1,0 +1,167 @@
+import {
+  type Duration,
+  emit,
+  type InvocationInfo,
+  invalidOption,
+  type LambdaContextLike,
+  type Logger,
+  type Middleware,
+  type MiddlewareRequest,
+  parseDuration,
+  trackInvocation,
+} from '@warmstart/core'
+import { openBucket, settleBackgroundWork } from './background-work.js'
+import {
+  environment,
+  firstStartKind,
+  initDuration,
+  initializationType,
+  processStartedAt,
+  type StartKind,
+} from './environment.js'
+import { jsonLinesLogger, safeLog } from './log.js'
+
+declare module '@warmstart/core' {
+  interface WarmstartEventMap {
+    /** Once per environment, at its first invocation: what init cost and whether a caller paid for it. */
+    'lifecycle.init': {
+      requestId: string
+      initType: string
+      startKind: StartKind
+      initDurationMs: number
+      callerPaidInit: boolean
+    }
+    /** At the end of every invocation. */
+    'lifecycle.invoke': {
+      requestId: string
+      sequence: number
+      coldStart: boolean
+      startKind: StartKind
+      outcome: 'success' | 'error'
+      durationMs: number
+      waitMs: number
+      backgroundPending: number
+      backgroundFailed: number
+      environmentAgeMs: number
+    }
+  }
+}
+
+export interface LifecycleMiddlewareOptions {
+  /**
+   * Where the `lifecycle.init` and `lifecycle.invoke` records (info) and background-work reports
+   * (warn) go. Default: JSON lines on stdout. `false` turns logging off; events are still emitted.
+   */
+  logger?: Logger | false
+  /**
+   * Time kept free before the invocation's deadline when waiting for `waitUntil` work, so the
+   * response still goes out. Default `'500ms'`.
+   */
+  margin?: Duration
+  /** The longest to wait for `waitUntil` work, whatever time remains. Default: no limit but the deadline. */
+  maxWait?: Duration
+}
+
+const COMPONENT = 'lifecycleMiddleware'
+
+/**
+ * Reports init and each invocation, and waits for the invocation's `waitUntil` work in `after`
+ * and `onError`, bounded by `context.getRemainingTimeInMillis()` minus `margin`. Background work
+ * never changes the invocation's outcome: its failures and what did not finish are reported.
+ * Put it first in the chain (`.use(lifecycleMiddleware())`) so its `after` runs last.
+ */
+export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): Middleware {
+  const logger = resolveLogger(options.logger)
+  const marginMs = parseDuration(options.margin ?? '500ms', COMPONENT, 'margin')
+  const maxWaitMs =
+    options.maxWait === undefined
+      ? Number.POSITIVE_INFINITY
+      : parseDuration(options.maxWait, COMPONENT, 'maxWait')
+
+  function begin(context: LambdaContextLike): InvocationInfo {
+    const info = trackInvocation(context)
+    if (!environment.active.has(info.requestId)) {
+      environment.active.set(info.requestId, info)
+      openBucket(info.requestId)
+      if (info.coldStart && environment.first === undefined) reportInit(info, logger)
+    }
+    return info
+  }
+
+  // `onError` also runs when a later middleware's `after` throws, after this one's `after` ended.
+  const ended = new WeakSet<InvocationInfo>()
+
+  async function end(request: MiddlewareRequest, outcome: 'success' | 'error'): Promise<void> {
+    if (ended.has(trackInvocation(request.context))) return
+    const info = begin(request.context)
+    ended.add(info)
+    const startKind: StartKind = info.coldStart ? firstStartKind() : 'warm'
+    const report = await settleBackgroundWork({
+      requestId: info.requestId,
+      budgetMs: waitBudget(request.context, marginMs, maxWaitMs),
+      logger,
+    })
+    environment.active.delete(info.requestId)
+    const now = Date.now()
+    const details = {
+      requestId: info.requestId,
+      sequence: info.sequence,
+      coldStart: info.coldStart,
+      startKind,
+      outcome,
+      durationMs: now - info.startedAt,
+      waitMs: report.waitedMs,
+      backgroundPending: report.pending.length,
+      backgroundFailed: report.failed.length,
+      environmentAgeMs: now - processStartedAt,
+    }
+    emit('lifecycle.invoke', details)
+    safeLog(logger, 'info', 'lifecycle.invoke', details)
+  }
+
+  return {
+    before: (request) => {
+      begin(request.context)
+    },
+    after: (request) => end(request, 'success'),
+    onError: (request) => end(request, 'error'),
+  }
+}
+
+function reportInit(info: InvocationInfo, logger: Logger | undefined): void {
+  environment.first = { requestId: info.requestId, startedAt: info.startedAt }
+  const initType = initializationType()
+  const kind = firstStartKind(initType)
+  const details = {
+    requestId: info.requestId,
+    initType,
+    startKind: kind,
+    initDurationMs: initDuration() ?? 0,
+    callerPaidInit: kind === 'cold',
+  }
+  emit('lifecycle.init', details)
+  safeLog(logger, 'info', 'lifecycle.init', details)
+}
+
+/** Milliseconds left for background work: the invocation's remaining time minus the margin. */
+function waitBudget(context: LambdaContextLike, marginMs: number, maxWaitMs: number): number {
+  const remaining = context.getRemainingTimeInMillis?.()
+  const beforeDeadline =
+    typeof remaining === 'number' && Number.isFinite(remaining)
+      ? Math.max(0, remaining - marginMs)
+      : Number.POSITIVE_INFINITY
+  return Math.min(beforeDeadline, maxWaitMs)
+}
+
+function resolveLogger(logger: Logger | false | undefined): Logger | undefined {
+  if (logger === false) return undefined
+  if (logger === undefined) return jsonLinesLogger
+  if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
+    throw invalidOption(
+      COMPONENT,
+      'logger',
+      'must be a logger with warn() and error() (such as console), or false',
+    )
+  }
+  return logger
+}

@@ -1,0 +1,383 @@
+import middy from '@middy/core'
+import { onEvent, trackInvocation, type WarmstartEvent } from '@warmstart/core'
+import {
+  environmentAge,
+  initDuration,
+  invocationCount,
+  isColdStart,
+  lifecycleMiddleware,
+  settleBackgroundWork,
+  startKind,
+  waitUntil,
+} from '@warmstart/lifecycle'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { deferred, freshEnvironment, lambdaContext, recordingLogger } from './helpers.js'
+
+const runtime = globalThis as { awslambda?: unknown }
+
+let events: WarmstartEvent[] = []
+let stopEvents: () => void = () => {}
+
+beforeEach(() => {
+  freshEnvironment()
+  events = []
+  stopEvents = onEvent((event) => events.push(event))
+})
+
+afterEach(() => {
+  stopEvents()
+  delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE
+  delete runtime.awslambda
+})
+
+function eventsOf<T extends WarmstartEvent['type']>(type: T): Extract<WarmstartEvent, { type: T }>[] {
+  return events.filter((e): e is Extract<WarmstartEvent, { type: T }> => e.type === type)
+}
+
+describe('cold and warm', () => {
+  it('is cold during init and the first invocation, warm afterwards', async () => {
+    const logger = recordingLogger()
+    const seen: { cold: boolean; kind: string; count: number }[] = []
+    const handler = middy(async () => {
+      seen.push({ cold: isColdStart(), kind: startKind(), count: invocationCount() })
+      return 'ok'
+    }).use(lifecycleMiddleware({ logger }))
+
+    expect(isColdStart()).toBe(true)
+    expect(initDuration()).toBeUndefined()
+    await handler({}, lambdaContext('r1') as never)
+    await handler({}, lambdaContext('r2') as never)
+    await handler({}, lambdaContext('r3') as never)
+
+    expect(seen).toEqual([
+      { cold: true, kind: 'cold', count: 1 },
+      { cold: false, kind: 'warm', count: 2 },
+      { cold: false, kind: 'warm', count: 3 },
+    ])
+    expect(isColdStart()).toBe(false)
+    const init = eventsOf('lifecycle.init')
+    expect(init).toHaveLength(1)
+    expect(init[0]).toMatchObject({
+      requestId: 'r1',
+      initType: 'on-demand',
+      startKind: 'cold',
+      callerPaidInit: true,
+    })
+    expect(init[0]?.initDurationMs).toBe(initDuration())
+    expect(initDuration()).toBeGreaterThan(0)
+    const invokes = eventsOf('lifecycle.invoke')
+    expect(invokes.map((e) => [e.requestId, e.sequence, e.coldStart, e.startKind, e.outcome])).toEqual([
+      ['r1', 1, true, 'cold', 'success'],
+      ['r2', 2, false, 'warm', 'success'],
+      ['r3', 3, false, 'warm', 'success'],
+    ])
+    expect(logger.records.map((r) => r.message)).toEqual([
+      'lifecycle.init',
+      'lifecycle.invoke',
+      'lifecycle.invoke',
+      'lifecycle.invoke',
+    ])
+    expect(logger.records[1]?.details).toMatchObject({ sequence: 1, coldStart: true, backgroundPending: 0 })
+  })
+
+  it.each([
+    ['provisioned-concurrency', 'provisioned'],
+    ['snap-start', 'snap-start-restore'],
+    ['on-demand', 'cold'],
+  ])('names the first invocation after a %s init %s', async (initType, kind) => {
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = initType
+    const kinds: string[] = []
+    const handler = middy(async () => {
+      kinds.push(startKind())
+    }).use(lifecycleMiddleware({ logger: false }))
+    await handler({}, lambdaContext('a') as never)
+    await handler({}, lambdaContext('b') as never)
+    expect(kinds).toEqual([kind, 'warm'])
+    expect(eventsOf('lifecycle.init')[0]).toMatchObject({
+      initType,
+      startKind: kind,
+      callerPaidInit: kind === 'cold',
+    })
+  })
+
+  it('counts from other middlewares when the lifecycle middleware is not in the chain', () => {
+    expect(isColdStart()).toBe(true)
+    trackInvocation({ awsRequestId: 'x1' })
+    expect(isColdStart()).toBe(true)
+    trackInvocation({ awsRequestId: 'x2' })
+    expect(isColdStart()).toBe(false)
+    expect(startKind()).toBe('warm')
+    expect(initDuration()).toBeUndefined()
+  })
+
+  it('answers per request when invocations overlap (Managed Instances)', async () => {
+    let current: string | undefined
+    runtime.awslambda = {
+      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
+    }
+    const middleware = lifecycleMiddleware({ logger: false })
+    const first = { event: {}, context: lambdaContext('m1'), response: undefined, error: undefined }
+    const second = { event: {}, context: lambdaContext('m2'), response: undefined, error: undefined }
+    await middleware.before?.(first)
+    await middleware.before?.(second)
+    current = 'm1'
+    expect(isColdStart()).toBe(true)
+    current = 'm2'
+    expect(isColdStart()).toBe(false)
+    current = 'm1'
+    await middleware.after?.(first)
+    current = 'm2'
+    await middleware.after?.(second)
+    expect(eventsOf('lifecycle.invoke').map((e) => [e.requestId, e.coldStart])).toEqual([
+      ['m1', true],
+      ['m2', false],
+    ])
+  })
+
+  it('tells the age of the environment', () => {
+    expect(environmentAge()).toBeGreaterThan(0)
+    expect(environmentAge()).toBeLessThanOrEqual(process.uptime() * 1000 + 1000)
+  })
+})
+
+describe('errors and odd chains', () => {
+  it('reports a failed invocation and leaves the error to propagate', async () => {
+    const handler = middy(async () => {
+      throw new Error('boom')
+    }).use(lifecycleMiddleware({ logger: false }))
+    await expect(handler({}, lambdaContext('e1') as never)).rejects.toThrow('boom')
+    expect(eventsOf('lifecycle.invoke')).toEqual([
+      expect.objectContaining({ requestId: 'e1', outcome: 'error' }),
+    ])
+  })
+
+  it('reports once when a later after() fails, and when before() never ran', async () => {
+    const handler = middy(async () => 'ok')
+      .use(lifecycleMiddleware({ logger: false }))
+      .use({
+        after: () => {
+          throw new Error('later after failed')
+        },
+      })
+    await expect(handler({}, lambdaContext('o1') as never)).rejects.toThrow('later after failed')
+    expect(eventsOf('lifecycle.invoke').map((e) => e.outcome)).toEqual(['error'])
+
+    const middleware = lifecycleMiddleware({ logger: false })
+    const request = { event: {}, context: lambdaContext('o2'), response: undefined, error: new Error('x') }
+    await middleware.onError?.(request)
+    await middleware.after?.(request)
+    expect(eventsOf('lifecycle.invoke').map((e) => e.requestId)).toEqual(['o1', 'o2'])
+  })
+
+  it('validates its options', () => {
+    expect(() => lifecycleMiddleware({ margin: '1 second' as never })).toThrow(
+      /^lifecycleMiddleware: option "margin" must be a duration/,
+    )
+    expect(() => lifecycleMiddleware({ maxWait: -1 })).toThrow(/option "maxWait"/)
+    expect(() => lifecycleMiddleware({ logger: {} as never })).toThrow(
+      /^lifecycleMiddleware: option "logger" must be a logger/,
+    )
+  })
+
+  it('survives a logger that throws', async () => {
+    const broken = {
+      info: () => {
+        throw new Error('log sink down')
+      },
+      warn: () => {},
+      error: () => {},
+    }
+    const handler = middy(async () => 'fine').use(lifecycleMiddleware({ logger: broken }))
+    await expect(handler({}, lambdaContext('l1') as never)).resolves.toBe('fine')
+  })
+
+  it('writes JSON lines to stdout by default', async () => {
+    const written: string[] = []
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk))
+      return true
+    })
+    try {
+      const handler = middy(async () => 'ok').use(lifecycleMiddleware())
+      await handler({}, lambdaContext('j1') as never)
+      waitUntil(Promise.reject(new Error('x')), { name: 'metrics' })
+      await handler({}, lambdaContext('j2') as never)
+    } finally {
+      write.mockRestore()
+    }
+    const lines = written.map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(lines.map((l) => [l.level, l.message])).toEqual([
+      ['info', 'lifecycle.init'],
+      ['info', 'lifecycle.invoke'],
+      ['warn', 'lifecycle.wait-failed'],
+      ['info', 'lifecycle.invoke'],
+    ])
+    expect(lines[1]).toMatchObject({ requestId: 'j1', coldStart: true, startKind: 'cold', sequence: 1 })
+    expect(typeof lines[1]?.time).toBe('string')
+  })
+})
+
+describe('waitUntil', () => {
+  it('holds the response until the background work has finished', async () => {
+    const work = deferred()
+    const order: string[] = []
+    const handler = middy(async () => {
+      waitUntil(
+        work.promise.then(() => {
+          order.push('work done')
+        }),
+        { name: 'analytics' },
+      )
+      return 'response'
+    }).use(lifecycleMiddleware({ logger: false }))
+    const result = handler({}, lambdaContext('w1') as never).then((r) => {
+      order.push('handler resolved')
+      return r
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(order).toEqual([])
+    work.resolve()
+    await expect(result).resolves.toBe('response')
+    expect(order).toEqual(['work done', 'handler resolved'])
+  })
+
+  it('waits for work registered by work, and for work started during init', async () => {
+    const order: string[] = []
+    waitUntil(
+      Promise.resolve().then(() => order.push('init work')),
+      { name: 'prefetch' },
+    )
+    const handler = middy(async () => {
+      waitUntil(
+        Promise.resolve().then(() => {
+          order.push('outer')
+          waitUntil(
+            new Promise<void>((resolve) => setTimeout(resolve, 5)).then(() => {
+              order.push('inner')
+            }),
+          )
+        }),
+      )
+    }).use(lifecycleMiddleware({ logger: false }))
+    await handler({}, lambdaContext('w2') as never)
+    expect(order).toEqual(['init work', 'outer', 'inner'])
+  })
+
+  it('reports work that fails without failing the invocation, and never its message', async () => {
+    const logger = recordingLogger()
+    const handler = middy(async () => {
+      waitUntil(Promise.reject(Object.assign(new Error('user=alice@example.com'), { code: 'EPIPE' })), {
+        name: 'audit',
+      })
+      waitUntil(Promise.reject('no error object'))
+      return 'still ok'
+    }).use(lifecycleMiddleware({ logger }))
+    await expect(handler({}, lambdaContext('w3') as never)).resolves.toBe('still ok')
+    expect(eventsOf('lifecycle.wait-failed')).toEqual([
+      expect.objectContaining({ requestId: 'w3', name: 'audit', error: { name: 'Error', code: 'EPIPE' } }),
+      expect.objectContaining({ requestId: 'w3', error: { name: 'string' } }),
+    ])
+    expect(eventsOf('lifecycle.invoke')[0]).toMatchObject({ outcome: 'success', backgroundFailed: 2 })
+    expect(logger.records.filter((r) => r.level === 'warn')).toHaveLength(2)
+    expect(JSON.stringify(logger.records)).not.toContain('alice')
+  })
+
+  it('stops waiting at the deadline minus the margin and reports what did not finish', async () => {
+    vi.useFakeTimers()
+    try {
+      const logger = recordingLogger()
+      const never = new Promise<void>(() => {})
+      const handler = middy(async () => {
+        waitUntil(never, { name: 'slow-upload' })
+        waitUntil(never)
+        return 'on time'
+      }).use(lifecycleMiddleware({ logger, margin: '1s' }))
+      const result = handler({}, lambdaContext('w4', 3_000) as never)
+      await vi.advanceTimersByTimeAsync(1_999)
+      let done = false
+      void result.then(() => {
+        done = true
+      })
+      await vi.advanceTimersByTimeAsync(0)
+      expect(done).toBe(false)
+      await vi.advanceTimersByTimeAsync(1)
+      await expect(result).resolves.toBe('on time')
+      expect(eventsOf('lifecycle.wait-timeout')).toEqual([
+        expect.objectContaining({
+          requestId: 'w4',
+          pending: 2,
+          names: ['slow-upload', 'unnamed'],
+          waitedMs: 2_000,
+        }),
+      ])
+      expect(logger.records.find((r) => r.message === 'lifecycle.wait-timeout')?.level).toBe('warn')
+      expect(eventsOf('lifecycle.invoke')[0]).toMatchObject({ backgroundPending: 2, waitMs: 2_000 })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('does not wait at all when the deadline is already inside the margin, and honours maxWait', async () => {
+    const never = new Promise<void>(() => {})
+    const tight = middy(async () => {
+      waitUntil(never, { name: 'late' })
+    }).use(lifecycleMiddleware({ logger: false, margin: '500ms' }))
+    await tight({}, lambdaContext('w5', 200) as never)
+    const capped = middy(async () => {
+      waitUntil(never, { name: 'capped' })
+    }).use(lifecycleMiddleware({ logger: false, maxWait: 1 }))
+    await capped({}, { awsRequestId: 'w6' } as never)
+    expect(eventsOf('lifecycle.wait-timeout').map((e) => [e.requestId, e.names])).toEqual([
+      ['w5', ['late']],
+      ['w6', ['capped']],
+    ])
+  })
+
+  it('under Managed Instances, each invocation waits for its own work only', async () => {
+    let current: string | undefined
+    runtime.awslambda = {
+      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
+    }
+    const middleware = lifecycleMiddleware({ logger: false })
+    const a = { event: {}, context: lambdaContext('a'), response: undefined, error: undefined }
+    const b = { event: {}, context: lambdaContext('b'), response: undefined, error: undefined }
+    await middleware.before?.(a)
+    await middleware.before?.(b)
+    const workOfB = deferred()
+    current = 'b'
+    waitUntil(workOfB.promise, { name: 'b-work' })
+    current = 'a'
+    let aEnded = false
+    await middleware.after?.(a).then(() => {
+      aEnded = true
+    })
+    expect(aEnded).toBe(true)
+    current = 'b'
+    let bEnded = false
+    const endB = Promise.resolve(middleware.after?.(b)).then(() => {
+      bEnded = true
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(bEnded).toBe(false)
+    workOfB.resolve()
+    await endB
+    expect(bEnded).toBe(true)
+    expect(eventsOf('lifecycle.wait-timeout')).toEqual([])
+  })
+
+  it('settleBackgroundWork works without Middy', async () => {
+    const work = deferred()
+    trackInvocation({ awsRequestId: 'plain' })
+    waitUntil(work.promise, { name: 'plain-work' })
+    setTimeout(() => work.resolve(), 1)
+    const report = await settleBackgroundWork({ budgetMs: 10_000 })
+    expect(report.pending).toEqual([])
+    expect(report.failed).toEqual([])
+    waitUntil(new Promise(() => {}), { name: 'stuck' })
+    const late = await settleBackgroundWork({ budgetMs: 0 })
+    expect(late.pending).toEqual(['stuck'])
+    expect(eventsOf('lifecycle.wait-timeout')[0]).toMatchObject({ requestId: 'plain', names: ['stuck'] })
+    freshEnvironment()
+    expect((await settleBackgroundWork()).pending).toEqual([])
+  })
+})
