@@ -1,0 +1,90 @@
+import { type Clock, describeValue, invalidOption, systemClock } from '@warmstart/core'
+import { FaultSchedule } from './fault-schedule.js'
+import { HttpEndpoint } from './http-endpoint.js'
+import { ParameterStore } from './parameter-store.js'
+import { requestHandler } from './request-handler.js'
+import { SecretStore } from './secret-store.js'
+import { secretsManagerApi } from './secrets-manager-api.js'
+import { ssmApi } from './ssm-api.js'
+import type { CallFilter, LocalAws, LocalAwsOptions, RecordedCall } from './types.js'
+
+const REGION = 'us-east-1'
+const ACCOUNT = '123456789012'
+
+/**
+ * Starts a local SSM Parameter Store and Secrets Manager on 127.0.0.1 that the real AWS SDK v3
+ * clients talk to unchanged over the AWS JSON 1.1 protocol, seeded with `options`. Always `stop()` it.
+ */
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  const clock = readOptions(options)
+  const parameters = new ParameterStore(clock)
+  const secrets = new SecretStore(clock, `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:`)
+  for (const [name, value] of Object.entries(options.parameters ?? {})) parameters.put(name, value)
+  for (const [name, value] of Object.entries(options.secrets ?? {})) secrets.put(name, value)
+
+  const faults = new FaultSchedule()
+  let calls: RecordedCall[] = []
+  const endpoint = await HttpEndpoint.start(
+    requestHandler({
+      apis: [ssmApi(parameters, `arn:aws:ssm:${REGION}:${ACCOUNT}:`), secretsManagerApi(secrets)],
+      faults,
+      clock,
+      record: (call) => calls.push(Object.freeze(call)),
+    }),
+  )
+
+  return {
+    endpoint: endpoint.url,
+    // A fresh object each time: the SDK writes into the credentials object it is given.
+    get clientConfig() {
+      return {
+        endpoint: endpoint.url,
+        region: REGION,
+        credentials: { accessKeyId: 'AKIALOCALAWS', secretAccessKey: 'local-aws-secret' },
+      }
+    },
+    putParameter: (name, value) => parameters.put(name, value),
+    putSecret: (id, value) => secrets.put(id, value),
+    rotateSecret: (id, value) => secrets.rotate(id, value),
+    get calls() {
+      return [...calls]
+    },
+    callCount: (filter: CallFilter = {}) =>
+      calls.filter(
+        (call) =>
+          (filter.service === undefined || call.service === filter.service) &&
+          (filter.operation === undefined || call.operation === filter.operation),
+      ).length,
+    resetCalls: () => {
+      calls = []
+    },
+    injectFault: (fault) => faults.add(fault),
+    clearFaults: () => faults.clear(),
+    stop: () => endpoint.stop(),
+  }
+}
+
+function readOptions(options: LocalAwsOptions): Clock {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidOption('startLocalAws', 'options', `must be an object (got ${describeValue(options)})`)
+  }
+  for (const key of ['parameters', 'secrets'] as const) {
+    const value: unknown = options[key]
+    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+      throw invalidOption(
+        'startLocalAws',
+        key,
+        `must be an object of name to value (got ${describeValue(value)})`,
+      )
+    }
+  }
+  const clock: unknown = options.clock ?? systemClock
+  if (typeof (clock as Partial<Clock>).now !== 'function') {
+    throw invalidOption(
+      'startLocalAws',
+      'clock',
+      'must be an object with a now() method returning milliseconds',
+    )
+  }
+  return clock as Clock
+}

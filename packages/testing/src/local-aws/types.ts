@@ -1,0 +1,88 @@
+import type { Clock } from '@warmstart/core'
+
+/** The two services the local endpoint speaks. */
+export type LocalAwsService = 'ssm' | 'secretsmanager'
+
+/** The types of an SSM parameter. */
+export type ParameterType = 'String' | 'StringList' | 'SecureString'
+
+/** A parameter to seed or put: its value (a StringList is comma-joined), type and labels. */
+export interface SeedParameter {
+  value: string
+  /** Default 'String'. */
+  type?: ParameterType
+  /** Labels for the new version; a label already on another version moves to this one. */
+  labels?: string[]
+}
+
+/** What a test can break on purpose. */
+export type FaultKind = 'throttle' | 'server-error' | 'latency' | 'hang' | 'drop'
+
+export interface LocalAwsFault {
+  /** Only requests to this service (default: both). */
+  service?: LocalAwsService
+  /** Only this operation, such as 'GetParameter' (default: every operation). */
+  operation?: string
+  /**
+   * throttle: 400 ThrottlingException "Rate exceeded"; server-error: 500 InternalServerError (SSM) or
+   * InternalServiceError (Secrets Manager); latency: `latencyMs` before the answer; hang: no answer
+   * until the client gives up or `stop()`; drop: the socket is destroyed without an answer.
+   */
+  kind: FaultKind
+  /** How many requests it affects: default 1; `Infinity` until `clearFaults()`. */
+  times?: number
+  /** Required for kind 'latency': milliseconds added before answering. */
+  latencyMs?: number
+}
+
+/** One request that reached the server, faulted or not. */
+export interface RecordedCall {
+  readonly service: LocalAwsService
+  readonly operation: string
+  /** The parameter names, path or secret ids the request asked for. */
+  readonly names: readonly string[]
+  /** Wall-clock milliseconds from the endpoint's clock. */
+  readonly time: number
+}
+
+export interface CallFilter {
+  service?: LocalAwsService
+  operation?: string
+}
+
+export interface LocalAwsOptions {
+  /** Parameters to seed: a string is a String parameter. */
+  parameters?: Record<string, string | SeedParameter>
+  /** Secrets to seed: a string becomes SecretString, a Uint8Array SecretBinary. */
+  secrets?: Record<string, string | Uint8Array>
+  /** Where LastModifiedDate, CreatedDate and call times come from (default: the system clock). */
+  clock?: Clock
+}
+
+/** What the AWS SDK v3 clients need to talk to the local endpoint: spread it into their config. */
+export interface LocalAwsClientConfig {
+  readonly endpoint: string
+  readonly region: string
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string }
+}
+
+export interface LocalAws {
+  /** 'http://127.0.0.1:<port>' */
+  readonly endpoint: string
+  /** `new SSMClient({ ...aws.clientConfig })`, `new SecretsManagerClient({ ...aws.clientConfig })` */
+  readonly clientConfig: LocalAwsClientConfig
+  /** Creates the parameter or adds a version to it; returns the new version number. */
+  putParameter(name: string, value: string | SeedParameter): number
+  /** Creates the secret, or puts a new AWSCURRENT version as PutSecretValue does. */
+  putSecret(id: string, value: string | Uint8Array): void
+  /** A new version becomes AWSCURRENT, the current one AWSPREVIOUS, the previous one loses its stage. */
+  rotateSecret(id: string, value: string | Uint8Array): void
+  /** Every request that reached the server, in order of arrival (a copy). */
+  readonly calls: readonly RecordedCall[]
+  callCount(filter?: CallFilter): number
+  resetCalls(): void
+  injectFault(fault: LocalAwsFault): void
+  clearFaults(): void
+  /** Closes the server and destroys every open socket, hung requests included. */
+  stop(): Promise<void>
+}
