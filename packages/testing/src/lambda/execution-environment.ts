@@ -1,0 +1,285 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
+import { initTimedOut, runtimeExited, simulationStopped, taskTimedOut } from './errors.js'
+import { type LogLine, LogLineSplitter } from './log-lines.js'
+import type { InvokeMessage, ReportedError, ResultMessage, RunnerMessage } from './protocol.js'
+import type { EnvironmentInfo, ExitStatus, Invocation } from './types.js'
+
+/** One invocation handed to an environment, until it settles. */
+export interface InvocationTicket {
+  readonly requestId: string
+  readonly event: unknown
+  settle(invocation: Invocation): void
+  fail(error: Error): void
+}
+
+type OutputStream = 'stdout' | 'stderr'
+
+interface Running {
+  readonly ticket: InvocationTicket
+  readonly coldStart: boolean
+  readonly logs: string[]
+  readonly ended: Set<OutputStream>
+  started?: number
+  result?: ResultMessage
+  timer?: NodeJS.Timeout
+  timedOut: boolean
+}
+
+export interface EnvironmentSettings {
+  readonly id: string
+  readonly runnerPath: string
+  readonly args: readonly string[]
+  readonly env: Record<string, string>
+  readonly execArgv: readonly string[]
+  readonly timeoutMs: number
+  readonly concurrency: number
+  readonly freeze: boolean
+}
+
+type Phase = 'starting' | 'ready' | 'frozen' | 'ending' | 'exited'
+
+/**
+ * One execution environment: a child process running the runner. It imports the handler module
+ * once, takes up to `concurrency` invocations at a time, and is frozen with SIGSTOP whenever it
+ * has none (when `freeze` is set). Everything still pending when the process exits settles then,
+ * with the logs read up to that moment, so nothing ever hangs.
+ */
+export class ExecutionEnvironment {
+  readonly id: string
+  readonly pid: number
+  /** Resolves once the process has exited and its output is read. */
+  readonly closed: Promise<ExitStatus>
+  /** Order of last use, for routing to the most recently used environment. */
+  lastUsed = 0
+  private phase: Phase = 'starting'
+  private served = 0
+  private initDurationMs: number | undefined
+  private initError: ReportedError | undefined
+  private initTimer: NodeJS.Timeout | undefined
+  private stopped = false
+  private readonly awaitingInit: Running[] = []
+  private readonly running = new Map<string, Running>()
+  /** Lines nobody in flight printed (init, work after a return): they open the next invocation's logs. */
+  private pendingLogs: string[] = []
+  private readonly child: ChildProcess
+
+  constructor(
+    private readonly settings: EnvironmentSettings,
+    private readonly onFree: (environment: ExecutionEnvironment) => void,
+  ) {
+    this.id = settings.id
+    this.child = fork(settings.runnerPath, [...settings.args], {
+      env: settings.env,
+      execArgv: [...settings.execArgv],
+      serialization: 'advanced',
+      silent: true,
+    })
+    this.pid = this.child.pid ?? -1
+    this.child.on('message', (message: RunnerMessage) => this.receive(message))
+    this.read('stdout')
+    this.read('stderr')
+    this.closed = new Promise((resolve) => {
+      this.child.on('close', (exitCode, signal) => {
+        this.close()
+        resolve({ exitCode, signal })
+      })
+    })
+    // The process failed to spawn or the channel broke: 'close' follows and settles everything.
+    this.child.on('error', () => undefined)
+    this.initTimer = setTimeout(() => {
+      this.initError = initTimedOut(settings.timeoutMs)
+      for (const running of this.awaitingInit) running.timedOut = true
+      this.kill()
+    }, settings.timeoutMs)
+  }
+
+  /** Invocations started or in flight, against the concurrency of the environment. */
+  get load(): number {
+    return this.awaitingInit.length + this.running.size
+  }
+
+  /** Whether one more invocation can be given to this environment now. */
+  get available(): boolean {
+    return this.phase !== 'ending' && this.phase !== 'exited' && this.load < this.settings.concurrency
+  }
+
+  get exited(): boolean {
+    return this.phase === 'exited'
+  }
+
+  get idle(): boolean {
+    return (this.phase === 'ready' || this.phase === 'frozen') && this.load === 0
+  }
+
+  info(): EnvironmentInfo {
+    const state = this.phase === 'frozen' ? 'frozen' : this.idle ? 'idle' : 'busy'
+    return { id: this.id, pid: this.pid, state, invocations: this.served }
+  }
+
+  /** Takes an invocation: it runs once init is done, at once when the environment is ready. */
+  assign(ticket: InvocationTicket, order: number): void {
+    this.lastUsed = order
+    const running: Running = {
+      ticket,
+      coldStart: this.phase === 'starting',
+      logs: [],
+      ended: new Set(),
+      timedOut: false,
+    }
+    if (this.phase === 'starting') this.awaitingInit.push(running)
+    else this.dispatch(running)
+  }
+
+  /** SIGKILL, as Lambda reaps: works on a frozen process too. */
+  kill(): Promise<ExitStatus> {
+    this.phase = this.phase === 'exited' ? 'exited' : 'ending'
+    this.child.kill('SIGKILL')
+    return this.closed
+  }
+
+  /** Kills the environment; whatever it still runs is rejected with ERR_SIMULATION_STOPPED. */
+  stop(): Promise<ExitStatus> {
+    this.stopped = true
+    return this.kill()
+  }
+
+  /** Lambda's shutdown phase: thaw, SIGTERM, and SIGKILL if the process is still there after graceMs. */
+  async shutdown(graceMs: number): Promise<ExitStatus> {
+    this.phase = 'ending'
+    this.child.kill('SIGCONT')
+    this.child.kill('SIGTERM')
+    const deadline = setTimeout(() => this.child.kill('SIGKILL'), graceMs)
+    const status = await this.closed
+    clearTimeout(deadline)
+    return status
+  }
+
+  private read(stream: OutputStream): void {
+    const output = this.child[stream]!
+    const splitter = new LogLineSplitter((line) => this.attribute(stream, line))
+    output.setEncoding('utf8')
+    output.on('data', (chunk: string) => splitter.push(chunk))
+    output.on('end', () => splitter.flush())
+  }
+
+  private attribute(stream: OutputStream, line: LogLine): void {
+    if (line.kind === 'end') {
+      const running = this.running.get(line.requestId)
+      running?.ended.add(stream)
+      if (running !== undefined) this.completeIfDone(running)
+      return
+    }
+    const tagged = line.requestId === undefined ? undefined : this.running.get(line.requestId)
+    const [only] = this.running.values()
+    const target = tagged ?? (this.running.size === 1 && !only!.ended.has(stream) ? only : undefined)
+    if (target === undefined) this.pendingLogs.push(line.text)
+    else target.logs.push(line.text)
+  }
+
+  private receive(message: RunnerMessage): void {
+    if (message.type === 'result') {
+      const running = this.running.get(message.requestId)
+      if (running === undefined) return
+      running.result = message
+      this.completeIfDone(running)
+      return
+    }
+    clearTimeout(this.initTimer)
+    this.initDurationMs = message.initDurationMs
+    if (message.type === 'init-error') {
+      // Lambda discards an environment whose init failed; its invocations settle when it is gone.
+      this.initError = message.error
+      this.kill()
+      return
+    }
+    this.phase = 'ready'
+    for (const running of this.awaitingInit.splice(0)) this.dispatch(running)
+  }
+
+  private dispatch(running: Running): void {
+    if (this.phase === 'frozen') this.child.kill('SIGCONT')
+    this.phase = 'ready'
+    const { requestId, event } = running.ticket
+    running.logs.push(...this.pendingLogs.splice(0))
+    running.started = performance.now()
+    this.running.set(requestId, running)
+    const message: InvokeMessage = {
+      type: 'invoke',
+      requestId,
+      event,
+      deadline: Date.now() + this.settings.timeoutMs,
+    }
+    // A send to a process that just died fails; 'close' then settles the invocation.
+    this.child.send(message, () => undefined)
+    running.timer = setTimeout(() => {
+      running.timedOut = true
+      this.kill()
+    }, this.settings.timeoutMs)
+  }
+
+  /** An invocation is done once its result and the end of its output on both streams are in. */
+  private completeIfDone(running: Running): void {
+    const result = running.result
+    if (result === undefined || running.ended.size < 2) return
+    clearTimeout(running.timer)
+    this.running.delete(result.requestId)
+    this.served += 1
+    if (this.load === 0 && this.settings.freeze) {
+      this.child.kill('SIGSTOP')
+      this.phase = 'frozen'
+    }
+    const invocation = this.invocation(running, {
+      durationMs: result.durationMs,
+      ok: result.ok,
+      timedOut: false,
+    })
+    if (result.ok) invocation.result = result.result
+    else invocation.error = result.error!
+    running.ticket.settle(invocation)
+    this.onFree(this)
+  }
+
+  private invocation(
+    running: Running,
+    outcome: Pick<Invocation, 'durationMs' | 'ok' | 'timedOut'>,
+  ): Invocation {
+    const invocation: Invocation = {
+      environment: this.id,
+      pid: this.pid,
+      requestId: running.ticket.requestId,
+      coldStart: running.coldStart,
+      ...outcome,
+      logs: running.logs,
+    }
+    if (running.coldStart && this.initDurationMs !== undefined)
+      invocation.initDurationMs = this.initDurationMs
+    return invocation
+  }
+
+  /** The process is gone: settle everything it still held, then let the simulation forget it. */
+  private close(): void {
+    this.phase = 'exited'
+    clearTimeout(this.initTimer)
+    const { exitCode, signalCode } = this.child
+    for (const running of [...this.awaitingInit.splice(0), ...this.running.values()]) {
+      clearTimeout(running.timer)
+      if (this.stopped) {
+        running.ticket.fail(simulationStopped())
+        continue
+      }
+      running.logs.push(...this.pendingLogs.splice(0))
+      const durationMs = running.started === undefined ? 0 : performance.now() - running.started
+      const invocation = this.invocation(running, { durationMs, ok: false, timedOut: running.timedOut })
+      invocation.error =
+        running.started === undefined
+          ? (this.initError ?? runtimeExited(running.ticket.requestId, exitCode, signalCode))
+          : running.timedOut
+            ? taskTimedOut(this.settings.timeoutMs)
+            : runtimeExited(running.ticket.requestId, exitCode, signalCode)
+      running.ticket.settle(invocation)
+    }
+    this.running.clear()
+    this.onFree(this)
+  }
+}
