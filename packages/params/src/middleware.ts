@@ -1,0 +1,77 @@
+import { invalidOption, type LambdaContextLike, type Middleware, trackInvocation } from '@warmstart/core'
+import { errorCode, ParamsResolveError, type ResolveFailure } from './errors.js'
+import type { ParamRef, RefValue } from './ref.js'
+
+/** A middleware spec: context key → a ref made by `ssm.ref(...)` or `secrets.ref(...)`. */
+export type ParamsSpec = Record<string, ParamRef<unknown>>
+
+/** The values a spec resolves to, by key: what the handler finds on its context. */
+export type ParamsOf<S extends ParamsSpec> = { -readonly [K in keyof S]: RefValue<S[K]> }
+
+export interface ParamsMiddlewareOptions<S extends ParamsSpec> {
+  /** What to resolve before the handler. */
+  fetch: S
+  /**
+   * Put each value on the context under its key (`context.flags`). Default true. With false the
+   * middleware only warms the caches, and the handler reads with `get()` (a cache hit).
+   */
+  setToContext?: boolean
+}
+
+/**
+ * A Middy middleware that resolves every ref of its spec before the handler, in as few requests
+ * as possible (SSM names coalesced into GetParameters batches, secrets into BatchGetSecretValue),
+ * and awaits every refresh it started before the invocation ends.
+ */
+export function paramsMiddleware<S extends ParamsSpec>(
+  options: ParamsMiddlewareOptions<S>,
+): Middleware<unknown, unknown, LambdaContextLike & ParamsOf<S>> {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidOption('paramsMiddleware', 'options', 'must be an object')
+  }
+  const { fetch, setToContext = true } = options
+  if (typeof fetch !== 'object' || fetch === null) {
+    throw invalidOption(
+      'paramsMiddleware',
+      'fetch',
+      'must be an object of refs (ssm.ref(...), secrets.ref(...))',
+    )
+  }
+  const entries = Object.entries(fetch)
+  for (const [key, ref] of entries) {
+    if (typeof ref?.resolve !== 'function' || typeof ref.settle !== 'function') {
+      throw invalidOption(
+        'paramsMiddleware',
+        `fetch.${key}`,
+        'must be a ref made by ssm.ref(...) or secrets.ref(...)',
+      )
+    }
+  }
+  if (typeof setToContext !== 'boolean')
+    throw invalidOption('paramsMiddleware', 'setToContext', 'must be a boolean')
+  // Refreshes started ahead of expiry finish inside this invocation, not after a freeze.
+  const settle = async (): Promise<void> => {
+    await Promise.all(entries.map(([, ref]) => ref.settle()))
+  }
+
+  return {
+    async before(request) {
+      trackInvocation(request.context)
+      // Every resolve starts in this loop, in one tick, so the providers batch them together.
+      const outcomes = await Promise.allSettled(entries.map(([, ref]) => ref.resolve()))
+      const failures: ResolveFailure[] = []
+      const context = request.context as Record<string, unknown>
+      for (const [index, outcome] of outcomes.entries()) {
+        const [key, ref] = entries[index] as [string, ParamRef<unknown>]
+        if (outcome.status === 'rejected') {
+          failures.push({ key, name: ref.name, code: errorCode(outcome.reason), error: outcome.reason })
+        } else if (setToContext) {
+          context[key] = outcome.value
+        }
+      }
+      if (failures.length > 0) throw new ParamsResolveError(failures)
+    },
+    after: settle,
+    onError: settle,
+  }
+}

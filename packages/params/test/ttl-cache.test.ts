@@ -1,0 +1,277 @@
+import { longLivedRoots, onEvent, WarmstartError, type WarmstartEvent } from '@warmstart/core'
+import { ttlCache } from '@warmstart/params'
+import { fakeClock } from '@warmstart/testing'
+import { afterEach, describe, expect, it } from 'vitest'
+
+function recordEvents(): { events: WarmstartEvent[]; stop: () => void } {
+  const events: WarmstartEvent[] = []
+  const stop = onEvent((event) => events.push(event))
+  return { events, stop }
+}
+
+function counter<T>(values: () => T): { load: () => Promise<T>; calls: () => number } {
+  let calls = 0
+  return {
+    load: async () => {
+      calls++
+      return values()
+    },
+    calls: () => calls,
+  }
+}
+
+function warnings() {
+  const lines: { message: string; details?: Record<string, unknown> }[] = []
+  return {
+    lines,
+    logger: {
+      warn: (message: string, details?: Record<string, unknown>) => lines.push({ message, details }),
+      error() {},
+    },
+  }
+}
+
+let stopEvents: (() => void) | undefined
+afterEach(() => stopEvents?.())
+
+describe('ttlCache', () => {
+  it('fetches once per TTL and again after expiry, judged by the clock at each read', async () => {
+    const clock = fakeClock()
+    const cache = ttlCache<number>({ ttl: '5m', clock })
+    let n = 0
+    const source = counter(() => ++n)
+    expect(await cache.get('k', source.load)).toBe(1)
+    clock.advance('4m')
+    expect(await cache.get('k', source.load)).toBe(1)
+    clock.advance('1m')
+    expect(await cache.get('k', source.load)).toBe(2)
+    expect(source.calls()).toBe(2)
+    expect(cache.stats()).toMatchObject({ entries: 1, hits: 1, misses: 2, refreshes: 1 })
+  })
+
+  it('takes a per-entry TTL, milliseconds and forever', async () => {
+    const clock = fakeClock()
+    const cache = ttlCache<number>({ ttl: 1000, clock })
+    const source = counter(() => 1)
+    await cache.get('short', source.load, { ttl: 10 })
+    await cache.get('forever', source.load, { ttl: 'forever' })
+    await cache.get('infinite', source.load, { ttl: Number.POSITIVE_INFINITY })
+    clock.advance('3650d')
+    await cache.get('short', source.load)
+    await cache.get('forever', source.load)
+    await cache.get('infinite', source.load)
+    expect(source.calls()).toBe(4)
+  })
+
+  it('makes one request for 50 concurrent reads of a missing key, and for concurrent reads of an expired one', async () => {
+    const clock = fakeClock()
+    const cache = ttlCache<string>({ clock })
+    const source = counter(() => 'v')
+    const values = await Promise.all(Array.from({ length: 50 }, () => cache.get('k', source.load)))
+    expect(values).toEqual(Array(50).fill('v'))
+    clock.advance('6m')
+    await Promise.all(Array.from({ length: 50 }, () => cache.get('k', source.load)))
+    expect(source.calls()).toBe(2)
+  })
+
+  it('spreads TTLs by ±jitter using the injected random', async () => {
+    const clock = fakeClock()
+    const start = clock.now()
+    const expiries: number[] = []
+    for (const random of [0, 0.5, 0.999999]) {
+      const cache = ttlCache<number>({ ttl: 100_000, jitter: 0.1, clock, random: () => random })
+      await cache.get('k', async () => 1)
+      // Find the expiry by probing: the first advance at which the loader runs again.
+      let expiry = 0
+      for (let at = 85_000; at <= 115_000; at += 1000) {
+        clock.set(start + at)
+        let loaded = false
+        await cache.get('k', async () => {
+          loaded = true
+          return 2
+        })
+        if (loaded) {
+          expiry = at
+          break
+        }
+      }
+      expiries.push(expiry)
+      clock.set(start)
+    }
+    expect(expiries).toEqual([90_000, 100_000, 110_000])
+  })
+
+  it('refreshes ahead: serves the current value, refreshes once, and settle() awaits it', async () => {
+    const clock = fakeClock()
+    const cache = ttlCache<number>({ ttl: 100_000, refreshAhead: 0.2, clock })
+    let n = 0
+    const source = counter(() => ++n)
+    await cache.get('k', source.load)
+    clock.advance(79_000)
+    expect(await cache.get('k', source.load)).toBe(1)
+    expect(source.calls()).toBe(1)
+    clock.advance(2_000)
+    expect(await Promise.all([cache.get('k', source.load), cache.get('k', source.load)])).toEqual([1, 1])
+    await cache.settle()
+    expect(source.calls()).toBe(2)
+    expect(await cache.get('k', source.load)).toBe(2)
+    await cache.settle()
+  })
+
+  it('keeps the current value when a refresh ahead fails, and reports it', async () => {
+    const clock = fakeClock()
+    const { lines, logger } = warnings()
+    const recorder = recordEvents()
+    stopEvents = recorder.stop
+    const cache = ttlCache<number>({ name: 'ahead', ttl: 100_000, refreshAhead: 0.5, clock, logger })
+    await cache.get('k', async () => 1)
+    clock.advance(60_000)
+    const failing = async (): Promise<number> => {
+      throw Object.assign(new Error('slow down'), { name: 'ThrottlingException' })
+    }
+    expect(await cache.get('k', failing)).toBe(1)
+    await cache.settle()
+    expect(await cache.get('k', failing)).toBe(1)
+    await cache.settle()
+    expect(lines[0]?.details).toEqual({ cache: 'ahead', key: 'k', code: 'ThrottlingException' })
+    expect(recorder.events.filter((e) => e.type === 'cache.refresh-failed').length).toBe(2)
+  })
+
+  it('serves a stale value within staleIfError when a refresh fails, reporting key and code but never the value', async () => {
+    const clock = fakeClock()
+    const { lines, logger } = warnings()
+    const recorder = recordEvents()
+    stopEvents = recorder.stop
+    const cache = ttlCache<string>({ name: 'cfg', ttl: '1m', staleIfError: '10m', clock, logger })
+    await cache.get('k', async () => 'secret-value-123')
+    clock.advance('5m')
+    const failing = async (): Promise<string> => {
+      throw Object.assign(new Error('boom'), { name: 'InternalServerError' })
+    }
+    expect(await cache.get('k', failing)).toBe('secret-value-123')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]?.details).toMatchObject({
+      cache: 'cfg',
+      key: 'k',
+      code: 'InternalServerError',
+      ageMs: 300_000,
+    })
+    expect(JSON.stringify(lines)).not.toContain('secret-value-123')
+    const types = recorder.events.map((event) => event.type)
+    expect(types).toEqual([
+      'cache.miss',
+      'cache.miss',
+      'cache.refresh',
+      'cache.refresh-failed',
+      'cache.stale-served',
+    ])
+    expect(cache.stats().staleServed).toBe(1)
+    expect(JSON.stringify(recorder.events)).not.toContain('secret-value-123')
+
+    // Past expiry + staleIfError: a typed error with the cause, and the next read tries again.
+    clock.advance('6m')
+    const error = await cache.get('k', failing).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'ERR_PARAMS_FETCH',
+      key: 'k',
+      cache: 'cfg',
+      reason: 'InternalServerError',
+    })
+    expect((error as Error).cause).toBeInstanceOf(Error)
+    expect(await cache.get('k', async () => 'new')).toBe('new')
+  })
+
+  it('never caches a rejection, and passes warmstart errors through unwrapped', async () => {
+    const cache = ttlCache<string>({ clock: fakeClock() })
+    const typed = new WarmstartError('ERR_PARAMETER_NOT_FOUND', 'missing')
+    await expect(cache.get('k', () => Promise.reject(typed))).rejects.toBe(typed)
+    expect(cache.stats().entries).toBe(0)
+    await expect(
+      cache.get('k', () => {
+        throw new Error('sync throw')
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_PARAMS_FETCH', reason: 'Error' })
+    expect(await cache.get('k', async () => 'ok')).toBe('ok')
+  })
+
+  it('refresh(key) forces a fetch with the last loader or a new one; unknown keys need a loader', async () => {
+    const clock = fakeClock()
+    const cache = ttlCache<number>({ clock })
+    let n = 0
+    const source = counter(() => ++n)
+    await expect(cache.refresh('k')).rejects.toMatchObject({ code: 'ERR_CACHE_UNKNOWN_KEY' })
+    expect(await cache.refresh('k', source.load)).toBe(1)
+    expect(await cache.refresh('k')).toBe(2)
+    expect(await cache.refresh('k', async () => 10)).toBe(10)
+    expect(await cache.get('k', source.load)).toBe(10)
+    // A failed forced refresh rejects (the caller knows the value is wrong) and keeps the entry.
+    await expect(cache.refresh('k', () => Promise.reject(new Error('down')))).rejects.toMatchObject({
+      code: 'ERR_PARAMS_FETCH',
+    })
+    expect(await cache.get('k', source.load)).toBe(10)
+  })
+
+  it('a forced refresh wins over a fetch already in flight', async () => {
+    const cache = ttlCache<string>({ clock: fakeClock() })
+    let release: (value: string) => void = () => {}
+    const slow = cache.get('k', () => new Promise<string>((resolve) => (release = resolve)))
+    expect(await cache.refresh('k', async () => 'rotated')).toBe('rotated')
+    release('old')
+    expect(await slow).toBe('old')
+    expect(await cache.get('k', async () => 'unused')).toBe('rotated')
+  })
+
+  it('invalidate and clear forget keys; a fetch finishing after invalidate does not come back', async () => {
+    const cache = ttlCache<string>({ clock: fakeClock() })
+    await cache.get('a', async () => 'A')
+    expect(cache.invalidate('a')).toBe(true)
+    expect(cache.invalidate('a')).toBe(false)
+    let release: (value: string) => void = () => {}
+    const pending = cache.get('b', () => new Promise<string>((resolve) => (release = resolve)))
+    cache.clear()
+    release('B')
+    expect(await pending).toBe('B')
+    expect(cache.stats().entries).toBe(0)
+  })
+
+  it('registers as long-lived state listing key/value pairs', async () => {
+    const cache = ttlCache<string>({ name: 'registry-test', clock: fakeClock() })
+    await cache.get('/app/a', async () => 'va')
+    const root = longLivedRoots().find((r) => r.name === 'ttl:registry-test')
+    expect(root?.target()).toBe(cache)
+    expect([...(root?.entries() ?? [])]).toEqual([['/app/a', 'va']])
+  })
+
+  it('emits hit and miss events', async () => {
+    const recorder = recordEvents()
+    stopEvents = recorder.stop
+    const cache = ttlCache<string>({ name: 'ev', clock: fakeClock() })
+    await cache.get('k', async () => 'v')
+    await cache.get('k', async () => 'v')
+    expect(recorder.events.map((e) => [e.type, 'key' in e ? e.key : ''])).toEqual([
+      ['cache.miss', 'k'],
+      ['cache.hit', 'k'],
+    ])
+  })
+
+  it('validates its options', () => {
+    const bad: unknown[] = [
+      null,
+      { name: '' },
+      { ttl: -1 },
+      { ttl: '5 minutes' },
+      { jitter: 1 },
+      { jitter: -0.1 },
+      { refreshAhead: 1 },
+      { staleIfError: 'x' },
+      { clock: {} },
+      { random: 1 },
+    ]
+    for (const options of bad) {
+      expect(() => ttlCache(options as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+      )
+    }
+    expect(() => ttlCache({ jitter: 2 })).toThrow(/jitter.*0\.1/)
+  })
+})
