@@ -1,0 +1,295 @@
+import { emit, invalidOption, type Logger, WarmstartError } from '@warmstart/core'
+import { isThenable } from './thenable.js'
+
+declare module '@warmstart/core' {
+  interface WarmstartEventMap {
+    /** A lazy made its instance; `durationMs` is the factory's time. */
+    'client.created': { name: string; durationMs: number }
+    /** A lazy handed out its current instance again; `validationMs` when `validate` ran. */
+    'client.reused': { name: string; validationMs?: number }
+    /** The factory threw or rejected; the error reaches the caller and nothing is cached. */
+    'client.create-failed': { name: string; durationMs: number; error: unknown }
+    /** `validate` rejected the current instance (returned false, threw or rejected). */
+    'client.validated-stale': { name: string; durationMs: number; error?: unknown }
+    /** An instance was let go: replaced after a stale validation, reset, or created after a reset. */
+    'client.disposed': {
+      name: string
+      reason: 'stale' | 'reset' | 'superseded'
+      durationMs: number
+      /** What `dispose` threw, if it failed (reported, never thrown at the caller). */
+      error?: unknown
+    }
+  }
+}
+
+interface LazyOptionsBase<T> {
+  /** Names the lazy in events and log lines (default: the factory's name, or `'lazy'`). */
+  name?: string
+  /** Releases an instance that is let go (stale, reset). Its failures are reported, not thrown. */
+  dispose?: (value: T) => void | Promise<void>
+  /** Where a failed `dispose` is reported. */
+  logger?: Logger
+}
+
+export interface SyncLazyOptions<T> extends LazyOptionsBase<T> {
+  /** Runs on every reuse; `false` (or a throw) marks the instance stale: disposed and recreated. */
+  validate?: (value: T) => boolean
+}
+
+export interface AsyncLazyOptions<T> extends LazyOptionsBase<T> {
+  /** Runs on every reuse; `false`, a throw or a rejection marks the instance stale. */
+  validate?: (value: T) => boolean | Promise<boolean>
+}
+
+interface LazyBase<T> {
+  readonly name: string
+  /** The current instance, or undefined; never creates and never validates. */
+  peek(): T | undefined
+  /** Disposes and forgets the current instance; a creation in flight will not become current. */
+  reset(): Promise<void>
+  /** Starts creation now (at module scope, during init); a failure is kept for no one and surfaces at the next `get()`. */
+  prefetch(): void
+}
+
+/** A singleton made by a synchronous factory: `get()` returns the instance itself. */
+export interface SyncLazy<T> extends LazyBase<T> {
+  get(): T
+}
+
+/** A singleton made by an async factory: `get()` returns a promise, the same settled one while the instance is current. */
+export interface AsyncLazy<T> extends LazyBase<T> {
+  get(): Promise<T>
+}
+
+export type Lazy<T> = SyncLazy<T> | AsyncLazy<T>
+
+/** Marks "no current instance": `undefined` may be a legitimate instance. */
+const EMPTY: unique symbol = Symbol('warmstart.lazy.empty')
+
+type DisposeReason = 'stale' | 'reset' | 'superseded'
+
+class LazyValue<T> {
+  readonly name: string
+  readonly #factory: () => T | Promise<T>
+  readonly #validate: ((value: T) => boolean | Promise<boolean>) | undefined
+  readonly #dispose: ((value: T) => void | Promise<void>) | undefined
+  readonly #logger: Logger | undefined
+  /** What `get()` hands out while the instance is current: the instance (sync) or its settled promise (async). */
+  #result: T | Promise<T> | typeof EMPTY = EMPTY
+  /** `#result` when reuse needs no validation, else EMPTY: the warm path reads this one field. */
+  #warm: T | Promise<T> | typeof EMPTY = EMPTY
+  /** The details of `client.reused` on the warm path, made once: emitting costs no allocation. */
+  readonly #reusedDetails: { readonly name: string }
+  #value: T | undefined
+  /** Set once the factory has returned a promise: from then on `get()` always returns one. */
+  #async = false
+  /** A creation, or a validation and its replacement, that concurrent callers join. */
+  #pending: Promise<T> | undefined
+  /** Bumped by `reset()`, so that work started before it cannot install its result after it. */
+  #generation = 0
+
+  constructor(factory: () => T | Promise<T>, options: AsyncLazyOptions<T>) {
+    this.name = options.name ?? (factory.name || 'lazy')
+    this.#factory = factory
+    this.#validate = options.validate
+    this.#dispose = options.dispose
+    this.#logger = options.logger
+    this.#reusedDetails = Object.freeze({ name: this.name })
+  }
+
+  get(): T | Promise<T> {
+    // The warm path: one field read and one check (and emit's check for listeners). Everything
+    // else lives out of line.
+    const warm = this.#warm
+    if (warm !== EMPTY) {
+      emit('client.reused', this.#reusedDetails)
+      return warm
+    }
+    return this.#getSlow()
+  }
+
+  peek(): T | undefined {
+    return this.#result === EMPTY ? undefined : this.#value
+  }
+
+  async reset(): Promise<void> {
+    this.#generation++
+    this.#pending = undefined
+    if (this.#result === EMPTY) return
+    const value = this.#value as T
+    this.#forget()
+    await this.#disposeSafely(value, 'reset')
+  }
+
+  prefetch(): void {
+    try {
+      const result = this.get()
+      // The failure was reported as client.create-failed; the next get() creates again.
+      if (isThenable(result)) result.then(undefined, () => {})
+    } catch {
+      // Same for a synchronous factory.
+    }
+  }
+
+  #getSlow(): T | Promise<T> {
+    if (this.#pending !== undefined) return this.#pending
+    if (this.#result !== EMPTY) return this.#reuse(this.#value as T, this.#result)
+    return this.#create()
+  }
+
+  #create(): T | Promise<T> {
+    const generation = this.#generation
+    const started = performance.now()
+    let produced: T | Promise<T>
+    try {
+      produced = this.#factory()
+    } catch (error) {
+      this.#createFailed(started, error)
+      if (this.#async) return Promise.reject(error)
+      throw error
+    }
+    if (!this.#async && !isThenable(produced)) {
+      this.#adopt(produced, produced, started)
+      return produced
+    }
+    this.#async = true
+    const creation: Promise<T> = Promise.resolve(produced).then(
+      (value) => {
+        if (this.#pending === creation) this.#pending = undefined
+        if (generation !== this.#generation) {
+          // reset() ran meanwhile: this instance never becomes current, and its callers get a fresh one.
+          void this.#disposeSafely(value, 'superseded')
+          return this.get()
+        }
+        this.#adopt(value, creation, started)
+        return value
+      },
+      (error: unknown) => {
+        if (this.#pending === creation) this.#pending = undefined
+        this.#createFailed(started, error)
+        throw error
+      },
+    )
+    this.#pending = creation
+    return creation
+  }
+
+  #reuse(value: T, result: T | Promise<T>): T | Promise<T> {
+    const started = performance.now()
+    let verdict: boolean | Promise<boolean>
+    try {
+      verdict = (this.#validate as (value: T) => boolean | Promise<boolean>)(value)
+    } catch (error) {
+      return this.#replaceStale(value, started, error)
+    }
+    if (!isThenable(verdict)) {
+      if (!verdict) return this.#replaceStale(value, started, undefined)
+      emit('client.reused', { name: this.name, validationMs: performance.now() - started })
+      return result
+    }
+    if (!this.#async) {
+      verdict.then(undefined, () => {})
+      throw new WarmstartError(
+        'ERR_LAZY_ASYNC_VALIDATE',
+        `lazy "${this.name}": validate returned a promise but the factory is synchronous; make the factory async or validate synchronously`,
+      )
+    }
+    const validation = this.#validateAsync(verdict, value, started)
+    this.#pending = validation
+    return validation
+  }
+
+  async #validateAsync(verdict: Promise<boolean>, value: T, started: number): Promise<T> {
+    const generation = this.#generation
+    let fresh = false
+    let failure: unknown
+    try {
+      fresh = await verdict
+    } catch (error) {
+      failure = error
+    }
+    if (generation !== this.#generation) return this.get()
+    this.#pending = undefined
+    if (!fresh) return this.#replaceStale(value, started, failure)
+    emit('client.reused', { name: this.name, validationMs: performance.now() - started })
+    return value
+  }
+
+  #replaceStale(stale: T, started: number, error: unknown): T | Promise<T> {
+    emit('client.validated-stale', {
+      name: this.name,
+      durationMs: performance.now() - started,
+      ...(error === undefined ? {} : { error }),
+    })
+    this.#forget()
+    if (!this.#async) {
+      void this.#disposeSafely(stale, 'stale')
+      return this.#create()
+    }
+    const generation = this.#generation
+    // The old instance is released before its successor is made (one connection at a time);
+    // callers arriving meanwhile join this replacement rather than start their own.
+    const replacement = this.#disposeSafely(stale, 'stale').then(() => {
+      if (this.#pending === replacement) this.#pending = undefined
+      return generation === this.#generation ? this.#create() : this.get()
+    })
+    this.#pending = replacement
+    return replacement
+  }
+
+  #adopt(value: T, result: T | Promise<T>, started: number): void {
+    this.#value = value
+    this.#result = result
+    if (this.#validate === undefined) this.#warm = result
+    emit('client.created', { name: this.name, durationMs: performance.now() - started })
+  }
+
+  #forget(): void {
+    this.#result = EMPTY
+    this.#warm = EMPTY
+    this.#value = undefined
+  }
+
+  #createFailed(started: number, error: unknown): void {
+    emit('client.create-failed', { name: this.name, durationMs: performance.now() - started, error })
+  }
+
+  /** Runs `dispose` and reports its failure: a broken old instance must not fail the caller's request. */
+  async #disposeSafely(value: T, reason: DisposeReason): Promise<void> {
+    const started = performance.now()
+    try {
+      await this.#dispose?.(value)
+      emit('client.disposed', { name: this.name, reason, durationMs: performance.now() - started })
+    } catch (error) {
+      emit('client.disposed', { name: this.name, reason, durationMs: performance.now() - started, error })
+      this.#logger?.warn(`lazy "${this.name}": dispose failed`, { lazy: this.name, reason, error })
+    }
+  }
+}
+
+function checkFunction(value: unknown, option: string): void {
+  if (value !== undefined && typeof value !== 'function')
+    throw invalidOption('lazy', option, 'must be a function')
+}
+
+/**
+ * A singleton created on the first `get()`, never at import. Concurrent callers share one
+ * creation; a failed creation is not cached; `validate` can reject a stale instance on reuse.
+ */
+export function lazy<T>(factory: () => Promise<T>, options?: AsyncLazyOptions<T>): AsyncLazy<T>
+export function lazy<T>(factory: () => T, options?: SyncLazyOptions<T>): SyncLazy<T>
+export function lazy<T>(factory: () => T | Promise<T>, options: AsyncLazyOptions<T> = {}): Lazy<T> {
+  if (typeof factory !== 'function')
+    throw invalidOption('lazy', 'factory', 'must be a function that creates the value')
+  if (options === null || typeof options !== 'object')
+    throw invalidOption('lazy', 'options', 'must be an object')
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw invalidOption('lazy', 'name', 'must be a non-empty string')
+  }
+  checkFunction(options.validate, 'validate')
+  checkFunction(options.dispose, 'dispose')
+  if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {
+    throw invalidOption('lazy', 'logger', 'must have a warn(message, details) method')
+  }
+  return new LazyValue(factory, options) as Lazy<T>
+}

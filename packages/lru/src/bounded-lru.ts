@@ -1,0 +1,202 @@
+import { type Duration, emit, parseDuration, registerRoot, WarmstartError } from '@warmstart/core'
+import { LRUCache } from 'lru-cache'
+import { type BoundedLruOptions, type ResolvedOptions, resolveOptions } from './options.js'
+import { estimateSize } from './size-of.js'
+
+// Events carry the cache's name and never a key: keys are often taken from requests (user ids).
+declare module '@warmstart/core' {
+  interface WarmstartEventMap {
+    'lru.hit': { cache: string }
+    'lru.miss': { cache: string }
+    /** An entry was pushed out to stay within `max` or `maxBytes`. */
+    'lru.evict': { cache: string }
+    /** An entry larger than the whole byte budget was not stored. */
+    'lru.refused': { cache: string; size: number; maxBytes: number }
+  }
+}
+
+export interface LruStats {
+  hits: number
+  misses: number
+  /** Entries pushed out by the bounds (not deletes, expiries or replacements). */
+  evictions: number
+  /** Entries refused because they alone exceed `maxBytes`. */
+  refused: number
+  entries: number
+  /** Bytes held, as estimated by `sizeOf`. */
+  bytes: number
+}
+
+export interface SetOptions {
+  /** This entry's time to live, instead of the cache's `ttl`. */
+  ttl?: Duration
+}
+
+/** Keys and values are anything but `undefined` and `null` (what lru-cache stores). */
+export class BoundedLru<K extends {}, V extends {}> {
+  readonly name: string
+  readonly #cache: LRUCache<K, V>
+  readonly #options: ResolvedOptions<K, V>
+  readonly #loads = new Map<K, Promise<V>>()
+  // Event details made once: emitting costs no allocation when nobody listens.
+  readonly #details: { readonly cache: string }
+  #hits = 0
+  #misses = 0
+  #evictions = 0
+  #refused = 0
+
+  constructor(options: BoundedLruOptions<K, V>) {
+    const resolved = resolveOptions(options)
+    this.name = resolved.name
+    this.#options = resolved
+    this.#details = Object.freeze({ cache: resolved.name })
+    this.#cache = new LRUCache<K, V>({
+      max: resolved.max ?? 0,
+      ...(resolved.maxBytes === undefined ? {} : { maxSize: resolved.maxBytes }),
+      ...(resolved.ttl === undefined ? {} : { ttl: resolved.ttl }),
+      // TTLs are judged by the injected wall clock at every read: lru-cache's default caches a
+      // performance.now() reading behind a timer, and a timer does not run while Lambda has the
+      // process frozen.
+      perf: resolved.clock,
+      ttlResolution: 0,
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') {
+          this.#evictions++
+          emit('lru.evict', this.#details)
+        }
+      },
+    } as LRUCache.Options<K, V, unknown>)
+    registerRoot(`lru:${this.name}`, this, (cache) => cache.entries())
+  }
+
+  /** The value, or undefined when absent or past its TTL (by the clock, now). Counts a hit or a miss. */
+  get(key: K): V | undefined {
+    const value = this.#cache.get(key)
+    if (value === undefined) {
+      this.#misses++
+      emit('lru.miss', this.#details)
+    } else {
+      this.#hits++
+      emit('lru.hit', this.#details)
+    }
+    return value
+  }
+
+  /**
+   * Stores a value. Returns false, and keeps nothing for the key, when the entry alone is larger
+   * than `maxBytes`: it would otherwise flush the whole cache and still not fit.
+   */
+  set(key: K, value: V, options?: SetOptions): boolean {
+    const ttl = options?.ttl === undefined ? undefined : parseDuration(options.ttl, 'boundedLru.set', 'ttl')
+    const { maxBytes } = this.#options
+    if (maxBytes === undefined) {
+      this.#cache.set(key, value, ttl === undefined ? undefined : { ttl })
+      return true
+    }
+    const size = this.#measure(value, key)
+    if (size > maxBytes) {
+      this.#cache.delete(key)
+      this.#refused++
+      emit('lru.refused', { cache: this.name, size, maxBytes })
+      return false
+    }
+    this.#cache.set(key, value, ttl === undefined ? { size } : { size, ttl })
+    return true
+  }
+
+  /** Whether a live entry exists; does not count as a hit or change the LRU order. */
+  has(key: K): boolean {
+    return this.#cache.has(key)
+  }
+
+  /** Removes an entry; a load in flight for the key will not store its result. */
+  delete(key: K): boolean {
+    this.#loads.delete(key)
+    return this.#cache.delete(key)
+  }
+
+  /** Removes every entry; loads in flight will not store their results. */
+  clear(): void {
+    this.#loads.clear()
+    this.#cache.clear()
+  }
+
+  /**
+   * The cached value, or the loader's, stored for next time. Concurrent calls for a missing key
+   * share one load; a rejected load is not cached (the next call loads again).
+   */
+  getOrLoad(key: K, loader: (key: K) => V | Promise<V>): Promise<V> {
+    const cached = this.get(key)
+    if (cached !== undefined) return Promise.resolve(cached)
+    const inFlight = this.#loads.get(key)
+    if (inFlight !== undefined) return inFlight
+    // The loader runs in a microtask, so a synchronous throw becomes this load's rejection too.
+    const load: Promise<V> = Promise.resolve(key)
+      .then(loader)
+      .then(
+        (value) => {
+          // A delete() or clear() since the load started means its result may be outdated.
+          const current = this.#loads.get(key) === load
+          if (current) this.#loads.delete(key)
+          if (value === undefined || value === null) {
+            throw new WarmstartError(
+              'ERR_LRU_EMPTY_VALUE',
+              `boundedLru "${this.name}": the loader returned ${value}; return a value, or throw for "not found"`,
+            )
+          }
+          if (current) this.set(key, value)
+          return value
+        },
+        (error: unknown) => {
+          if (this.#loads.get(key) === load) this.#loads.delete(key)
+          throw error
+        },
+      )
+    this.#loads.set(key, load)
+    return load
+  }
+
+  stats(): LruStats {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+      refused: this.#refused,
+      entries: this.#cache.size,
+      bytes: this.#options.maxBytes === undefined ? this.#sumOfSizes() : this.#cache.calculatedSize,
+    }
+  }
+
+  /** Live entries, most recently used first (the leak guard reads the cache through this). */
+  *entries(): IterableIterator<[K, V]> {
+    yield* this.#cache.entries()
+  }
+
+  get size(): number {
+    return this.#cache.size
+  }
+
+  #sumOfSizes(): number {
+    let bytes = 0
+    for (const [key, value] of this.#cache.entries()) bytes += this.#measure(value, key)
+    return bytes
+  }
+
+  #measure(value: V, key: K): number {
+    const { sizeOf } = this.#options
+    const size = sizeOf === undefined ? estimateSize(value) + estimateSize(key) : sizeOf(value, key)
+    if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
+      throw new WarmstartError(
+        'ERR_LRU_INVALID_SIZE',
+        `boundedLru "${this.name}": sizeOf must return a finite number of bytes >= 0 (got ${typeof size === 'number' ? size : typeof size})`,
+      )
+    }
+    // lru-cache counts whole bytes, at least one per entry.
+    return Math.max(1, Math.ceil(size))
+  }
+}
+
+/** An LRU bounded by entries and/or bytes, with TTLs judged by the wall clock at each read. */
+export function boundedLru<K extends {}, V extends {}>(options: BoundedLruOptions<K, V>): BoundedLru<K, V> {
+  return new BoundedLru(options)
+}
