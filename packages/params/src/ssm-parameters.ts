@@ -235,10 +235,10 @@ class SsmProvider implements SsmParameters {
     const found = new Map<string, RawParameter>()
     for (const parameter of output.Parameters ?? []) {
       const raw = { value: parameter.Value ?? '', type: parameter.Type }
-      // A name asked for with a version or label comes back as Name plus Selector.
-      for (const alias of [parameter.Name, `${parameter.Name}${parameter.Selector ?? ''}`, parameter.ARN]) {
-        if (alias !== undefined) found.set(alias, raw)
-      }
+      // A name asked for with a version or label comes back as Name plus Selector; one asked for
+      // by ARN comes back with its ARN.
+      if (parameter.Selector !== undefined) found.set(`${parameter.Name}${parameter.Selector}`, raw)
+      else for (const alias of [parameter.Name, parameter.ARN]) if (alias !== undefined) found.set(alias, raw)
     }
     const results: BatchResults<RawParameter> = new Map()
     for (const name of names) results.set(name, found.get(name) ?? new ParameterNotFoundError([name]))
