@@ -80,7 +80,7 @@ function unattributedBucket(): Bucket {
 
 /** Starts collecting the background work of one invocation. */
 export function openBucket(requestId: string): void {
-  if (!buckets.has(requestId)) buckets.set(requestId, newBucket())
+  buckets.set(requestId, newBucket())
 }
 
 /** What became of an invocation's background work. */
@@ -120,7 +120,7 @@ export async function settleBackgroundWork(options: SettleOptions = {}): Promise
     if (pending.length === 0) break
     const remaining = deadline - Date.now()
     if (remaining <= 0) break
-    const allDone = Promise.all(pending.map((w) => w.done)).then(() => true)
+    const allDone = Promise.all(pending.map((w) => w.done)).then(() => true as const)
     if (!(await raceTimeout(allDone, remaining))) break
   }
   buckets.delete(requestId)

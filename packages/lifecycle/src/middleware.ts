@@ -136,7 +136,7 @@ function reportInit(info: InvocationInfo, logger: Logger | undefined): void {
     requestId: info.requestId,
     initType,
     startKind: kind,
-    initDurationMs: initDuration() ?? 0,
+    initDurationMs: initDuration()!,
     callerPaidInit: kind === 'cold',
   }
   emit('lifecycle.init', details)

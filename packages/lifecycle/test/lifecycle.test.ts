@@ -348,7 +348,7 @@ describe('waitUntil', () => {
     waitUntil(workOfB.promise, { name: 'b-work' })
     current = 'a'
     let aEnded = false
-    await middleware.after?.(a).then(() => {
+    await Promise.resolve(middleware.after?.(a)).then(() => {
       aEnded = true
     })
     expect(aEnded).toBe(true)

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { onEvent, WarmstartError, type WarmstartEvent } from '@warmstart/core'
 import { configureShutdown, onShutdown } from '@warmstart/lifecycle'
-import { createShutdownRegistry, type ShutdownHost } from '@warmstart/lifecycle/shutdown'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createShutdownRegistry, type ShutdownHost } from '../src/shutdown.js'
 
 class FakeProcess extends EventEmitter implements ShutdownHost {
   readonly exits: number[] = []
