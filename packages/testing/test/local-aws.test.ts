@@ -1,3 +1,4 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import {
   GetParameterCommand,
   GetParametersByPathCommand,
@@ -249,5 +250,28 @@ describe('GetParametersByPath', () => {
     const result = await ssm.send(new GetParametersByPathCommand({ Path: '/nothing/here' }))
     expect(result.Parameters).toEqual([])
     expect(result.NextToken).toBeUndefined()
+  })
+})
+
+describe('env', () => {
+  it('points clients made without an endpoint, as a handler makes them, at the local endpoint', async () => {
+    const saved = { ...process.env }
+    Object.assign(process.env, aws.env)
+    const handlerSsm = new SSMClient({})
+    const handlerSecrets = new SecretsManagerClient({})
+    try {
+      aws.putSecret('env/secret', 'from-env')
+      expect((await handlerSsm.send(new GetParameterCommand({ Name: '/app/url' }))).Parameter?.Value).toBe(
+        'https://example.test',
+      )
+      expect(
+        (await handlerSecrets.send(new GetSecretValueCommand({ SecretId: 'env/secret' }))).SecretString,
+      ).toBe('from-env')
+      expect(aws.env).toMatchObject({ AWS_ENDPOINT_URL_SSM: aws.endpoint, AWS_REGION: 'us-east-1' })
+    } finally {
+      handlerSsm.destroy()
+      handlerSecrets.destroy()
+      process.env = saved
+    }
   })
 })

@@ -10,6 +10,7 @@ import type { CallFilter, LocalAws, LocalAwsOptions, RecordedCall } from './type
 
 const REGION = 'us-east-1'
 const ACCOUNT = '123456789012'
+const CREDENTIALS = { accessKeyId: 'AKIALOCALAWS', secretAccessKey: 'local-aws-secret' } as const
 
 /**
  * Starts a local SSM Parameter Store and Secrets Manager on 127.0.0.1 that the real AWS SDK v3
@@ -37,12 +38,15 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     endpoint: endpoint.url,
     // A fresh object each time: the SDK writes into the credentials object it is given.
     get clientConfig() {
-      return {
-        endpoint: endpoint.url,
-        region: REGION,
-        credentials: { accessKeyId: 'AKIALOCALAWS', secretAccessKey: 'local-aws-secret' },
-      }
+      return { endpoint: endpoint.url, region: REGION, credentials: { ...CREDENTIALS } }
     },
+    env: Object.freeze({
+      AWS_ENDPOINT_URL_SSM: endpoint.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint.url,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    }),
     putParameter: (name, value) => parameters.put(name, value),
     putSecret: (id, value) => secrets.put(id, value),
     rotateSecret: (id, value) => secrets.rotate(id, value),

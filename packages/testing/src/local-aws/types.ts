@@ -71,6 +71,12 @@ export interface LocalAws {
   readonly endpoint: string
   /** `new SSMClient({ ...aws.clientConfig })`, `new SecretsManagerClient({ ...aws.clientConfig })` */
   readonly clientConfig: LocalAwsClientConfig
+  /**
+   * Environment variables that point SDK clients created without an endpoint (`new SSMClient({})`,
+   * as a handler does) at this endpoint: AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_SECRETS_MANAGER,
+   * AWS_REGION and dummy credentials. Pass them to `simulateLambda({ env })`.
+   */
+  readonly env: Readonly<Record<string, string>>
   /** Creates the parameter or adds a version to it; returns the new version number. */
   putParameter(name: string, value: string | SeedParameter): number
   /** Creates the secret, or puts a new AWSCURRENT version as PutSecretValue does. */
