@@ -143,7 +143,7 @@ describe('the wire protocol, spoken by hand', () => {
     return {
       status: response.status,
       type: response.headers.get('content-type'),
-      json: await response.json(),
+      json: (await response.json()) as Record<string, unknown>,
     }
   }
 
