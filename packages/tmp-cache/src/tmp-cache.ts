@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, readFile, stat, statfs, unlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
+import { buffer } from 'node:stream/consumers'
 import { emit, registerRoot, WarmstartError } from '@warmstart/core'
 import {
   type CacheValue,
@@ -118,27 +119,23 @@ export class TmpCache {
    * key share one load. A loader's failure is not cached.
    */
   getOrLoad(key: string, loader: () => CacheValue | Promise<CacheValue>): Promise<Buffer> {
-    const fileName = this.#fileName(key)
+    let fileName: string
+    try {
+      fileName = this.#fileName(key)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     const inFlight = this.#loading.get(fileName)
     if (inFlight !== undefined) return inFlight
     const load = (async () => {
       const cached = await this.get(key)
       if (cached !== undefined) return cached
       const value = await loader()
-      if (typeof value === 'string' || value instanceof Uint8Array) {
-        const bytes = toBuffer(value)
-        await this.set(key, bytes)
-        return bytes
-      }
-      await this.set(key, value)
-      const stored = await this.#read(fileName)
-      if (stored === undefined) {
-        throw new WarmstartError(
-          'ERR_TMP_CACHE_LOST',
-          `tmpCache "${this.#options.name}": a loaded value was evicted before it could be read`,
-        )
-      }
-      return stored
+      // The caller gets the bytes in memory anyway: a stream is read once, then stored.
+      const bytes =
+        typeof value === 'string' || value instanceof Uint8Array ? toBuffer(value) : await buffer(value)
+      await this.set(key, bytes)
+      return bytes
     })().finally(() => {
       this.#loading.delete(fileName)
     })
