@@ -1,0 +1,203 @@
+import { fileURLToPath } from 'node:url'
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import middy from '@middy/core'
+import { invocationCount } from '@warmstart/core'
+import {
+  type ParamsOf,
+  ParamsResolveError,
+  paramsMiddleware,
+  secretsManager,
+  ssmParameters,
+} from '@warmstart/params'
+import { fakeClock, type LocalAws, type Simulation, simulateLambda, startLocalAws } from '@warmstart/testing'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+
+let aws: LocalAws
+let ssmClient: SSMClient
+let secretsClient: SecretsManagerClient
+const seed = {
+  parameters: {
+    '/app/flags': '{"on":true}',
+    '/app/url': 'https://example.test',
+    '/app/hosts': { value: 'a,b', type: 'StringList' as const },
+    '/app/broken': 'hunter2-not-json',
+    ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`/many/p${i}`, `v${i}`])),
+  },
+  secrets: { 'api/key': 'key-123', 'db/credentials': '{"username":"app","password":"pw"}' },
+}
+
+beforeAll(async () => {
+  aws = await startLocalAws(seed)
+  ssmClient = new SSMClient({ ...aws.clientConfig, maxAttempts: 1 })
+  secretsClient = new SecretsManagerClient({ ...aws.clientConfig, maxAttempts: 1 })
+})
+
+afterAll(async () => {
+  ssmClient.destroy()
+  secretsClient.destroy()
+  await aws.stop()
+})
+
+beforeEach(() => {
+  aws.clearFaults()
+  aws.resetCalls()
+})
+
+const context = (id: string) => ({ awsRequestId: id, functionName: 'test' })
+
+describe('paramsMiddleware in a Middy chain', () => {
+  it('resolves the spec before the handler in one GetParameters batch and one BatchGetSecretValue, typed on the context', async () => {
+    const ssm = ssmParameters({ client: ssmClient })
+    const secrets = secretsManager({ client: secretsClient })
+    const fetch = {
+      flags: ssm.ref<{ on: boolean }>('/app/flags', { transform: 'json' }),
+      url: ssm.ref('/app/url'),
+      hosts: ssm.ref<string[]>('/app/hosts'),
+      apiKey: secrets.ref('api/key'),
+      db: secrets.ref<{ username: string }>('db/credentials', { transform: 'json' }),
+    }
+    const seen: unknown[] = []
+    const before = invocationCount()
+    const handler = middy(async (_event: unknown, ctx: ParamsOf<typeof fetch>) => {
+      seen.push({ on: ctx.flags.on, url: ctx.url, hosts: ctx.hosts, key: ctx.apiKey, user: ctx.db.username })
+      return 'done'
+    }).use(paramsMiddleware({ fetch }))
+
+    expect(await handler({}, context('r-1') as never)).toBe('done')
+    expect(seen[0]).toEqual({
+      on: true,
+      url: 'https://example.test',
+      hosts: ['a', 'b'],
+      key: 'key-123',
+      user: 'app',
+    })
+    expect(aws.calls.map((call) => call.operation).sort()).toEqual(['BatchGetSecretValue', 'GetParameters'])
+    expect(invocationCount()).toBe(before + 1)
+    // Warm: no remote call.
+    await handler({}, context('r-2') as never)
+    expect(aws.calls).toHaveLength(2)
+  })
+
+  it('with setToContext: false only warms the caches', async () => {
+    const ssm = ssmParameters({ client: ssmClient })
+    const fetch = { url: ssm.ref('/app/url') }
+    const handler = middy(async (_event: unknown, ctx: Record<string, unknown>) => {
+      return { onContext: 'url' in ctx, value: await ssm.get('/app/url') }
+    }).use(paramsMiddleware({ fetch, setToContext: false }))
+    expect(await handler({}, context('r-3') as never)).toEqual({
+      onContext: false,
+      value: 'https://example.test',
+    })
+    expect(aws.calls).toHaveLength(1)
+  })
+
+  it('lists every key that failed with its name and code, never a value', async () => {
+    const ssm = ssmParameters({ client: ssmClient })
+    const secrets = secretsManager({ client: secretsClient })
+    const handler = middy(async () => 'unreachable').use(
+      paramsMiddleware({
+        fetch: {
+          url: ssm.ref('/app/url'),
+          missing: ssm.ref('/app/missing'),
+          broken: ssm.ref('/app/broken', { transform: 'json' }),
+          secret: secrets.ref('nope'),
+        },
+      }),
+    )
+    const error = await handler({}, context('r-4') as never).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ParamsResolveError)
+    expect(
+      (error as ParamsResolveError).failures.map(({ key, name, code }) => ({ key, name, code })),
+    ).toEqual([
+      { key: 'missing', name: '/app/missing', code: 'ERR_PARAMETER_NOT_FOUND' },
+      { key: 'broken', name: '/app/broken', code: 'ERR_PARAMETER_TRANSFORM' },
+      { key: 'secret', name: 'nope', code: 'ERR_SECRET_NOT_FOUND' },
+    ])
+    expect((error as Error).message).toContain('missing (/app/missing): ERR_PARAMETER_NOT_FOUND')
+    expect((error as Error).message).not.toContain('hunter2')
+    expect((error as Error).cause).toBeInstanceOf(AggregateError)
+
+    const one = middy(async () => 'unreachable').use(
+      paramsMiddleware({ fetch: { m: ssm.ref('/app/missing') } }),
+    )
+    const single = await one({}, context('r-5') as never).catch((e: unknown) => e)
+    expect((single as Error).cause).toMatchObject({ code: 'ERR_PARAMETER_NOT_FOUND' })
+  })
+
+  it('awaits a refresh ahead it started before the invocation ends, in after and in onError', async () => {
+    const clock = fakeClock()
+    const ssm = ssmParameters({ client: ssmClient, clock, ttl: 100_000, jitter: 0, refreshAhead: 0.5 })
+    let fail = false
+    const handler = middy(async () => {
+      if (fail) throw new Error('handler failed')
+      return 'ok'
+    }).use(paramsMiddleware({ fetch: { url: ssm.ref('/app/url') } }))
+    await handler({}, context('r-6') as never)
+    clock.advance(60_000)
+    aws.injectFault({ service: 'ssm', kind: 'latency', latencyMs: 50 })
+    await handler({}, context('r-7') as never)
+    expect(aws.callCount({ service: 'ssm' })).toBe(2)
+    expect(ssm.stats()).toMatchObject({ refreshes: 1 })
+    // The refresh finished inside the invocation: nothing is pending now.
+    let settled = false
+    void ssm.settle().then(() => (settled = true))
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(settled).toBe(true)
+
+    clock.advance(60_000)
+    fail = true
+    aws.injectFault({ service: 'ssm', kind: 'latency', latencyMs: 50 })
+    await expect(handler({}, context('r-8') as never)).rejects.toThrow('handler failed')
+    expect(aws.callCount({ service: 'ssm' })).toBe(3)
+  })
+
+  it('validates its options', () => {
+    const ssm = ssmParameters({ client: ssmClient })
+    const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })
+    expect(() => paramsMiddleware(null as never)).toThrow(invalid)
+    expect(() => paramsMiddleware({ fetch: null as never })).toThrow(invalid)
+    expect(() => paramsMiddleware({ fetch: { x: '/app/url' as never } })).toThrow(/fetch\.x/)
+    expect(() => paramsMiddleware({ fetch: { x: ssm.ref('/x') }, setToContext: 'yes' as never })).toThrow(
+      invalid,
+    )
+  })
+})
+
+describe('paramsMiddleware under simulateLambda', () => {
+  let lambda: Simulation | undefined
+  afterAll(async () => {
+    await lambda?.stop()
+  })
+
+  it('makes no remote call on warm invocations; each cold environment makes one batched pass', async () => {
+    lambda = simulateLambda({
+      handler: `${fileURLToPath(new URL('./fixtures/params-handler.mjs', import.meta.url))}#handler`,
+      env: { LOCAL_AWS_ENDPOINT: aws.endpoint },
+    })
+    const cold = await lambda.invoke({ n: 1 })
+    expect(cold).toMatchObject({ ok: true, coldStart: true })
+    expect(cold.result).toMatchObject({
+      on: true,
+      url: 'https://example.test',
+      hosts: ['a', 'b'],
+      user: 'app',
+      p11: 'v11',
+    })
+    // 15 SSM names: 2 GetParameters (10 + 5); 2 secrets: 1 BatchGetSecretValue.
+    expect(aws.callCount({ service: 'ssm', operation: 'GetParameters' })).toBe(2)
+    expect(aws.callCount({ service: 'secretsmanager', operation: 'BatchGetSecretValue' })).toBe(1)
+    expect(aws.calls).toHaveLength(3)
+    for (let n = 2; n <= 5; n++) {
+      const warm = await lambda.invoke({ n })
+      expect(warm).toMatchObject({ ok: true, coldStart: false, result: { event: { n } } })
+    }
+    expect(aws.calls).toHaveLength(3)
+    // Two more environments at once: each is cold, each makes its own 3 calls.
+    const burst = await lambda.burst([{ n: 6 }, { n: 7 }])
+    expect(burst.filter((invocation) => invocation.coldStart)).toHaveLength(1)
+    expect(burst.every((invocation) => invocation.ok)).toBe(true)
+    expect(aws.calls).toHaveLength(6)
+  })
+})
