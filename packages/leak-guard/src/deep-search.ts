@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto'
+import { relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type HeapGraph, takeHeapGraph } from './heap-graph.js'
+import type { Match, Matcher } from './matcher.js'
+import { propertyStep, redact } from './redact.js'
+
+export interface DeepFinding {
+  readonly path: string
+  readonly match: Match
+}
+
+export interface DeepResult {
+  readonly findings: DeepFinding[]
+  readonly nodes: number
+}
+
+/** Retainers that are not where a handler keeps data: the snapshot's roots, compiled code, hidden classes. */
+const SKIPPED_RETAINER_TYPES = new Set(['synthetic', 'code', 'object shape'])
+const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string'])
+
+interface Target {
+  readonly match: Match
+  /** How the path ends: the value, or the key that matched. */
+  readonly ending: string
+}
+
+/**
+ * The deep check: a heap snapshot, searched backwards from every string equal to or containing a
+ * request value (and every property named after one, and the request objects themselves) to the
+ * module variable, closure variable or global that keeps it alive.
+ *
+ * To find its own objects and the request objects in the snapshot, the guard holds them for the
+ * length of the snapshot in a probe marked with a random string. Paths through the guard's own state
+ * and through live call frames (an async function still running, such as the test or the middleware
+ * chain that called the handler) are not retention and are not followed.
+ */
+export async function deepSearch(matcher: Matcher, own: readonly object[]): Promise<DeepResult> {
+  const identities = matcher.identities()
+  const probe = {
+    marker: `warmstart-leak-guard-probe:${randomUUID()}`,
+    watched: identities.map(([object]) => object),
+    own: [...own],
+  }
+  const graph = await takeHeapGraph()
+  probe.watched.length = 0
+  const search = new Search(graph, matcher, identities.map(([, match]) => match))
+  return search.run(probe.marker)
+}
+
+class Search {
+  private readonly skipped: Uint8Array
+  private readonly next: Int32Array
+  private readonly via: Int32Array
+  private readonly target: Int32Array
+  private readonly targets: Target[] = []
+  private readonly findings: DeepFinding[] = []
+  private readonly seen = new Set<string>()
+
+  constructor(
+    private readonly graph: HeapGraph,
+    private readonly matcher: Matcher,
+    private readonly identities: readonly Match[],
+  ) {
+    this.skipped = new Uint8Array(graph.nodeCount)
+    this.next = new Int32Array(graph.nodeCount).fill(-1)
+    this.via = new Int32Array(graph.nodeCount).fill(-1)
+    this.target = new Int32Array(graph.nodeCount).fill(-1)
+  }
+
+  run(marker: string): DeepResult {
+    const graph = this.graph
+    const probe = this.markProbe(marker)
+    const queue: number[] = []
+    const start = (node: number, target: Target): void => {
+      if (this.target[node] !== -1 || this.skipped[node] === 1) return
+      this.targets.push(target)
+      this.target[node] = this.targets.length - 1
+      queue.push(node)
+    }
+    this.findTargets(start)
+    if (probe !== undefined) this.findWatched(probe, start)
+    let visited = 0
+    for (let head = 0; head < queue.length; head++) {
+      const node = queue[head] as number
+      visited++
+      for (let r = graph.retainerStart[node] as number; r < (graph.retainerStart[node + 1] as number); r++) {
+        const edge = graph.retainerEdge[r] as number
+        const retainer = graph.retainerNode[r] as number
+        const type = graph.edgeType(edge)
+        if (type === 'weak' || type === 'shortcut' || this.skipped[retainer] === 1) continue
+        if (type === 'context' && this.isContext(retainer)) {
+          this.anchorInContext(retainer, graph.edgeName(edge) as string, node)
+          continue
+        }
+        if (type === 'property' && graph.name(retainer) === 'global' && graph.type(retainer) === 'object') {
+          this.record(`globalThis${propertyStep(graph.edgeName(edge) as string)}`, node)
+          continue
+        }
+        if (this.target[retainer] !== -1 || SKIPPED_RETAINER_TYPES.has(graph.type(retainer))) continue
+        if (this.isFrame(retainer)) continue
+        this.target[retainer] = this.target[node] as number
+        this.next[retainer] = node
+        this.via[retainer] = edge
+        queue.push(retainer)
+      }
+    }
+    return { findings: this.findings, nodes: visited }
+  }
+
+  /** Marks the probe, the guard's own objects and what the probe holds as not to be followed. */
+  private markProbe(marker: string): number | undefined {
+    const graph = this.graph
+    let found: number | undefined
+    for (let node = 0; node < graph.nodeCount; node++) {
+      if (graph.type(node) !== 'string' || graph.name(node) !== marker) continue
+      for (let r = graph.retainerStart[node] as number; r < (graph.retainerStart[node + 1] as number); r++) {
+        const probe = graph.retainerNode[r] as number
+        found = probe
+        this.skipped[probe] = 1
+        const ownList = graph.child(probe, 'own')
+        if (ownList !== undefined) {
+          this.skipped[ownList] = 1
+          this.forElements(ownList, (object) => {
+            this.skipped[object] = 1
+          })
+        }
+        const watchedList = graph.child(probe, 'watched')
+        if (watchedList !== undefined) this.skipped[watchedList] = 1
+      }
+    }
+    return found
+  }
+
+  private forElements(list: number, visit: (node: number) => void): void {
+    const graph = this.graph
+    for (let e = graph.firstEdge[list] as number; e < (graph.firstEdge[list + 1] as number); e += graph.edgeFields) {
+      if (graph.edgeType(e) === 'element') visit(graph.edgeTarget(e))
+    }
+  }
+
+  private findTargets(start: (node: number, target: Target) => void): void {
+    const graph = this.graph
+    const byName = new Map<number, Match | null>()
+    const matchName = (index: number, name: string): Match | null => {
+      let match = byName.get(index)
+      if (match === undefined) {
+        const found = this.matcher.string(name)
+        match = found === undefined || found.inFlight ? null : found
+        byName.set(index, match)
+      }
+      return match
+    }
+    for (let node = 0; node < graph.nodeCount; node++) {
+      const type = graph.type(node)
+      if (STRING_TYPES.has(type)) {
+        const match = matchName(graph.nameIndex(node), graph.name(node))
+        if (match !== null) start(node, { match, ending: ending(match) })
+        continue
+      }
+      if (type !== 'object' && type !== 'closure' && type !== 'array') continue
+      for (let e = graph.firstEdge[node] as number; e < (graph.firstEdge[node + 1] as number); e += graph.edgeFields) {
+        if (graph.edgeType(e) !== 'property') continue
+        const match = matchName(graph.edges[e + 1] as number, graph.edgeName(e) as string)
+        if (match !== null) start(node, { match, ending: ` → key "${redact(match.value as string)}"` })
+      }
+    }
+  }
+
+  /** The request objects: the probe's `watched` list holds them, in the order of `identities`. */
+  private findWatched(probe: number, start: (node: number, target: Target) => void): void {
+    const watchedList = this.graph.child(probe, 'watched')
+    if (watchedList === undefined) return
+    let index = 0
+    this.forElements(watchedList, (object) => {
+      const match = this.identities[index++]
+      if (match !== undefined) start(object, { match, ending: '' })
+    })
+  }
+
+  private isContext(node: number): boolean {
+    return this.graph.name(node) === 'system / Context'
+  }
+
+  /** An async function or generator still running: what its frame holds is not kept by the module. */
+  private isFrame(node: number): boolean {
+    return this.graph.child(node, 'parameters_and_registers') !== undefined
+  }
+
+  private anchorInContext(context: number, variable: string, from: number): void {
+    const moduleLevel = this.isModuleContext(context)
+    if (!moduleLevel && this.isLiveFrameContext(context)) return
+    const script = this.scriptOf(context)
+    this.record(`${moduleLevel ? 'module' : 'closure in'} ${script}: ${variable}`, from)
+  }
+
+  /** Module scope: an ES module's context, or a top-level function's (CommonJS, bundles, test runners' wrappers). */
+  private isModuleContext(context: number): boolean {
+    const graph = this.graph
+    const extension = graph.child(context, 'extension')
+    if (extension !== undefined && graph.name(extension) === 'system / SourceTextModule') return true
+    const previous = graph.child(context, 'previous')
+    return previous !== undefined && graph.name(previous) !== 'system / Context'
+  }
+
+  private isLiveFrameContext(context: number): boolean {
+    const graph = this.graph
+    for (let r = graph.retainerStart[context] as number; r < (graph.retainerStart[context + 1] as number); r++) {
+      if (this.isFrame(graph.retainerNode[r] as number)) return true
+    }
+    return false
+  }
+
+  /** The file a context belongs to, from a function created in it (or in a scope inside it). */
+  private scriptOf(context: number, depth = 0): string {
+    const graph = this.graph
+    for (let r = graph.retainerStart[context] as number; r < (graph.retainerStart[context + 1] as number); r++) {
+      const holder = graph.retainerNode[r] as number
+      const edgeName = graph.edgeName(graph.retainerEdge[r] as number)
+      if (edgeName === 'context' && graph.type(holder) === 'closure') {
+        const shared = graph.child(holder, 'shared')
+        const script = shared === undefined ? undefined : this.scriptNode(shared)
+        if (script !== undefined) return displayScript(graph.name(script))
+      }
+      if (edgeName === 'previous' && depth < 3 && this.isContext(holder)) {
+        const inner = this.scriptOf(holder, depth + 1)
+        if (inner !== UNKNOWN_SCRIPT) return inner
+      }
+    }
+    return UNKNOWN_SCRIPT
+  }
+
+  private scriptNode(shared: number): number | undefined {
+    const graph = this.graph
+    for (let e = graph.firstEdge[shared] as number; e < (graph.firstEdge[shared + 1] as number); e += graph.edgeFields) {
+      const name = graph.edgeName(e)
+      if (typeof name === 'string' && name.startsWith('script')) {
+        const script = graph.edgeTarget(e)
+        if (graph.name(script) !== '') return script
+      }
+    }
+    return undefined
+  }
+
+  /** One finding per place and request value: the shortest path the search found. */
+  private record(anchor: string, from: number): void {
+    const targetIndex = this.target[from] as number
+    const target = this.targets[targetIndex] as Target
+    const key = `${anchor}\u0000${target.match.kind}\u0000${target.match.value ?? ''}`
+    if (this.seen.has(key)) return
+    this.seen.add(key)
+    this.findings.push({ path: anchor + this.steps(from) + target.ending, match: target.match })
+  }
+
+  private steps(from: number): string {
+    const graph = this.graph
+    let path = ''
+    for (let node = from; this.next[node] !== -1; node = this.next[node] as number) {
+      const edge = this.via[node] as number
+      const type = graph.edgeType(edge)
+      const name = graph.edgeName(edge)
+      if (type === 'property') path += propertyStep(String(name))
+      else if (type === 'context') path += ` → ${String(name)}`
+      else if (type === 'element' && graph.name(node) === 'Array') path += `[${name}]`
+      else if (type === 'internal' && name === 'table') path += ' → entry'
+    }
+    return path
+  }
+}
+
+const UNKNOWN_SCRIPT = '(unknown file)'
+
+function ending(match: Match): string {
+  return match.how === 'substring' ? ` → a string containing "${redact(match.value as string)}"` : ` → "${redact(match.value as string)}"`
+}
+
+/** A script's name as a path relative to the working directory when it is under it. */
+function displayScript(name: string): string {
+  const file = name.startsWith('file://') ? fileURLToPath(name) : name
+  const shown = relative(process.cwd(), file)
+  return shown.startsWith('..') || shown === '' ? file : shown.split(sep).join('/')
+}

@@ -1,0 +1,236 @@
+import { types } from 'node:util'
+import type { Match, Matcher } from './matcher.js'
+import { describeKey, propertyStep, redact } from './redact.js'
+
+/** A Map, Set, array or dictionary with more entries than this is re-read in full only when its size changes. */
+export const LARGE_CONTAINER = 256
+const MAX_DEPTH = 24
+const TIME_CHECK_EVERY = 256
+const CLEAN_MEMO_LIMIT = 100_000
+
+/** Where a walk starts: a global or a registered root, with the key/value pairs its inspector lists. */
+export interface WalkRoot {
+  readonly label: string
+  readonly value: unknown
+  readonly entries?: () => Iterable<readonly [unknown, unknown]>
+}
+
+export interface WalkFinding {
+  readonly path: string
+  readonly match: Match
+}
+
+export interface WalkResult {
+  readonly findings: WalkFinding[]
+  readonly nodes: number
+  readonly exhausted: boolean
+}
+
+/**
+ * The fast check: a walk of what outlives invocations, looking for request objects by identity and
+ * request values in strings, keys and numbers. Two memories keep its cost near the size of what
+ * changed rather than of everything kept:
+ * - a string whose content was already seen, and did not match, before this invocation began cannot
+ *   be this invocation's leak (strings are immutable: that content existed before the request did);
+ * - a large Map, Set, array or dictionary whose size is unchanged since its last complete reading is
+ *   only probed by key for the request's values, not read again.
+ */
+export class FastWalker {
+  private readonly sizes = new WeakMap<object, number>()
+  private readonly clean = new Set<string>()
+  private readonly visited = new Set<object>()
+  private readonly path: string[] = []
+  private findings: WalkFinding[] = []
+  private matcher!: Matcher
+  private nodes = 0
+  private maxNodes = 0
+  private deadline = 0
+  private exhausted = false
+  /** Matches of in-flight values seen so far: a container holding one is not marked as read. */
+  private inFlightSeen = 0
+
+  constructor(
+    private readonly minLength: number,
+    private readonly isOwn: (value: object) => boolean,
+  ) {}
+
+  walk(roots: readonly WalkRoot[], matcher: Matcher, maxNodes: number, maxMs: number): WalkResult {
+    this.matcher = matcher
+    this.findings = []
+    this.nodes = 0
+    this.maxNodes = maxNodes
+    this.deadline = performance.now() + maxMs
+    this.exhausted = false
+    try {
+      for (const root of roots) {
+        this.path.push(root.label)
+        this.visit(root.value, 0)
+        if (root.entries !== undefined) this.entries(root.entries(), 0)
+        this.path.length = 0
+        if (this.exhausted) break
+      }
+    } finally {
+      this.visited.clear()
+      this.path.length = 0
+      if (this.clean.size > CLEAN_MEMO_LIMIT) this.clean.clear()
+    }
+    return { findings: this.findings, nodes: this.nodes, exhausted: this.exhausted }
+  }
+
+  private report(match: Match, suffix: string): void {
+    if (match.inFlight) {
+      this.inFlightSeen++
+      return
+    }
+    this.findings.push({ path: this.path.join('') + suffix, match })
+  }
+
+  /** Counts a node against the budget; false once the budget is spent. */
+  private spend(): boolean {
+    if (this.exhausted) return false
+    this.nodes++
+    if (this.nodes > this.maxNodes || (this.nodes % TIME_CHECK_EVERY === 0 && performance.now() > this.deadline)) {
+      this.exhausted = true
+      return false
+    }
+    return true
+  }
+
+  private matchString(value: string): Match | undefined {
+    if (value.length < this.minLength || this.clean.has(value)) return undefined
+    const match = this.matcher.string(value)
+    if (match === undefined) this.clean.add(value)
+    return match
+  }
+
+  private matchPrimitive(value: unknown): Match | undefined {
+    if (typeof value === 'string') return this.matchString(value)
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return this.matchString(String(value))
+    return undefined
+  }
+
+  /** A key of an object or a Map: matched as a value, reported as the key. */
+  private key(key: unknown): void {
+    if ((typeof key === 'object' || typeof key === 'function') && key !== null) {
+      const match = this.matcher.object(key)
+      if (match !== undefined) this.report(match, ' → key (the request object)')
+      return
+    }
+    const match = this.matchPrimitive(key)
+    if (match !== undefined) this.report(match, ` → key "${redact(String(key))}"`)
+  }
+
+  private visit(value: unknown, depth: number): void {
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
+      const match = this.matchPrimitive(value)
+      if (match !== undefined) this.report(match, '')
+      return
+    }
+    const identity = this.matcher.object(value as object)
+    if (identity !== undefined) {
+      this.report(identity, '')
+      return
+    }
+    const object = value as object
+    if (depth > MAX_DEPTH || this.visited.has(object) || this.isOwn(object) || !this.spend()) return
+    this.visited.add(object)
+    if (skipped(value as object)) return
+    const before = this.inFlightSeen
+    try {
+      if (typeof value === 'function') this.object(value as unknown as Record<string, unknown>, depth)
+      else if (value instanceof Map) this.map(value, depth)
+      else if (value instanceof Set) this.set(value, depth)
+      else if (Array.isArray(value)) this.array(value, depth)
+      else this.object(value as Record<string, unknown>, depth)
+    } catch {
+      // A getter or an exotic object that throws: what it hides cannot be read, and the walk goes on.
+    }
+    if (this.inFlightSeen !== before) this.sizes.delete(object)
+  }
+
+  private unchanged(container: object, size: number): boolean {
+    if (size <= LARGE_CONTAINER) return false
+    if (this.sizes.get(container) === size) return true
+    this.sizes.set(container, size)
+    return false
+  }
+
+  /** For a large container read before: only ask whether a request value or object is one of its keys. */
+  private probe(has: (key: unknown) => boolean, element: string): void {
+    for (const [key, match] of this.matcher.probes) {
+      if (has(key)) this.report(match, typeof key === 'object' ? ` → ${element} (the request object)` : ` → ${element} "${redact(String(key))}"`)
+    }
+  }
+
+  private map(map: Map<unknown, unknown>, depth: number): void {
+    if (this.unchanged(map, map.size)) {
+      this.probe((key) => map.has(key), 'key')
+      return
+    }
+    this.entries(map, depth)
+  }
+
+  private entries(entries: Iterable<readonly [unknown, unknown]>, depth: number): void {
+    for (const [key, value] of entries) {
+      if (this.exhausted) return
+      this.key(key)
+      this.path.push(`.get(${describeKey(key)})`)
+      this.visit(value, depth + 1)
+      this.path.pop()
+    }
+  }
+
+  private set(set: Set<unknown>, depth: number): void {
+    if (this.unchanged(set, set.size)) {
+      this.probe((key) => set.has(key), 'element')
+      return
+    }
+    for (const element of set) {
+      if (this.exhausted) return
+      this.path.push(' → element')
+      this.visit(element, depth + 1)
+      this.path.pop()
+    }
+  }
+
+  private array(array: unknown[], depth: number): void {
+    if (this.unchanged(array, array.length)) return
+    for (let index = 0; index < array.length; index++) {
+      if (this.exhausted) return
+      this.path.push(`[${index}]`)
+      this.visit(array[index], depth + 1)
+      this.path.pop()
+    }
+  }
+
+  private object(object: Record<string, unknown>, depth: number): void {
+    const keys = Object.keys(object)
+    if (this.unchanged(object, keys.length)) {
+      this.probe((key) => typeof key === 'string' && Object.hasOwn(object, key), 'key')
+      return
+    }
+    for (const key of keys) {
+      if (this.exhausted) return
+      this.key(key)
+      this.path.push(propertyStep(key))
+      this.visit(object[key], depth + 1)
+      this.path.pop()
+    }
+  }
+}
+
+/** Objects whose contents are not data a handler keeps: binary buffers, functions' internals, weak and async things. */
+function skipped(value: object): boolean {
+  return (
+    ArrayBuffer.isView(value) ||
+    types.isAnyArrayBuffer(value) ||
+    types.isProxy(value) ||
+    types.isPromise(value) ||
+    types.isWeakMap(value) ||
+    types.isWeakSet(value) ||
+    value instanceof WeakRef ||
+    types.isRegExp(value) ||
+    types.isDate(value) ||
+    types.isNativeError(value)
+  )
+}

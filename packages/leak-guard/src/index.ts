@@ -1,0 +1,6 @@
+export type { ExtractedValue, Extractor } from './extract.js'
+export { describeFinding, type LeakFinding, LeakFoundError } from './finding.js'
+export { type LeakGuard, leakGuard } from './guard.js'
+export type { MatchHow, ValueKind } from './kinds.js'
+export { type LeakGuardMiddleware, leakGuardMiddleware } from './middleware.js'
+export type { LeakGuardMode, LeakGuardOptions } from './options.js'
