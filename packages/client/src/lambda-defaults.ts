@@ -4,14 +4,21 @@ export const DEFAULT_MAX_ATTEMPTS = 3
 /**
  * Connect and per-request timeouts for the SDK's Node HTTP handler (which accepts its options as
  * a plain object). Without them a request to an unreachable endpoint waits until the function's
- * own timeout kills the invocation; with them the SDK fails (and retries) well before.
+ * own timeout kills the invocation; with them the SDK fails (and retries) well before. Recent
+ * handlers only log an exceeded `requestTimeout` unless `throwOnRequestTimeout` is set.
  */
-export const DEFAULT_REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 3_000 } as const
+export const DEFAULT_REQUEST_HANDLER = {
+  connectionTimeout: 1_000,
+  requestTimeout: 3_000,
+  throwOnRequestTimeout: true,
+} as const
 
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
+/** Handler options as plain data, as opposed to a handler (anything with a `handle` method). */
+function isHandlerOptions(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false
   const prototype = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
+  const plain = prototype === Object.prototype || prototype === null
+  return plain && typeof (value as { handle?: unknown }).handle !== 'function'
 }
 
 /**
@@ -28,6 +35,6 @@ export function withLambdaDefaults(config: Record<string, unknown>): Record<stri
   }
   const handler = merged.requestHandler
   if (handler === undefined) merged.requestHandler = { ...DEFAULT_REQUEST_HANDLER }
-  else if (isPlainRecord(handler)) merged.requestHandler = { ...DEFAULT_REQUEST_HANDLER, ...handler }
+  else if (isHandlerOptions(handler)) merged.requestHandler = { ...DEFAULT_REQUEST_HANDLER, ...handler }
   return merged
 }

@@ -254,16 +254,37 @@ class LazyValue<T> {
     emit('client.create-failed', { name: this.name, durationMs: performance.now() - started, error })
   }
 
-  /** Runs `dispose` and reports its failure: a broken old instance must not fail the caller's request. */
-  async #disposeSafely(value: T, reason: DisposeReason): Promise<void> {
+  /**
+   * Runs `dispose` and reports the outcome; a failure is never thrown, since a broken old instance
+   * must not fail the caller's request. Synchronous when `dispose` is.
+   */
+  #disposeSafely(value: T, reason: DisposeReason): Promise<void> {
     const started = performance.now()
+    let outcome: void | Promise<void>
     try {
-      await this.#dispose?.(value)
-      emit('client.disposed', { name: this.name, reason, durationMs: performance.now() - started })
+      outcome = this.#dispose?.(value)
     } catch (error) {
-      emit('client.disposed', { name: this.name, reason, durationMs: performance.now() - started, error })
-      this.#logger?.warn(`lazy "${this.name}": dispose failed`, { lazy: this.name, reason, error })
+      this.#reportDisposed(reason, started, error)
+      return Promise.resolve()
     }
+    if (!isThenable(outcome)) {
+      this.#reportDisposed(reason, started, undefined)
+      return Promise.resolve()
+    }
+    return Promise.resolve(outcome).then(
+      () => this.#reportDisposed(reason, started, undefined),
+      (error: unknown) => this.#reportDisposed(reason, started, error ?? new Error('dispose rejected')),
+    )
+  }
+
+  #reportDisposed(reason: DisposeReason, started: number, error: unknown): void {
+    const durationMs = performance.now() - started
+    if (error === undefined) {
+      emit('client.disposed', { name: this.name, reason, durationMs })
+      return
+    }
+    emit('client.disposed', { name: this.name, reason, durationMs, error })
+    this.#logger?.warn(`lazy "${this.name}": dispose failed`, { lazy: this.name, reason, error })
   }
 }
 
