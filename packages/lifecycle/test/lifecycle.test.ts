@@ -11,6 +11,8 @@ import {
   waitUntil,
 } from '@warmstart/lifecycle'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { jsonLinesLogger } from '../src/log.js'
+import { processWide } from '../src/process-wide.js'
 import { deferred, freshEnvironment, lambdaContext, recordingLogger } from './helpers.js'
 
 const runtime = globalThis as { awslambda?: unknown }
@@ -379,5 +381,35 @@ describe('waitUntil', () => {
     expect(eventsOf('lifecycle.wait-timeout')[0]).toMatchObject({ requestId: 'plain', names: ['stuck'] })
     freshEnvironment()
     expect((await settleBackgroundWork()).pending).toEqual([])
+  })
+})
+
+describe('process-wide state and the default logger', () => {
+  it("a second copy of the package shares the first copy's state", () => {
+    const first = processWide('copy-test', () => ({ id: 1 }))
+    expect(processWide('copy-test', () => ({ id: 2 }))).toBe(first)
+  })
+
+  it('writes errors as JSON lines too', () => {
+    const written: string[] = []
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk))
+      return true
+    })
+    try {
+      jsonLinesLogger.error('lifecycle.test', { n: 1 })
+    } finally {
+      write.mockRestore()
+    }
+    expect(JSON.parse(written[0] ?? '')).toMatchObject({ level: 'error', message: 'lifecycle.test', n: 1 })
+  })
+
+  it('waits without a bound when no budget is given, for all work started outside invocations', async () => {
+    const first = deferred()
+    waitUntil(first.promise, { name: 'one' })
+    waitUntil(Promise.resolve(), { name: 'two' })
+    setTimeout(() => first.resolve(), 1)
+    const report = await settleBackgroundWork({ requestId: 'none' })
+    expect(report.pending).toEqual([])
   })
 })
