@@ -23,6 +23,9 @@ export class LiveConnection {
   deadReason: string | undefined
   /** A query ran since the last DISCARD ALL (resetSession). */
   sessionUsed = false
+  /** pg hands a query's error to the caller before the server's ReadyForQuery; until it arrives, `status` is stale. */
+  private awaitingReady = false
+  private readonly readyWaiters: (() => void)[] = []
   private readonly name: string
   private readonly clock: Clock
   private readonly logger: Logger | undefined
@@ -42,10 +45,15 @@ export class LiveConnection {
     client.on('end', () => this.markDead('connection ended'))
     client.connection.stream.once('close', () => this.markDead('socket closed'))
     // pg keeps the status byte in a private field; the message itself is public protocol.
+    client.connection.on('errorMessage', () => {
+      this.awaitingReady = true
+    })
     client.connection.on('readyForQuery', (message: ReadyForQueryMessage) => {
       this.lastUsedAt = this.clock.now()
       if (message.status === 'I' || message.status === 'T' || message.status === 'E')
         this.status = message.status
+      this.awaitingReady = false
+      for (const wake of this.readyWaiters.splice(0)) wake()
     })
   }
 
@@ -65,8 +73,22 @@ export class LiveConnection {
   markDead(reason: string): void {
     if (this.deadReason !== undefined) return
     this.deadReason = reason
+    for (const wake of this.readyWaiters.splice(0)) wake()
     report(this.logger, 'pg.dead', { name: this.name, reason })
     this.client.connection.stream.destroy()
+  }
+
+  /** Resolves once `status` is the server's latest word: the ReadyForQuery after an error has arrived (or the connection died, or time ran out). */
+  async settled(timeoutMs: number): Promise<void> {
+    if (!this.awaitingReady || !this.alive) return
+    let timer: NodeJS.Timeout | undefined
+    await new Promise<void>((resolve) => {
+      this.readyWaiters.push(resolve)
+      timer = setTimeout(() => {
+        this.markDead(`no ReadyForQuery within ${timeoutMs} ms`)
+      }, timeoutMs)
+    })
+    clearTimeout(timer)
   }
 
   /**

@@ -246,6 +246,7 @@ export class ConnectionPool {
   }
 
   private async cleanUp(live: LiveConnection): Promise<void> {
+    await live.settled(this.options.validateTimeout)
     if (!live.alive) return
     const status = live.status
     if (status !== 'I') {

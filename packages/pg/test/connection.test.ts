@@ -1,0 +1,380 @@
+import { trackInvocation } from '@warmstart/core'
+import { ConnectError, type PgConnection, type PgConnectionOptions, pgConnection } from '@warmstart/pg'
+import { type FakeClock, fakeClock, startPostgres, type TestPostgres } from '@warmstart/testing'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type EventLog, recordEvents } from './helpers/events.js'
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
+
+let server: TestPostgres
+let proxy: TcpProxy
+let log: EventLog
+let clock: FakeClock
+const open: PgConnection[] = []
+let app = 0
+let application = ''
+let invocation = 0
+
+beforeAll(async () => {
+  server = await startPostgres()
+  proxy = await startTcpProxy(server.config)
+  await server.admin.query('CREATE TABLE items (id int PRIMARY KEY)')
+  await server.admin.query(`GRANT ALL ON items TO "${server.config.user}"`)
+})
+
+afterAll(async () => {
+  await proxy?.close()
+  await server?.stop()
+})
+
+beforeEach(() => {
+  log = recordEvents()
+  clock = fakeClock()
+  app += 1
+  application = `pg-test-${app}`
+})
+
+afterEach(async () => {
+  log.stop()
+  await Promise.all(open.splice(0).map((db) => db.end()))
+  proxy.blackholeNewFlows(false)
+  await server.admin.query('TRUNCATE items')
+})
+
+/** A connection through the proxy, named so the server's view of it can be counted. */
+function connect(options: Partial<PgConnectionOptions> = {}): PgConnection {
+  const db = pgConnection({
+    config: { ...server.config, host: '127.0.0.1', port: proxy.port, application_name: application },
+    clock,
+    validateTimeout: 300,
+    ...options,
+  })
+  open.push(db)
+  return db
+}
+
+/** Starts an invocation the way every warmstart middleware does. */
+function nextInvocation(): string {
+  invocation += 1
+  const awsRequestId = `req-${invocation}`
+  trackInvocation({ awsRequestId })
+  return awsRequestId
+}
+
+async function backendPid(db: PgConnection): Promise<number> {
+  const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+  return rows[0]!.pid
+}
+
+/** Waits (on the server's own view, not a timer) until a backend of this test waits for a lock. */
+async function untilWaitingOnLock(): Promise<void> {
+  for (;;) {
+    const { rows } = await server.admin.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+      [application],
+    )
+    if (rows[0].n > 0) return
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+/** Waits until the server's own count of this test's connections is `n`. */
+async function untilConnections(n: number): Promise<void> {
+  while ((await server.connectionCount({ applicationName: application })) !== n) {
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+describe('a warm connection', () => {
+  it('connects lazily, once, and then costs exactly one round trip per query', async () => {
+    const db = connect()
+    expect(await server.connectionCount({ applicationName: application })).toBe(0)
+    nextInvocation()
+    await db.query('SELECT 1')
+    proxy.resetCount()
+    for (let i = 0; i < 10; i++) {
+      nextInvocation()
+      clock.advance('1s')
+      const { rows } = await db.query<{ n: number }>('SELECT $1::int AS n', [i])
+      expect(rows[0]!.n).toBe(i)
+    }
+    expect(proxy.roundTrips()).toBe(10)
+    expect(log.of('pg.connect')).toHaveLength(1)
+    expect(log.of('pg.reuse').length).toBeGreaterThanOrEqual(10)
+    expect(log.of('pg.validate')).toHaveLength(0)
+    expect(await server.connectionCount({ applicationName: application })).toBe(1)
+  })
+
+  it('checks a connection idle past validateAfterIdle with one round trip, then reuses it', async () => {
+    const db = connect({ validateAfterIdle: '5s' })
+    nextInvocation()
+    const pid = await backendPid(db)
+    clock.advance('6s')
+    proxy.resetCount()
+    nextInvocation()
+    expect(await backendPid(db)).toBe(pid)
+    expect(proxy.roundTrips()).toBe(2)
+    expect(log.of('pg.validate')).toMatchObject([{ ok: true, idleMs: 6000 }])
+  })
+
+  it('notices from socket events that the server killed it, and replaces it before use', async () => {
+    const db = connect()
+    nextInvocation()
+    const pid = await backendPid(db)
+    const dead = log.next('pg.dead')
+    await server.terminateBackends({ applicationName: application })
+    await dead
+    nextInvocation()
+    expect(await backendPid(db)).not.toBe(pid)
+    expect(log.of('pg.reconnect')).toMatchObject([{ reason: 'dead' }])
+    expect(log.of('pg.dead')[0]!.reason).toMatch(/57P01|terminat/)
+  })
+
+  it('catches a flow dropped silently (a NAT after a freeze) with the validate deadline', async () => {
+    const db = connect({ validateAfterIdle: '5s', validateTimeout: 200 })
+    nextInvocation()
+    const pid = await backendPid(db)
+    proxy.dropExistingFlows()
+    clock.advance('1m')
+    nextInvocation()
+    expect(await backendPid(db)).not.toBe(pid)
+    expect(log.of('pg.validate')).toMatchObject([{ ok: false }])
+    expect(log.of('pg.reconnect')).toMatchObject([{ reason: 'validate-failed' }])
+    expect(log.of('pg.dead')[0]!.reason).toBe('no answer within 200 ms')
+  })
+
+  it('recycles a connection older than maxLifetime when an invocation takes it', async () => {
+    const db = connect({ maxLifetime: '1m' })
+    nextInvocation()
+    const pid = await backendPid(db)
+    clock.advance('30s')
+    expect(await backendPid(db)).toBe(pid)
+    clock.advance('31s')
+    expect(await backendPid(db)).toBe(pid) // never in the middle of an invocation
+    nextInvocation()
+    expect(await backendPid(db)).not.toBe(pid)
+    expect(log.of('pg.reconnect')).toMatchObject([{ reason: 'max-lifetime' }])
+    await untilConnections(1)
+  })
+})
+
+describe('a connection lost under a query', () => {
+  it('gives the error to the caller (no silent retry) and a new connection to the next query', async () => {
+    const db = connect()
+    nextInvocation()
+    await server.admin.query('SELECT pg_advisory_lock(41)')
+    const blocked = db.query('SELECT pg_advisory_xact_lock(41)').catch((error: unknown) => error)
+    await untilWaitingOnLock()
+    await server.terminateBackends({ applicationName: application })
+    expect(await blocked).toMatchObject({ code: '57P01' })
+    await server.admin.query('SELECT pg_advisory_unlock(41)')
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+  })
+
+  it('runs an idempotent statement once more on a new connection', async () => {
+    const db = connect()
+    nextInvocation()
+    await server.admin.query('SELECT pg_advisory_lock(42)')
+    const blocked = db.query<{ answer: number }>('SELECT 42 AS answer FROM pg_advisory_xact_lock(42)', [], {
+      idempotent: true,
+    })
+    await untilWaitingOnLock()
+    await server.terminateBackends({ applicationName: application })
+    await server.admin.query('SELECT pg_advisory_unlock(42)')
+    expect((await blocked).rows).toEqual([{ answer: 42 }])
+    expect(log.of('pg.reconnect')).toHaveLength(1)
+  })
+
+  it('does not retry an idempotent statement inside a transaction: the work before it is gone', async () => {
+    const db = connect()
+    nextInvocation()
+    await db.query('BEGIN')
+    await server.admin.query('SELECT pg_advisory_lock(43)')
+    const blocked = db
+      .query('SELECT pg_advisory_xact_lock(43)', [], { idempotent: true })
+      .catch((error: unknown) => error)
+    await untilWaitingOnLock()
+    await server.terminateBackends({ applicationName: application })
+    expect(await blocked).toMatchObject({ code: '57P01' })
+    await server.admin.query('SELECT pg_advisory_unlock(43)')
+  })
+
+  it('passes ordinary SQL errors through and keeps the connection', async () => {
+    const db = connect()
+    nextInvocation()
+    const pid = await backendPid(db)
+    await expect(db.query('SELECT 1/0', [], { idempotent: true })).rejects.toMatchObject({ code: '22012' })
+    expect(await backendPid(db)).toBe(pid)
+  })
+})
+
+describe('connecting', () => {
+  it('retries while the server refuses connections, and connects when it is back', async () => {
+    await proxy.refuse()
+    const warnings: string[] = []
+    const firstRetry = new Promise<void>((resolve) => {
+      warnings.push = (...items: string[]) => {
+        resolve()
+        return Array.prototype.push.apply(warnings, items)
+      }
+    })
+    const db = connect({
+      retry: { attempts: 50, baseDelay: 5, maxDelay: 50 },
+      logger: { warn: (message) => warnings.push(message), error: () => undefined },
+    })
+    nextInvocation()
+    const result = db.query('SELECT 1 AS one')
+    await firstRetry
+    await proxy.listen()
+    expect((await result).rows).toEqual([{ one: 1 }])
+    expect(warnings[0]).toBe('pg.connect-retry')
+    expect(log.of('pg.connect')[0]!.attempts).toBeGreaterThan(1)
+  })
+
+  it('gives up after the attempts with ConnectError naming the cause, never the password', async () => {
+    proxy.blackholeNewFlows(true)
+    const db = connect({ connectTimeout: 50, retry: { attempts: 2, baseDelay: 1, maxDelay: 2 } })
+    nextInvocation()
+    const error = await db.query('SELECT 1').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConnectError)
+    expect(error).toMatchObject({ code: 'ERR_PG_CONNECT', attempts: 2, reason: 'unreachable' })
+    expect((error as Error).message).toMatch(/timeout/)
+    expect((error as Error).message).not.toContain(server.config.password)
+  })
+
+  it('fails a refused password at once when the config is static', async () => {
+    const password = `wrong-${server.config.password}`
+    const db = connect({ config: { ...server.config, password } })
+    nextInvocation()
+    const error = await db.query('SELECT 1').catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'ERR_PG_CONNECT',
+      attempts: 1,
+      reason: 'auth',
+      cause: { code: '28P01' },
+    })
+    expect((error as Error).message).not.toContain(password)
+  })
+
+  it('asks a config provider once for fresh credentials when the password is refused', async () => {
+    const asked: boolean[] = []
+    const db = connect({
+      config: async ({ refresh }) => {
+        asked.push(refresh)
+        return { ...server.config, password: refresh ? server.config.password : 'stale-password' }
+      },
+    })
+    nextInvocation()
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    expect(asked).toEqual([false, true])
+    expect(log.of('pg.rotate')).toMatchObject([{ code: '28P01' }])
+  })
+
+  it('fails clearly when fresh credentials are refused too', async () => {
+    const db = connect({
+      config: async () => `postgres://${server.config.user}:nope@127.0.0.1:${proxy.port}/x`,
+    })
+    nextInvocation()
+    await expect(db.query('SELECT 1')).rejects.toMatchObject({ reason: 'auth', attempts: 2 })
+  })
+
+  it('reports a failing config provider as a config failure', async () => {
+    const db = connect({
+      config: () => {
+        throw new Error('secret not found')
+      },
+    })
+    nextInvocation()
+    await expect(db.query('SELECT 1')).rejects.toMatchObject({
+      reason: 'config',
+      message: expect.stringContaining('secret not found'),
+    })
+    // A failed creation is not cached: the next use tries again.
+    await expect(db.query('SELECT 1')).rejects.toMatchObject({ reason: 'config' })
+  })
+
+  it('does not retry a database that does not exist', async () => {
+    const db = connect({ config: { ...server.config, database: 'no_such_database' } })
+    nextInvocation()
+    await expect(db.query('SELECT 1')).rejects.toMatchObject({ reason: 'config', attempts: 1 })
+  })
+
+  it('shares one connect between queries that race for it', async () => {
+    const db = connect()
+    nextInvocation()
+    const pids = await Promise.all([backendPid(db), backendPid(db), backendPid(db)])
+    expect(new Set(pids).size).toBe(1)
+    expect(log.of('pg.connect')).toHaveLength(1)
+  })
+})
+
+describe('no state leaks between invocations', () => {
+  it('rolls back a transaction the previous invocation left open, before the next one uses it', async () => {
+    const db = connect()
+    nextInvocation()
+    await db.query('BEGIN')
+    await db.query('INSERT INTO items VALUES (1)')
+    await db.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE')
+    nextInvocation()
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM items')
+    expect(rows[0]!.n).toBe(0)
+    expect(log.of('pg.rollback')).toMatchObject([{ status: 'T', ok: true }])
+    const locks = await server.admin.query(
+      "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = $1 AND l.locktype = 'relation' AND l.relation = 'items'::regclass",
+      [application],
+    )
+    expect(locks.rows[0].n).toBe(0)
+  })
+
+  it('rolls back a failed transaction', async () => {
+    const db = connect()
+    nextInvocation()
+    await db.query('BEGIN')
+    await expect(db.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' })
+    nextInvocation()
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    expect(log.of('pg.rollback')).toMatchObject([{ status: 'E', ok: true }])
+  })
+
+  it('keeps SET session settings unless resetSession, which runs DISCARD ALL', async () => {
+    const kept = connect()
+    nextInvocation()
+    await kept.query("SET statement_timeout = '1234ms'")
+    nextInvocation()
+    expect((await kept.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: '1234ms' }])
+
+    const reset = connect({ resetSession: true })
+    nextInvocation()
+    await reset.query("SET statement_timeout = '1234ms'")
+    nextInvocation()
+    expect((await reset.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: '0' }])
+    expect(log.of('pg.reset')).toMatchObject([{ ok: true }])
+  })
+})
+
+describe('the client and the end', () => {
+  it('hands out the checked pg.Client of this invocation', async () => {
+    const db = connect()
+    nextInvocation()
+    const client = await db.client()
+    expect((await client.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }])
+    expect(await db.client()).toBe(client)
+  })
+
+  it('ends its connections, and opens a new one if used again', async () => {
+    const db = connect()
+    nextInvocation()
+    await db.query('SELECT 1')
+    await db.end()
+    await untilConnections(0)
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+  })
+
+  it('ends a connection that no longer answers without waiting on it', async () => {
+    const db = connect({ validateTimeout: 50 })
+    nextInvocation()
+    await db.query('SELECT 1')
+    proxy.dropExistingFlows()
+    await db.end()
+    expect(log.of('pg.dead')).toHaveLength(0)
+  })
+})

@@ -1,0 +1,126 @@
+import net from 'node:net'
+
+/**
+ * A TCP proxy between pg and PostgreSQL that reads the protocol going to the server: it counts
+ * round trips (a simple Query, or a Sync closing an extended-protocol exchange) and plays the
+ * network's tricks: flows forgotten silently (a NAT after a freeze), a black hole, refused connects.
+ */
+export interface TcpProxy {
+  readonly port: number
+  /** Round trips sent through the proxy since the last reset. */
+  roundTrips(): number
+  resetCount(): void
+  /** Every open flow stops forwarding, silently, both ways; new connections still work. */
+  dropExistingFlows(): void
+  /** New connections are accepted and never answered. */
+  blackholeNewFlows(on: boolean): void
+  /** Closes the listening socket: connects are refused until `listen()`. */
+  refuse(): Promise<void>
+  listen(): Promise<void>
+  close(): Promise<void>
+}
+
+const SSL_REQUEST = 80877103
+const QUERY = 'Q'.charCodeAt(0)
+const SYNC = 'S'.charCodeAt(0)
+
+class ClientMessages {
+  private buffer = Buffer.alloc(0)
+  private startupDone = false
+
+  constructor(private readonly onRoundTrip: () => void) {}
+
+  push(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk])
+    for (;;) {
+      if (!this.startupDone) {
+        if (this.buffer.length < 8) return
+        const length = this.buffer.readInt32BE(0)
+        if (this.buffer.length < length) return
+        if (this.buffer.readInt32BE(4) !== SSL_REQUEST) this.startupDone = true
+        this.buffer = this.buffer.subarray(length)
+        continue
+      }
+      if (this.buffer.length < 5) return
+      const length = this.buffer.readInt32BE(1)
+      if (this.buffer.length < 1 + length) return
+      const type = this.buffer[0]
+      if (type === QUERY || type === SYNC) this.onRoundTrip()
+      this.buffer = this.buffer.subarray(1 + length)
+    }
+  }
+}
+
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  let count = 0
+  let blackhole = false
+  const flows = new Set<{ client: net.Socket; server: net.Socket | undefined; dropped: boolean }>()
+
+  const onConnection = (client: net.Socket): void => {
+    const flow = { client, server: undefined as net.Socket | undefined, dropped: false }
+    flows.add(flow)
+    client.on('error', () => undefined)
+    client.on('close', () => {
+      flows.delete(flow)
+      flow.server?.destroy()
+    })
+    if (blackhole) return
+    const upstream = net.connect(target.port, target.host)
+    flow.server = upstream
+    const messages = new ClientMessages(() => {
+      count += 1
+    })
+    upstream.on('error', () => client.destroy())
+    upstream.on('close', () => {
+      if (!flow.dropped) client.destroy()
+    })
+    client.on('data', (chunk: Buffer) => {
+      if (flow.dropped) return
+      messages.push(chunk)
+      upstream.write(chunk)
+    })
+    upstream.on('data', (chunk: Buffer) => {
+      if (!flow.dropped) client.write(chunk)
+    })
+  }
+
+  const listenOn = (port: number) =>
+    new Promise<net.Server>((resolve, reject) => {
+      const listening = net.createServer(onConnection)
+      listening.once('error', reject)
+      listening.listen(port, '127.0.0.1', () => {
+        listening.off('error', reject)
+        resolve(listening)
+      })
+    })
+  let server = await listenOn(0)
+  const port = (server.address() as net.AddressInfo).port
+
+  return {
+    port,
+    roundTrips: () => count,
+    resetCount() {
+      count = 0
+    },
+    dropExistingFlows() {
+      for (const flow of flows) flow.dropped = true
+    },
+    blackholeNewFlows(on) {
+      blackhole = on
+    },
+    async refuse() {
+      // close() stops accepting at once; its callback would wait for the open flows to end.
+      server.close()
+    },
+    async listen() {
+      server = await listenOn(port)
+    },
+    async close() {
+      for (const flow of flows) {
+        flow.client.destroy()
+        flow.server?.destroy()
+      }
+      server.close()
+    },
+  }
+}
