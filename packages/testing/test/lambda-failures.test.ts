@@ -112,7 +112,7 @@ describe('simulateLambda: init errors', () => {
 
 describe('simulateLambda: timeouts and crashes', () => {
   it('kills an environment whose invocation times out: the next invocation is cold', async () => {
-    const lambda = simulate({ handler: actions, timeout: '250ms' })
+    const lambda = simulate({ handler: actions, timeout: '1s' })
     const warmup = await lambda.invoke({ action: 'count' })
     const late = await lambda.invoke({ action: 'sleep', ms: 5_000 })
     expect(late).toMatchObject({
@@ -120,9 +120,9 @@ describe('simulateLambda: timeouts and crashes', () => {
       timedOut: true,
       coldStart: false,
       pid: warmup.pid,
-      error: { name: 'TimeoutError', message: 'Task timed out after 0.25 seconds' },
+      error: { name: 'TimeoutError', message: 'Task timed out after 1.00 seconds' },
     })
-    expect(late.durationMs).toBeGreaterThanOrEqual(250)
+    expect(late.durationMs).toBeGreaterThanOrEqual(1000)
     expect(isAlive(warmup.pid)).toBe(false)
     const next = await lambda.invoke({ action: 'count' })
     expect(next).toMatchObject({ coldStart: true, environment: 'env-2', result: { count: 1 } })

@@ -96,6 +96,7 @@ describe('simulateLambda: freeze and thaw', () => {
     await lambda.wait(100)
     // Frozen: the 20 ms timer could not fire. It runs on thaw, before the next event is handled.
     const next = await lambda.invoke({ action: 'pending' })
+    expect(next.error).toBeUndefined()
     expect(next.result).toBe(true)
     expect(next.logs).toContain('pending work ran')
   })

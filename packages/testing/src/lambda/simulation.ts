@@ -59,7 +59,7 @@ class LambdaSimulation implements Simulation {
     return Promise.all(events.map((event) => this.invoke(event)))
   }
 
-  wait(ms: number): Promise<void> {
+  async wait(ms: number): Promise<void> {
     const delay = parseDuration(ms, COMPONENT, 'wait(ms)')
     return new Promise((resolve) => setTimeout(resolve, delay))
   }
