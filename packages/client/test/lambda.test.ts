@@ -1,0 +1,48 @@
+import { fileURLToPath } from 'node:url'
+import { type LocalAws, type Simulation, simulateLambda, startLocalAws } from '@warmstart/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// The fixture imports the built packages: `pnpm --filter @warmstart/client build` first.
+const handler = `${fileURLToPath(new URL('fixtures/clients-handler.mjs', import.meta.url))}#handler`
+
+let aws: LocalAws
+let lambda: Simulation
+
+beforeAll(async () => {
+  aws = await startLocalAws({ parameters: { '/app/mode': 'live' } })
+  lambda = simulateLambda({ handler, env: { ...aws.env }, maxEnvironments: 2 })
+})
+afterAll(async () => {
+  await lambda?.stop()
+  await aws?.stop()
+})
+
+describe('lazy, awsClient and clientsMiddleware across warm invocations (simulateLambda)', () => {
+  it('creates once per environment, reuses across frozen warm invocations, and again in a new environment', async () => {
+    const first = await lambda.invoke({ name: '/app/mode' })
+    const second = await lambda.invoke({ name: '/app/mode' })
+    const third = await lambda.invoke({ name: '/app/mode' })
+    for (const invocation of [first, second, third]) expect(invocation.ok).toBe(true)
+    expect(first.result).toEqual({
+      value: 'live',
+      creations: 1,
+      resource: { createdBy: first.pid, serial: 1 },
+      coldStart: true,
+      sharedClient: true,
+    })
+    expect([second.pid, third.pid]).toEqual([first.pid, first.pid])
+    expect(second.result).toMatchObject({ creations: 1, coldStart: false, sharedClient: true })
+    expect(third.result).toMatchObject({ creations: 1, coldStart: false, sharedClient: true })
+
+    const [busy, fresh] = await lambda.burst([{ name: '/app/mode' }, { name: '/app/mode' }])
+    const newcomer = [busy, fresh].find((invocation) => invocation?.pid !== first.pid)
+    expect(newcomer?.coldStart).toBe(true)
+    expect(newcomer?.result).toMatchObject({
+      creations: 1,
+      resource: { createdBy: newcomer?.pid, serial: 1 },
+      coldStart: true,
+      sharedClient: true,
+    })
+    expect(aws.callCount({ service: 'ssm', operation: 'GetParameter' })).toBe(5)
+  })
+})
