@@ -263,9 +263,10 @@ export class TmpCache {
     if ((knownSize ?? minimum) > maxBytes)
       throw new TmpCacheTooLargeError(name, knownSize ?? minimum, maxBytes)
     if (knownSize !== undefined) await this.#makeRoom(knownSize)
+    const createdAt = clock.now()
     let bytes: number
     try {
-      bytes = await writeEntryFile(dir, fileName, key, clock.now(), value, maxBytes)
+      bytes = await writeEntryFile(dir, fileName, key, createdAt, value, maxBytes)
     } catch (error) {
       if (error instanceof EntryLimitExceeded) throw new TmpCacheTooLargeError(name, error.bytes, maxBytes)
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
@@ -274,7 +275,7 @@ export class TmpCache {
       throw error
     }
     this.#forget(fileName)
-    this.#remember(fileName, { key, bytes, createdAt: clock.now() })
+    this.#remember(fileName, { key, bytes, createdAt })
     await this.#trim(fileName)
   }
 
@@ -290,10 +291,9 @@ export class TmpCache {
 
   /** Evicts least recently used entries, `keep` excepted, until the budget holds. */
   async #trim(keep: string | undefined): Promise<void> {
-    while (this.#bytes > this.#options.maxBytes) {
-      const freed = await this.#evictOldest('size', keep)
-      if (freed === 0) return
-    }
+    // An entry alone never exceeds maxBytes, so evicting all but `keep` always ends the loop.
+    let freed = 1
+    while (this.#bytes > this.#options.maxBytes && freed > 0) freed = await this.#evictOldest('size', keep)
   }
 
   async #evictOldest(reason: 'size' | 'space', keep: string | undefined): Promise<number> {

@@ -1,16 +1,31 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { TmpCacheNoSpaceError, tmpCache } from '@warmstart/tmp-cache'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 // A file system that is nearly full cannot be made here without root and a tmpfs mount, so only
 // the free-space figure is faked; every file operation is real.
-const space = vi.hoisted(() => ({ free: Number.POSITIVE_INFINITY }))
+const space = vi.hoisted(() => ({
+  free: Number.POSITIVE_INFINITY,
+  writeError: undefined as string | undefined,
+}))
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>()
   return {
     ...real,
+    // The disk filling up in the middle of a stream: the write fails as the kernel would fail it.
+    open: async (...args: Parameters<typeof real.open>) => {
+      const file = await real.open(...args)
+      const code = space.writeError
+      if (code === undefined) return file
+      return Object.assign(file, {
+        write: async () => {
+          throw Object.assign(new Error(`${code}: write failed`), { code })
+        },
+      })
+    },
     statfs: async (path: string) => {
       const fs = await real.statfs(path)
       return Number.isFinite(space.free) ? { ...fs, bavail: space.free, bsize: 1 } : fs
@@ -23,6 +38,7 @@ describe('free space', () => {
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'tmp-cache-space-'))
     space.free = Number.POSITIVE_INFINITY
+    space.writeError = undefined
   })
   afterEach(async () => {
     await rm(root, { recursive: true, force: true })
@@ -49,5 +65,21 @@ describe('free space', () => {
     expect(error).toBeInstanceOf(TmpCacheNoSpaceError)
     expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_NO_SPACE' })
     expect(cache.stats().entries).toBe(0)
+  })
+
+  it('turns a full disk in the middle of a write into a typed error and leaves no file', async () => {
+    const cache = tmpCache({ dir: root })
+    await cache.set('a', 'kept')
+    space.writeError = 'ENOSPC'
+    const error = await cache.set('b', Readable.from([Buffer.alloc(10)])).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TmpCacheNoSpaceError)
+    expect((error as Error).cause).toMatchObject({ code: 'ENOSPC' })
+    const other = await cache.set('c', 'x').catch((e: unknown) => e)
+    expect(other).toMatchObject({ code: 'ERR_TMP_CACHE_NO_SPACE' })
+    space.writeError = 'EIO'
+    await expect(cache.set('d', 'x')).rejects.toMatchObject({ code: 'EIO' })
+    space.writeError = undefined
+    expect((await cache.get('a'))?.toString()).toBe('kept')
+    expect(await readdir(root)).toHaveLength(1)
   })
 })

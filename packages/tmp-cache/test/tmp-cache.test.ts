@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -54,6 +54,14 @@ describe('get and set', () => {
     expect(stats.bytes).toBe(sizes.reduce((a, b) => a + b, 0))
   })
 
+  it('applies concurrent writes of one key in order', async () => {
+    const cache = tmpCache({ dir: join(root, 'order') })
+    await Promise.all([cache.set('k', 'one'), cache.set('k', chunks('t', 'wo')), cache.set('k', 'three')])
+    expect((await cache.get('k'))?.toString()).toBe('three')
+    expect(cache.stats()).toMatchObject({ entries: 1 })
+    expect(await readdir(cache.dir)).toEqual([fileNameOf('k')])
+  })
+
   it('deletes', async () => {
     const cache = tmpCache({ dir: join(root, 'd') })
     await cache.set('k', 'v')
@@ -104,6 +112,9 @@ describe('get and set', () => {
     const cache = tmpCache({ dir: join(root, 'v') })
     await expect(cache.get(42 as never)).rejects.toThrow(WarmstartError)
     await expect(cache.get('x'.repeat(4097))).rejects.toThrow(/at most 4096 bytes/)
+    await expect(cache.getOrLoad(42 as never, () => 'v')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    })
     await expect(cache.set('k', 42 as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
   })
 })
@@ -190,6 +201,8 @@ describe('budget', () => {
     expect(await readdir(cache.dir)).toEqual([fileNameOf('small')])
     const longKey = await cache.set('k'.repeat(1000), '').catch((e: unknown) => e)
     expect(longKey).toBeInstanceOf(TmpCacheTooLargeError)
+    const longKeyStream = await cache.set('k'.repeat(1000), chunks('')).catch((e: unknown) => e)
+    expect(longKeyStream).toMatchObject({ bytes: HEADER + 1000 })
   })
 
   it('a stream that fails leaves nothing behind', async () => {
@@ -266,6 +279,16 @@ describe('across restarts', () => {
     expect((await readdir(dir)).sort()).toEqual([fileNameOf('k'), liveSelf, liveOther, 'README.txt'].sort())
     expect(fresh.stats()).toMatchObject({ entries: 1, corrupt: 1 })
     expect(events.find((e) => e.type === 'tmp-cache.cleanup' && e.tempFiles === 2)).toBeDefined()
+  })
+
+  it('skips what it cannot read as a file when it rebuilds', async () => {
+    const dir = join(root, 'odd')
+    const seed = tmpCache({ dir })
+    await seed.set('k', 'v')
+    await mkdir(join(dir, fileNameOf('not-a-file')))
+    const fresh = tmpCache({ dir })
+    expect((await fresh.get('k'))?.toString()).toBe('v')
+    expect(fresh.stats()).toMatchObject({ entries: 1, corrupt: 0 })
   })
 
   it('fails clearly when the directory cannot be made, and tries again', async () => {
