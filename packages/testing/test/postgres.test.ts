@@ -172,6 +172,9 @@ describe('two startPostgres() calls', () => {
       await first.stop()
       await expect(first.connectionCount()).rejects.toMatchObject({ code: 'ERR_POSTGRES_STOPPED' })
       await expect(first.restart()).rejects.toMatchObject({ code: 'ERR_POSTGRES_STOPPED' })
+      await expect(first.setPassword(first.config.user, 'x')).rejects.toMatchObject({
+        code: 'ERR_POSTGRES_STOPPED',
+      })
     } finally {
       await Promise.all([first.stop(), second.stop()])
     }

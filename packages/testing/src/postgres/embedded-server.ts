@@ -88,12 +88,10 @@ export class EmbeddedServer {
   }
 
   private async initialise(): Promise<void> {
-    if (this.runAs.uid !== undefined) await chown(this.dir, this.runAs.uid, this.runAs.gid ?? this.runAs.uid)
+    await this.giveToRunAs(this.dir)
     const passwordFile = join(this.dir, 'superuser-password')
     await writeFile(passwordFile, `${this.password}\n`, { mode: 0o600 })
-    if (this.runAs.uid !== undefined) {
-      await chown(passwordFile, this.runAs.uid, this.runAs.gid ?? this.runAs.uid)
-    }
+    await this.giveToRunAs(passwordFile)
     const initdb = runPostgresProgram(
       this.binaries.initdb,
       [
@@ -114,6 +112,11 @@ export class EmbeddedServer {
     } finally {
       await rm(passwordFile, { force: true })
     }
+  }
+
+  /** As root, the programs run as the postgres user: it must own what they read and write. */
+  private async giveToRunAs(path: string): Promise<void> {
+    if (this.runAs.uid !== undefined) await chown(path, this.runAs.uid, this.runAs.gid)
   }
 
   private async startOnFreePort(preferred: number[]): Promise<void> {
@@ -144,8 +147,9 @@ export class EmbeddedServer {
       this.runAs,
     )
     this.#process = server
+    // stop() awaits the exit, so this has run before start() can be called again.
     void server.exited.then(() => {
-      if (this.#process === server) this.#process = undefined
+      this.#process = undefined
     })
     const ready = new Promise<void>((resolve) => {
       const check = () => {

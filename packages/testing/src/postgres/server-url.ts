@@ -7,7 +7,12 @@ export const SHARED_URL_VARIABLE = 'WARMSTART_TEST_DATABASE_URL'
 /** A server URL with the password left out, for messages. */
 export function describeServer(url: string): string {
   const parsed = new URL(url)
-  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`
+  return `${parsed.hostname}:${portOf(parsed)}${parsed.pathname}`
+}
+
+/** The port of a server URL; PostgreSQL's default when it has none. */
+export function portOf(url: URL): number {
+  return Number(url.port || 5432)
 }
 
 /** The same server and credentials, connected to another database. */

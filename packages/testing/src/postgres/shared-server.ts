@@ -1,4 +1,4 @@
-import { EmbeddedServer } from './embedded-server.js'
+import { EmbeddedServer, type EmbeddedServerOptions } from './embedded-server.js'
 import { SHARED_URL_VARIABLE, withClient } from './server-url.js'
 
 /** A server that startPostgres() may use, and what to do when the caller is done with it. */
@@ -19,18 +19,19 @@ let local: LocalServer | undefined
  * started, else (a script, another test runner) one embedded server for this process, started on
  * first use and stopped when its last user releases it.
  */
-export async function leaseSharedServer(): Promise<ServerLease> {
+export async function leaseSharedServer(options: EmbeddedServerOptions = {}): Promise<ServerLease> {
   const url = process.env.DATABASE_URL || process.env[SHARED_URL_VARIABLE]
   if (url) return { url, release: async () => undefined }
-  return leaseLocalServer()
+  return leaseLocalServer(options)
 }
 
-async function leaseLocalServer(): Promise<ServerLease> {
+async function leaseLocalServer(options: EmbeddedServerOptions): Promise<ServerLease> {
   if (!local) {
-    const created: LocalServer = { server: EmbeddedServer.create(), users: 0 }
+    const created: LocalServer = { server: EmbeddedServer.create(options), users: 0 }
     local = created
+    // A failed start is not kept: the next caller tries again.
     created.server.catch(() => {
-      if (local === created) local = undefined
+      local = undefined
     })
   }
   const entry = local
@@ -42,7 +43,7 @@ async function leaseLocalServer(): Promise<ServerLease> {
     release: async () => {
       entry.users--
       if (entry.users > 0) return
-      if (local === entry) local = undefined
+      local = undefined
       await server.destroy()
     },
   }

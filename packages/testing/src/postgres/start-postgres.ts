@@ -2,7 +2,7 @@ import { describeValue, invalidOption, WarmstartError } from '@warmstart/core'
 import type pg from 'pg'
 import { type BackendFilter, connectionCount, terminateBackends } from './backends.js'
 import { EmbeddedServer } from './embedded-server.js'
-import { connect, withCredentials, withDatabase } from './server-url.js'
+import { connect, portOf, withCredentials, withDatabase } from './server-url.js'
 import { leaseSharedServer, type ServerLease } from './shared-server.js'
 import { createTestDatabase, dropTestDatabase, setRolePassword, type TestDatabase } from './test-database.js'
 
@@ -81,7 +81,8 @@ class PostgresForTest implements TestPostgres {
   readonly config: TestPostgresConfig
   readonly url: string
   #admin: pg.Client
-  #adminOpen = true
+  /** Set by stopServer(): the admin connection is gone until startServer() makes a new one. */
+  #serverStopped = false
   #stopped = false
 
   constructor(
@@ -96,7 +97,7 @@ class PostgresForTest implements TestPostgres {
     const parsed = new URL(adminUrl)
     this.config = {
       host: parsed.hostname,
-      port: Number(parsed.port || 5432),
+      port: portOf(parsed),
       user: database.user,
       password: database.password,
       database: database.database,
@@ -122,10 +123,10 @@ class PostgresForTest implements TestPostgres {
     if (typeof password !== 'string' || password === '') {
       throw invalidOption('setPassword', 'password', 'must be a non-empty string')
     }
+    const admin = this.queryableAdmin('setPassword')
     try {
-      await setRolePassword(this.queryableAdmin('setPassword'), user, password)
+      await setRolePassword(admin, user, password)
     } catch (error) {
-      if (error instanceof WarmstartError) throw error
       throw new WarmstartError(
         'ERR_POSTGRES_SET_PASSWORD',
         `setPassword: the password of role "${user}" was not changed: ${(error as Error).message}`,
@@ -142,38 +143,34 @@ class PostgresForTest implements TestPostgres {
 
   async stopServer(): Promise<void> {
     const server = this.dedicatedServer('stopServer')
-    await this.endAdmin()
+    this.#serverStopped = true
+    await this.#admin.end()
     await server.stop()
   }
 
   async startServer(): Promise<void> {
     const server = this.dedicatedServer('startServer')
     await server.start()
-    if (this.#adminOpen) return
+    if (!this.#serverStopped) return
     this.#admin = await connect(this.adminUrl, ADMIN_APPLICATION)
-    this.#adminOpen = true
+    this.#serverStopped = false
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
     try {
-      await this.endAdmin()
+      // Ending a client whose connection is already gone resolves at once.
+      await this.#admin.end()
       if (!this.server) await dropTestDatabase(this.lease.url, this.database)
     } finally {
       await this.lease.release()
     }
   }
 
-  private async endAdmin(): Promise<void> {
-    if (!this.#adminOpen) return
-    this.#adminOpen = false
-    await this.#admin.end().catch(() => undefined)
-  }
-
   private queryableAdmin(method: string): pg.Client {
     this.assertNotStopped(method)
-    if (!this.#adminOpen) {
+    if (this.#serverStopped) {
       throw new WarmstartError(
         'ERR_POSTGRES_SERVER_STOPPED',
         `${method}: the dedicated server is stopped; call startServer() first`,

@@ -5,10 +5,7 @@ import { WarmstartError } from '@warmstart/core'
 const run = promisify(execFile)
 
 /** The user and group ids that the PostgreSQL programs run as; empty when they run as we do. */
-export interface RunAs {
-  uid?: number
-  gid?: number
-}
+export type RunAs = { uid?: undefined; gid?: undefined } | { uid: number; gid: number }
 
 /**
  * PostgreSQL refuses to run as root. As root (a container, CI) its programs run as the system
