@@ -38,13 +38,18 @@ interface Target {
 export async function deepSearch(matcher: Matcher, own: readonly object[]): Promise<DeepResult> {
   const identities = matcher.identities()
   const probe = {
-    marker: `warmstart-leak-guard-probe:${randomUUID()}`,
+    // A flat string (randomUUID() returns a concatenation, whose content a snapshot does not show), to find the probe by.
+    marker: Buffer.from(randomUUID()).toString('latin1'),
     watched: identities.map(([object]) => object),
     own: [...own],
   }
   const graph = await takeHeapGraph()
   probe.watched.length = 0
-  const search = new Search(graph, matcher, identities.map(([, match]) => match))
+  const search = new Search(
+    graph,
+    matcher,
+    identities.map(([, match]) => match),
+  )
   return search.run(probe.marker)
 }
 
@@ -55,7 +60,7 @@ class Search {
   private readonly target: Int32Array
   private readonly targets: Target[] = []
   private readonly findings: DeepFinding[] = []
-  private readonly seen = new Set<string>()
+  private readonly reached: number[] = []
 
   constructor(
     private readonly graph: HeapGraph,
@@ -78,8 +83,9 @@ class Search {
       this.target[node] = this.targets.length - 1
       queue.push(node)
     }
-    this.findTargets(start)
+    // The request objects first: a value inside a leaked event is reported as the event.
     if (probe !== undefined) this.findWatched(probe, start)
+    this.findTargets(start)
     let visited = 0
     for (let head = 0; head < queue.length; head++) {
       const node = queue[head] as number
@@ -89,8 +95,15 @@ class Search {
         const retainer = graph.retainerNode[r] as number
         const type = graph.edgeType(edge)
         if (type === 'weak' || type === 'shortcut' || this.skipped[retainer] === 1) continue
-        if (type === 'context' && this.isContext(retainer)) {
-          this.anchorInContext(retainer, graph.edgeName(edge) as string, node)
+        if (isWarmstartState(graph.edgeName(edge))) continue
+        // V8 keeps the subject of the last regular expression match (RegExp.input) for the whole process: not the handler's doing.
+        if (
+          graph.edgeName(edge) === 'regexp_last_match_info' ||
+          graph.name(retainer).includes('RegExpMatchInfo')
+        )
+          continue
+        if ((type === 'context' || type === 'hidden') && this.isContext(retainer)) {
+          this.anchorInContext(retainer, this.variableName(retainer, edge), node)
           continue
         }
         if (type === 'property' && graph.name(retainer) === 'global' && graph.type(retainer) === 'object') {
@@ -113,7 +126,8 @@ class Search {
     const graph = this.graph
     let found: number | undefined
     for (let node = 0; node < graph.nodeCount; node++) {
-      if (graph.type(node) !== 'string' || graph.name(node) !== marker) continue
+      if (graph.name(node) === 'global' && graph.type(node) === 'object') this.markWarmstartState(node)
+      if (!STRING_TYPES.has(graph.type(node)) || graph.name(node) !== marker) continue
       for (let r = graph.retainerStart[node] as number; r < (graph.retainerStart[node + 1] as number); r++) {
         const probe = graph.retainerNode[r] as number
         found = probe
@@ -132,9 +146,25 @@ class Search {
     return found
   }
 
+  /** warmstart's process-wide state (core's invocation tracker keeps the current request id) is the toolkit's, not the handler's. */
+  private markWarmstartState(global: number): void {
+    const graph = this.graph
+    for (
+      let e = graph.firstEdge[global] as number;
+      e < (graph.firstEdge[global + 1] as number);
+      e += graph.edgeFields
+    ) {
+      if (isWarmstartState(graph.edgeName(e))) this.skipped[graph.edgeTarget(e)] = 1
+    }
+  }
+
   private forElements(list: number, visit: (node: number) => void): void {
     const graph = this.graph
-    for (let e = graph.firstEdge[list] as number; e < (graph.firstEdge[list + 1] as number); e += graph.edgeFields) {
+    for (
+      let e = graph.firstEdge[list] as number;
+      e < (graph.firstEdge[list + 1] as number);
+      e += graph.edgeFields
+    ) {
       if (graph.edgeType(e) === 'element') visit(graph.edgeTarget(e))
     }
   }
@@ -159,7 +189,11 @@ class Search {
         continue
       }
       if (type !== 'object' && type !== 'closure' && type !== 'array') continue
-      for (let e = graph.firstEdge[node] as number; e < (graph.firstEdge[node + 1] as number); e += graph.edgeFields) {
+      for (
+        let e = graph.firstEdge[node] as number;
+        e < (graph.firstEdge[node + 1] as number);
+        e += graph.edgeFields
+      ) {
         if (graph.edgeType(e) !== 'property') continue
         const match = matchName(graph.edges[e + 1] as number, graph.edgeName(e) as string)
         if (match !== null) start(node, { match, ending: ` → key "${redact(match.value as string)}"` })
@@ -176,6 +210,29 @@ class Search {
       const match = this.identities[index++]
       if (match !== undefined) start(object, { match, ending: '' })
     })
+  }
+
+  /**
+   * The variable a context slot holds. Snapshots name it on the edge when V8 knows it; otherwise (code
+   * compiled by a test runner's or bundler's wrapper) the slot's index is the variable's index in the
+   * context's ScopeInfo, which lists the names.
+   */
+  private variableName(context: number, edge: number): string {
+    const graph = this.graph
+    const name = graph.edgeName(edge)
+    if (typeof name === 'string') return name
+    const scopeInfo = graph.child(context, 'scope_info')
+    if (scopeInfo !== undefined) {
+      for (
+        let e = graph.firstEdge[scopeInfo] as number;
+        e < (graph.firstEdge[scopeInfo + 1] as number);
+        e += graph.edgeFields
+      ) {
+        if (graph.edgeType(e) === 'hidden' && graph.edgeName(e) === name)
+          return graph.name(graph.edgeTarget(e))
+      }
+    }
+    return `slot ${name}`
   }
 
   private isContext(node: number): boolean {
@@ -205,7 +262,11 @@ class Search {
 
   private isLiveFrameContext(context: number): boolean {
     const graph = this.graph
-    for (let r = graph.retainerStart[context] as number; r < (graph.retainerStart[context + 1] as number); r++) {
+    for (
+      let r = graph.retainerStart[context] as number;
+      r < (graph.retainerStart[context + 1] as number);
+      r++
+    ) {
       if (this.isFrame(graph.retainerNode[r] as number)) return true
     }
     return false
@@ -214,7 +275,11 @@ class Search {
   /** The file a context belongs to, from a function created in it (or in a scope inside it). */
   private scriptOf(context: number, depth = 0): string {
     const graph = this.graph
-    for (let r = graph.retainerStart[context] as number; r < (graph.retainerStart[context + 1] as number); r++) {
+    for (
+      let r = graph.retainerStart[context] as number;
+      r < (graph.retainerStart[context + 1] as number);
+      r++
+    ) {
       const holder = graph.retainerNode[r] as number
       const edgeName = graph.edgeName(graph.retainerEdge[r] as number)
       if (edgeName === 'context' && graph.type(holder) === 'closure') {
@@ -232,7 +297,11 @@ class Search {
 
   private scriptNode(shared: number): number | undefined {
     const graph = this.graph
-    for (let e = graph.firstEdge[shared] as number; e < (graph.firstEdge[shared + 1] as number); e += graph.edgeFields) {
+    for (
+      let e = graph.firstEdge[shared] as number;
+      e < (graph.firstEdge[shared + 1] as number);
+      e += graph.edgeFields
+    ) {
       const name = graph.edgeName(e)
       if (typeof name === 'string' && name.startsWith('script')) {
         const script = graph.edgeTarget(e)
@@ -246,9 +315,9 @@ class Search {
   private record(anchor: string, from: number): void {
     const targetIndex = this.target[from] as number
     const target = this.targets[targetIndex] as Target
-    const key = `${anchor}\u0000${target.match.kind}\u0000${target.match.value ?? ''}`
-    if (this.seen.has(key)) return
-    this.seen.add(key)
+    // The first anchor reached is the shortest path that keeps the value alive; longer ones through shared objects add noise.
+    if (this.reached[targetIndex] === 1) return
+    this.reached[targetIndex] = 1
     this.findings.push({ path: anchor + this.steps(from) + target.ending, match: target.match })
   }
 
@@ -270,8 +339,15 @@ class Search {
 
 const UNKNOWN_SCRIPT = '(unknown file)'
 
+/** warmstart's own process-wide state (core's registries) lives on globalThis under `Symbol.for('@warmstart/…')`. */
+function isWarmstartState(name: string | number): boolean {
+  return typeof name === 'string' && name.includes('@warmstart/core:')
+}
+
 function ending(match: Match): string {
-  return match.how === 'substring' ? ` → a string containing "${redact(match.value as string)}"` : ` → "${redact(match.value as string)}"`
+  return match.how === 'substring'
+    ? ` → a string containing "${redact(match.value as string)}"`
+    : ` → "${redact(match.value as string)}"`
 }
 
 /** A script's name as a path relative to the working directory when it is under it. */

@@ -71,7 +71,10 @@ class Collector {
     if (typeof header !== 'string') return
     this.add(header, 'authorization header')
     const scheme = /^(\w+)\s+(\S+)\s*$/.exec(header)
-    if (scheme === null) return this.token(header)
+    if (scheme === null) {
+      this.token(header)
+      return
+    }
     const [, name, credentials] = scheme as unknown as [string, string, string]
     if (name.toLowerCase() === 'basic') {
       const decoded = Buffer.from(credentials, 'base64').toString('utf8')
@@ -183,11 +186,13 @@ class Collector {
       const value = record[key]
       const normalized = normalizeKey(key)
       if (normalized === 'headers' || normalized === 'multivalueheaders') this.headers(value)
-      else if (normalized === 'cookies' && Array.isArray(value)) for (const cookie of value) this.cookies(cookie)
+      else if (normalized === 'cookies' && Array.isArray(value))
+        for (const cookie of value) this.cookies(cookie)
       else if (normalized === 'requestcontext') this.requestContext(value)
       else if ((normalized === 'body' || normalized === 'message') && typeof value === 'string')
         this.body(value, record.isBase64Encoded === true)
-      else if (KEY_KINDS[normalized] !== undefined && typeof value !== 'object') this.add(value, KEY_KINDS[normalized])
+      else if (KEY_KINDS[normalized] !== undefined && typeof value !== 'object')
+        this.add(value, KEY_KINDS[normalized])
       else if (typeof value === 'string') this.loose(value)
       else this.walk(value, depth + 1)
     }
@@ -220,7 +225,8 @@ export function extractRequest(
   collector.walk(event, 0)
   // EventBridge: the event's own id says which event it was.
   const bus = event as { id?: unknown; 'detail-type'?: unknown } | null
-  if (typeof bus === 'object' && bus !== null && bus['detail-type'] !== undefined) collector.add(bus.id, 'event id')
+  if (typeof bus === 'object' && bus !== null && bus['detail-type'] !== undefined)
+    collector.add(bus.id, 'event id')
   for (const extractor of extractors) {
     for (const extra of extractor(event, context) ?? []) {
       if (typeof extra === 'string') collector.add(extra, 'custom')

@@ -89,7 +89,10 @@ export class FastWalker {
   private spend(): boolean {
     if (this.exhausted) return false
     this.nodes++
-    if (this.nodes > this.maxNodes || (this.nodes % TIME_CHECK_EVERY === 0 && performance.now() > this.deadline)) {
+    if (
+      this.nodes > this.maxNodes ||
+      (this.nodes % TIME_CHECK_EVERY === 0 && performance.now() > this.deadline)
+    ) {
       this.exhausted = true
       return false
     }
@@ -158,7 +161,13 @@ export class FastWalker {
   /** For a large container read before: only ask whether a request value or object is one of its keys. */
   private probe(has: (key: unknown) => boolean, element: string): void {
     for (const [key, match] of this.matcher.probes) {
-      if (has(key)) this.report(match, typeof key === 'object' ? ` → ${element} (the request object)` : ` → ${element} "${redact(String(key))}"`)
+      if (has(key))
+        this.report(
+          match,
+          typeof key === 'object'
+            ? ` → ${element} (the request object)`
+            : ` → ${element} "${redact(String(key))}"`,
+        )
     }
   }
 

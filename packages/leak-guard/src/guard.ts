@@ -12,7 +12,13 @@ import type { RequestRecord } from './request-record.js'
 
 declare module '@warmstart/core' {
   interface WarmstartEventMap {
-    'leak.found': { invocation: string; path: string; kind: ValueKind; match: MatchHow; check: 'fast' | 'deep' }
+    'leak.found': {
+      invocation: string
+      path: string
+      kind: ValueKind
+      match: MatchHow
+      check: 'fast' | 'deep'
+    }
     'leak.check': {
       invocation: string
       check: 'fast' | 'deep'
@@ -71,7 +77,8 @@ class Guard implements LeakGuard {
 
   constructor(private readonly options: ResolvedOptions) {
     this.walker = new FastWalker(options.minLength, (value) => this.ownObjects.has(value))
-    for (const own of [this, this.inFlight, this.finished, this.reported, this.walker]) this.ownObjects.add(own)
+    for (const own of [this, this.inFlight, this.finished, this.reported, this.walker])
+      this.ownObjects.add(own)
   }
 
   begin(event: unknown, context: object): void {
@@ -80,7 +87,9 @@ class Guard implements LeakGuard {
     // Under Managed Instances every request's values are needed, sampled or not: a value of a request still in flight is never reported.
     const needed = sampled || process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined
     const rule = { minLength: this.options.minLength, allow: this.options.allowValues }
-    const record = needed ? extractRequest(event, context, requestId, rule, this.options.extractors) : undefined
+    const record = needed
+      ? extractRequest(event, context, requestId, rule, this.options.extractors)
+      : undefined
     if (record !== undefined) this.own(record)
     this.inFlight.set(context, { requestId, record, sampled })
   }
@@ -156,8 +165,12 @@ class Guard implements LeakGuard {
 
   private fastCheck(matcher: Matcher, invocation: string): LeakFinding[] {
     const started = performance.now()
-    const roots: WalkRoot[] = changedGlobals().map(([name, value]) => ({ label: `globalThis${propertyStep(name)}`, value }))
-    for (const root of longLivedRoots()) roots.push({ label: root.name, value: root.target(), entries: () => root.entries() })
+    const roots: WalkRoot[] = changedGlobals().map(([name, value]) => ({
+      label: `globalThis${propertyStep(name)}`,
+      value,
+    }))
+    for (const root of longLivedRoots())
+      roots.push({ label: root.name, value: root.target(), entries: () => root.entries() })
     const result = this.walker.walk(roots, matcher, this.options.maxNodes, this.options.maxMs)
     const findings = result.findings.map((found) => toFinding(found.path, found.match, 'fast'))
     emit('leak.check', {
@@ -209,7 +222,8 @@ class Guard implements LeakGuard {
     }
     if (findings.length === 0) return findings
     this.options.onFinding?.(findings)
-    if (this.options.mode === 'throw') throw new LeakFoundError(findings, cause === undefined ? undefined : { cause })
+    if (this.options.mode === 'throw')
+      throw new LeakFoundError(findings, cause === undefined ? undefined : { cause })
     if (this.options.mode === 'warn') this.options.logger.warn(describeFindings(findings), { findings })
     return findings
   }

@@ -1,7 +1,9 @@
 import { getHeapSnapshot } from 'node:v8'
 
 interface RawSnapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } }
+  snapshot: {
+    meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] }
+  }
   nodes: number[]
   edges: number[]
   strings: string[]
@@ -62,7 +64,11 @@ export class HeapGraph {
     this.retainerNode = new Uint32Array(edgeTotal)
     const fill = this.retainerStart.slice(0, this.nodeCount)
     for (let node = 0; node < this.nodeCount; node++) {
-      for (let e = this.firstEdge[node] as number; e < (this.firstEdge[node + 1] as number); e += this.edgeFields) {
+      for (
+        let e = this.firstEdge[node] as number;
+        e < (this.firstEdge[node + 1] as number);
+        e += this.edgeFields
+      ) {
         const to = targets[e / this.edgeFields] as number
         const slot = fill[to] as number
         fill[to] = slot + 1
@@ -101,7 +107,11 @@ export class HeapGraph {
 
   /** The node an edge of the given name leads to, from a node. */
   child(node: number, name: string): number | undefined {
-    for (let e = this.firstEdge[node] as number; e < (this.firstEdge[node + 1] as number); e += this.edgeFields) {
+    for (
+      let e = this.firstEdge[node] as number;
+      e < (this.firstEdge[node + 1] as number);
+      e += this.edgeFields
+    ) {
       const edgeName = this.edgeName(e)
       if (edgeName === name) return this.edgeTarget(e)
     }

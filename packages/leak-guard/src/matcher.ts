@@ -62,7 +62,8 @@ export class Matcher {
   private addRecord(record: RequestRecord, inFlight: boolean): void {
     if (!inFlight) {
       for (const { object, kind } of record.objects) {
-        if (!this.objects.has(object)) this.objects.set(object, { how: 'identity', kind, value: undefined, record, inFlight })
+        if (!this.objects.has(object))
+          this.objects.set(object, { how: 'identity', kind, value: undefined, record, inFlight })
       }
     }
     for (const value of record.values) {
@@ -111,5 +112,11 @@ export class Matcher {
 }
 
 function toMatch(how: MatchHow, entry: Entry): Match {
-  return { how, kind: entry.value.kind, value: entry.value.value, record: entry.record, inFlight: entry.inFlight }
+  return {
+    how,
+    kind: entry.value.kind,
+    value: entry.value.value,
+    record: entry.record,
+    inFlight: entry.inFlight,
+  }
 }

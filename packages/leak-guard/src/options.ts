@@ -77,12 +77,18 @@ export function resolveOptions(options: LeakGuardOptions = {}): ResolvedOptions 
   if (typeof sampleRate !== 'number' || !(sampleRate >= 0 && sampleRate <= 1)) {
     throw invalidOption(COMPONENT, 'sampleRate', 'must be a number from 0 to 1')
   }
-  const extractors = options.extract === undefined ? [] : Array.isArray(options.extract) ? options.extract : [options.extract]
+  const extractors =
+    options.extract === undefined ? [] : Array.isArray(options.extract) ? options.extract : [options.extract]
   if (!extractors.every((extractor) => typeof extractor === 'function')) {
-    throw invalidOption(COMPONENT, 'extract', 'must be a function or an array of functions (event, context) => values')
+    throw invalidOption(
+      COMPONENT,
+      'extract',
+      'must be a function or an array of functions (event, context) => values',
+    )
   }
   const logger = options.logger ?? console
-  if (typeof logger.warn !== 'function') throw invalidOption(COMPONENT, 'logger', 'must have a warn(message, details) method')
+  if (typeof logger.warn !== 'function')
+    throw invalidOption(COMPONENT, 'logger', 'must have a warn(message, details) method')
   return {
     mode,
     onFinding: options.onFinding,

@@ -15,7 +15,9 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]{0,31}$/
 export function describeKey(key: unknown): string {
   if (typeof key === 'string') return IDENTIFIER.test(key) ? key : `"${key.length <= 12 ? key : redact(key)}"`
   if (typeof key === 'number' || typeof key === 'boolean' || typeof key === 'bigint') return String(key)
-  return typeof key === 'symbol' ? 'a symbol' : `a ${typeof key === 'object' ? (key === null ? 'null' : 'object') : typeof key}`
+  return typeof key === 'symbol'
+    ? 'a symbol'
+    : `a ${typeof key === 'object' ? (key === null ? 'null' : 'object') : typeof key}`
 }
 
 /** One property on a path: `.name`, or `["odd key"]` for a key that is not an identifier. */

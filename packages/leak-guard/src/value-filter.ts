@@ -54,6 +54,10 @@ export function toRequestValue(raw: string, kind: ValueKind, rule: ValueRule): R
       if (allowed.test(value)) return undefined
     }
   }
-  const whole = kind === 'ip address' || DIGITS.test(value) || IPV4.test(value) || (value.includes(':') && IPV6.test(value))
+  const whole =
+    kind === 'ip address' ||
+    DIGITS.test(value) ||
+    IPV4.test(value) ||
+    (value.includes(':') && IPV6.test(value))
   return { value, kind, exactOnly: whole }
 }

@@ -1,0 +1,72 @@
+import { type LeakFinding, leakGuard } from '@warmstart/leak-guard'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cleanCases } from './corpus/clean.js'
+import { apiRequest } from './corpus/events.js'
+import { leakyCases, resetLeaks } from './corpus/leaky.js'
+
+function reportingGuard(options: { remember?: number } = {}) {
+  const findings: LeakFinding[] = []
+  const guard = leakGuard({ mode: 'report', onFinding: (found) => findings.push(...found), ...options })
+  return { guard, findings }
+}
+
+afterEach(() => resetLeaks())
+
+describe('the corpus, in process', () => {
+  for (const leaky of leakyCases.filter((c) => c.check === 'fast')) {
+    it(`fast check finds: ${leaky.name}`, async () => {
+      const { guard, findings } = reportingGuard()
+      const { event, context } = apiRequest()
+      await guard.wrap(leaky.handler)(event, context)
+      expect(findings.length).toBeGreaterThan(0)
+      for (const finding of findings) {
+        expect(finding.invocation).toBe(context.awsRequestId)
+        expect(finding.check).toBe('fast')
+      }
+      expect(findings.map((f) => f.path)).toEqual(expect.arrayContaining([expect.stringMatching(leaky.path)]))
+      expect(findings.some((f) => f.kind === leaky.kind)).toBe(true)
+    })
+  }
+
+  it('deep check finds every module-scope and closure leak, each with its path and invocation', async () => {
+    const deepCases = leakyCases.filter((c) => c.check === 'deep')
+    const { guard, findings } = reportingGuard({ remember: deepCases.length })
+    const invocations = new Map<string, string>()
+    for (const leaky of deepCases) {
+      const { event, context } = apiRequest()
+      await guard.wrap(leaky.handler)(event, context)
+      invocations.set(leaky.name, context.awsRequestId)
+    }
+    expect(findings).toEqual([])
+    await guard.deepCheck()
+    for (const leaky of deepCases) {
+      const own = findings.filter((f) => f.invocation === invocations.get(leaky.name))
+      expect(
+        own.map((f) => f.path),
+        leaky.name,
+      ).toEqual(expect.arrayContaining([expect.stringMatching(leaky.path)]))
+      if (leaky.kind !== 'any')
+        expect(
+          own.some((f) => f.kind === leaky.kind),
+          leaky.name,
+        ).toBe(true)
+    }
+    for (const finding of findings) {
+      expect(finding.check).toBe('deep')
+      expect(finding.path, 'no finding outside the corpus').toMatch(/corpus\/leaky\.ts|^globalThis\.corpus/)
+    }
+  })
+
+  it('no clean handler is flagged, by the fast or the deep check, across warm invocations', async () => {
+    const { guard, findings } = reportingGuard({ remember: cleanCases.length * 2 })
+    for (const clean of cleanCases) {
+      for (let warm = 0; warm < 2; warm++) {
+        const { event, context } = apiRequest()
+        await guard.wrap(clean.handler)(event, context)
+        expect(findings, clean.name).toEqual([])
+      }
+    }
+    await guard.deepCheck()
+    expect(findings.map((f) => `${f.path} ${f.kind} ${f.match}`)).toEqual([])
+  })
+})
