@@ -41,6 +41,9 @@ function patchConsole(store: InvokeStoreBase): void {
 
 async function invoke(store: InvokeStoreBase, handler: LambdaHandler, message: InvokeMessage): Promise<void> {
   const { requestId, event, deadline } = message
+  // Just thawed: let what happened while frozen (a socket the server closed, a timer due) be
+  // handled first, as it is in Lambda before the runtime hands over the next event.
+  await new Promise((resolve) => setImmediate(resolve))
   inFlight.add(requestId)
   const context = lambdaContext(process.env, requestId, deadline)
   const started = performance.now()

@@ -1,5 +1,6 @@
+import { createServer, type Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { eventually, fixture, isAlive, processState, simulate } from './lambda-helpers.js'
+import { eventually, fixture, processState, simulate } from './lambda-helpers.js'
 
 const actions = `${fixture('actions.mjs')}#handler`
 
@@ -99,5 +100,25 @@ describe('simulateLambda: freeze and thaw', () => {
     expect(next.error).toBeUndefined()
     expect(next.result).toBe(true)
     expect(next.logs).toContain('pending work ran')
+  })
+
+  it('handles a socket the server closed while frozen once thawed, before the handler runs', async () => {
+    const accepted: Socket[] = []
+    const server = createServer((socket) => accepted.push(socket))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as { port: number }
+      const lambda = simulate({
+        handler: `${fixture('socket.mjs')}#handler`,
+        env: { SERVER_PORT: String(port) },
+      })
+      expect((await lambda.invoke({})).result).toEqual({ closed: false })
+      await expect.poll(() => accepted.length).toBe(1)
+      accepted[0]!.destroy()
+      await lambda.wait(100)
+      expect((await lambda.invoke({})).result).toEqual({ closed: true })
+    } finally {
+      server.close()
+    }
   })
 })
