@@ -2,8 +2,8 @@ import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager
 import type { SSMClientConfig } from '@aws-sdk/client-ssm'
 import {
   type LocalAws,
+  type LocalAwsCall,
   type LocalAwsFault,
-  type RecordedCall,
   type SeedParameter,
   startLocalAws,
 } from '@warmstart/testing'
@@ -31,8 +31,8 @@ describe('startLocalAws types', () => {
   })
 
   it('types calls, faults and the seeding methods', () => {
-    expectTypeOf<LocalAws['calls']>().toEqualTypeOf<readonly RecordedCall[]>()
-    expectTypeOf<RecordedCall['service']>().toEqualTypeOf<'ssm' | 'secretsmanager'>()
+    expectTypeOf<LocalAws['calls']>().toEqualTypeOf<readonly LocalAwsCall[]>()
+    expectTypeOf<LocalAwsCall['service']>().toEqualTypeOf<'ssm' | 'secretsmanager'>()
     expectTypeOf<LocalAwsFault['kind']>().toEqualTypeOf<
       'throttle' | 'server-error' | 'latency' | 'hang' | 'drop'
     >()

@@ -1,16 +1,16 @@
 import { describeValue, invalidOption, parseDuration } from '@warmstart/core'
-import type { FaultKind, LocalAwsFault, LocalAwsService } from './types.js'
+import type { LocalAwsFault, LocalAwsFaultKind, LocalAwsService } from './types.js'
 
 /** What happens to one request: added latency, then perhaps a failure instead of the answer. */
 export interface FaultPlan {
   readonly latencyMs: number
-  readonly failure: Exclude<FaultKind, 'latency'> | undefined
+  readonly failure: Exclude<LocalAwsFaultKind, 'latency'> | undefined
 }
 
 interface ActiveFault {
   readonly service: LocalAwsService | undefined
   readonly operation: string | undefined
-  readonly kind: FaultKind
+  readonly kind: LocalAwsFaultKind
   readonly latencyMs: number
   remaining: number
 }

@@ -1,13 +1,13 @@
 export { startLocalAws } from './start-local-aws.js'
 export type {
-  CallFilter,
-  FaultKind,
   LocalAws,
+  LocalAwsCall,
+  LocalAwsCallFilter,
   LocalAwsClientConfig,
   LocalAwsFault,
+  LocalAwsFaultKind,
   LocalAwsOptions,
+  LocalAwsParameterType,
   LocalAwsService,
-  ParameterType,
-  RecordedCall,
   SeedParameter,
 } from './types.js'

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { type Clock, describeValue } from '@warmstart/core'
 import { invalidSeed, labelProblem, parameterNameProblem, quoted } from './seed-rules.js'
 import { ServiceError } from './service-error.js'
-import type { ParameterType, SeedParameter } from './types.js'
+import type { LocalAwsParameterType, SeedParameter } from './types.js'
 
 export interface ParameterVersion {
   readonly name: string
   readonly version: number
-  readonly type: ParameterType
+  readonly type: LocalAwsParameterType
   readonly value: string
   /** What a SecureString read without decryption returns: opaque, and unrelated to the value. */
   readonly ciphertext: string

@@ -6,13 +6,13 @@ import type { Delay, RequestHandler } from './http-endpoint.js'
 import { namesIn, type RequestBody } from './request-fields.js'
 import type { ServiceApi } from './service-api.js'
 import { ServiceError, throttlingError } from './service-error.js'
-import type { RecordedCall } from './types.js'
+import type { LocalAwsCall } from './types.js'
 
 export interface Dispatch {
   readonly apis: readonly ServiceApi[]
   readonly faults: FaultSchedule
   readonly clock: Clock
-  record(call: RecordedCall): void
+  record(call: LocalAwsCall): void
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1'

@@ -6,7 +6,7 @@ import { requestHandler } from './request-handler.js'
 import { SecretStore } from './secret-store.js'
 import { secretsManagerApi } from './secrets-manager-api.js'
 import { ssmApi } from './ssm-api.js'
-import type { CallFilter, LocalAws, LocalAwsOptions, RecordedCall } from './types.js'
+import type { LocalAws, LocalAwsCall, LocalAwsCallFilter, LocalAwsOptions } from './types.js'
 
 const REGION = 'us-east-1'
 const ACCOUNT = '123456789012'
@@ -24,7 +24,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   for (const [name, value] of Object.entries(options.secrets ?? {})) secrets.put(name, value)
 
   const faults = new FaultSchedule()
-  let calls: RecordedCall[] = []
+  let calls: LocalAwsCall[] = []
   const endpoint = await HttpEndpoint.start(
     requestHandler({
       apis: [ssmApi(parameters, `arn:aws:ssm:${REGION}:${ACCOUNT}:`), secretsManagerApi(secrets)],
@@ -53,7 +53,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     get calls() {
       return [...calls]
     },
-    callCount: (filter: CallFilter = {}) =>
+    callCount: (filter: LocalAwsCallFilter = {}) =>
       calls.filter(
         (call) =>
           (filter.service === undefined || call.service === filter.service) &&

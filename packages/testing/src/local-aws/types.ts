@@ -4,19 +4,19 @@ import type { Clock } from '@warmstart/core'
 export type LocalAwsService = 'ssm' | 'secretsmanager'
 
 /** The types of an SSM parameter. */
-export type ParameterType = 'String' | 'StringList' | 'SecureString'
+export type LocalAwsParameterType = 'String' | 'StringList' | 'SecureString'
 
 /** A parameter to seed or put: its value (a StringList is comma-joined), type and labels. */
 export interface SeedParameter {
   value: string
   /** Default 'String'. */
-  type?: ParameterType
+  type?: LocalAwsParameterType
   /** Labels for the new version; a label already on another version moves to this one. */
   labels?: string[]
 }
 
 /** What a test can break on purpose. */
-export type FaultKind = 'throttle' | 'server-error' | 'latency' | 'hang' | 'drop'
+export type LocalAwsFaultKind = 'throttle' | 'server-error' | 'latency' | 'hang' | 'drop'
 
 export interface LocalAwsFault {
   /** Only requests to this service (default: both). */
@@ -28,7 +28,7 @@ export interface LocalAwsFault {
    * InternalServiceError (Secrets Manager); latency: `latencyMs` before the answer; hang: no answer
    * until the client gives up or `stop()`; drop: the socket is destroyed without an answer.
    */
-  kind: FaultKind
+  kind: LocalAwsFaultKind
   /** How many requests it affects: default 1; `Infinity` until `clearFaults()`. */
   times?: number
   /** Required for kind 'latency': milliseconds added before answering. */
@@ -36,7 +36,7 @@ export interface LocalAwsFault {
 }
 
 /** One request that reached the server, faulted or not. */
-export interface RecordedCall {
+export interface LocalAwsCall {
   readonly service: LocalAwsService
   readonly operation: string
   /** The parameter names, path or secret ids the request asked for. */
@@ -45,7 +45,7 @@ export interface RecordedCall {
   readonly time: number
 }
 
-export interface CallFilter {
+export interface LocalAwsCallFilter {
   service?: LocalAwsService
   operation?: string
 }
@@ -84,8 +84,8 @@ export interface LocalAws {
   /** A new version becomes AWSCURRENT, the current one AWSPREVIOUS, the previous one loses its stage. */
   rotateSecret(id: string, value: string | Uint8Array): void
   /** Every request that reached the server, in order of arrival (a copy). */
-  readonly calls: readonly RecordedCall[]
-  callCount(filter?: CallFilter): number
+  readonly calls: readonly LocalAwsCall[]
+  callCount(filter?: LocalAwsCallFilter): number
   resetCalls(): void
   injectFault(fault: LocalAwsFault): void
   clearFaults(): void
