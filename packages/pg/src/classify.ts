@@ -6,7 +6,7 @@ interface ErrorLike {
 }
 
 function fields(error: unknown): { code: string; message: string } {
-  if (typeof error !== 'object' || error === null) return { code: '', message: String(error) }
+  if (typeof error !== 'object' || error === null) return { code: '', message: '' }
   const { code, message } = error as ErrorLike
   return { code: typeof code === 'string' ? code : '', message: typeof message === 'string' ? message : '' }
 }

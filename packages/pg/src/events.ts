@@ -1,7 +1,7 @@
 import { emit, type Logger, type WarmstartEventMap } from '@warmstart/core'
 
 /** Why a connection was replaced. */
-export type ReplaceReason = 'dead' | 'validate-failed' | 'max-lifetime' | 'lost-during-query'
+export type ReplaceReason = 'dead' | 'validate-failed' | 'max-lifetime'
 
 declare module '@warmstart/core' {
   interface WarmstartEventMap {

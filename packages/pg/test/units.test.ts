@@ -1,0 +1,127 @@
+import { ConnectError, isConnectionLost, pgConnection } from '@warmstart/pg'
+import { describe, expect, it } from 'vitest'
+import { nextDelay } from '../src/backoff.js'
+import { isAuthFailure, isPermanentConnectFailure } from '../src/classify.js'
+import { redact } from '../src/errors.js'
+
+describe('decorrelated jitter', () => {
+  it('draws each sleep between the base and three times the previous one, capped', () => {
+    expect(nextDelay(100, 50, 10_000, () => 0)).toBe(50)
+    expect(nextDelay(100, 50, 10_000, () => 1)).toBe(300)
+    expect(nextDelay(100, 50, 10_000, () => 0.5)).toBe(175)
+    expect(nextDelay(5_000, 50, 2_000, () => 1)).toBe(2_000)
+    expect(nextDelay(10, 50, 2_000, () => 1)).toBe(50)
+  })
+
+  it('grows from one sleep to the next and never passes the cap', () => {
+    let delay = 50
+    for (let i = 0; i < 20; i++) {
+      const next = nextDelay(delay, 50, 2_000)
+      expect(next).toBeGreaterThanOrEqual(50)
+      expect(next).toBeLessThanOrEqual(Math.min(2_000, delay * 3))
+      delay = next
+    }
+  })
+})
+
+describe('reading errors', () => {
+  it.each([
+    ['57P01'],
+    ['57P02'],
+    ['57P03'],
+    ['57P05'],
+    ['25P03'],
+    ['08006'],
+    ['08003'],
+    ['ECONNRESET'],
+    ['EPIPE'],
+    ['ETIMEDOUT'],
+  ])('%s means the connection is gone', (code) => {
+    expect(isConnectionLost(Object.assign(new Error('x'), { code }))).toBe(true)
+  })
+
+  it.each([
+    ['Connection terminated unexpectedly'],
+    ['Client has encountered a connection error and is not queryable'],
+    ['timeout expired'],
+  ])('"%s" means the connection is gone', (message) => {
+    expect(isConnectionLost(new Error(message))).toBe(true)
+  })
+
+  it('keeps SQL errors and odd values apart from lost connections', () => {
+    expect(isConnectionLost(Object.assign(new Error('division by zero'), { code: '22012' }))).toBe(false)
+    expect(isConnectionLost('Connection terminated')).toBe(false)
+    expect(isConnectionLost(null)).toBe(false)
+    expect(isConnectionLost({ code: 42, message: 7 })).toBe(false)
+  })
+
+  it('tells refused logins and permanent failures', () => {
+    expect(isAuthFailure({ code: '28P01' })).toBe(true)
+    expect(isAuthFailure({ code: '28000' })).toBe(true)
+    expect(isAuthFailure({ code: '3D000' })).toBe(false)
+    expect(isPermanentConnectFailure({ code: '3D000' })).toBe(true)
+    expect(isPermanentConnectFailure(new TypeError('Password must be a string'))).toBe(true)
+    expect(isPermanentConnectFailure(new Error('connect ECONNREFUSED'))).toBe(false)
+  })
+
+  it('redacts the password wherever it appears', () => {
+    expect(redact('user u password s3cret! at s3cret!', 's3cret!')).toBe('user u password *** at ***')
+    expect(redact('nothing here', '')).toBe('nothing here')
+    expect(redact('nothing here', undefined)).toBe('nothing here')
+  })
+
+  it('ConnectError carries a stable code, the attempts and the cause', () => {
+    const cause = new Error('ECONNREFUSED')
+    const error = new ConnectError('could not connect', { attempts: 3, reason: 'unreachable', cause })
+    expect(error).toMatchObject({
+      name: 'ConnectError',
+      code: 'ERR_PG_CONNECT',
+      attempts: 3,
+      reason: 'unreachable',
+    })
+    expect(error.cause).toBe(cause)
+  })
+})
+
+describe('options', () => {
+  const config = { host: 'localhost' }
+
+  it.each([
+    [{ config: 42 }, /option "config" must be a pg ClientConfig/],
+    [{ config: null }, /option "config"/],
+    [{ config, validateAfterIdle: 'soon' }, /option "validateAfterIdle"/],
+    [{ config, validateTimeout: 0 }, /option "validateTimeout" must be more than 0/],
+    [{ config, connectTimeout: 0 }, /option "connectTimeout" must be more than 0/],
+    [{ config, maxLifetime: -1 }, /option "maxLifetime"/],
+    [{ config, retry: { attempts: 0 } }, /option "retry.attempts" must be an integer >= 1/],
+    [
+      { config, retry: { baseDelay: '1s', maxDelay: '10ms' } },
+      /option "retry.maxDelay" must be >= retry.baseDelay/,
+    ],
+    [{ config, resetSession: 'yes' }, /option "resetSession" must be true or false/],
+    [{ config, maxConnections: 1.5 }, /option "maxConnections"/],
+    [{ config, name: '' }, /option "name"/],
+  ])('rejects %o', (options, message) => {
+    expect(() => pgConnection(options as never)).toThrow(message)
+  })
+
+  it('rejects a missing options object', () => {
+    expect(() => pgConnection(undefined as never)).toThrow(/option "options" must be an object/)
+  })
+
+  it('never echoes a long string given as config', () => {
+    const secret = 'postgres://user:a-very-long-password@host/db'
+    expect(() => pgConnection({ config: [secret] as never, name: 'x' })).not.toThrow()
+    expect(() => pgConnection({ config: Symbol(secret) as never })).toThrow(/got symbol/)
+  })
+
+  it('holds as many connections as the Managed Instances concurrency', async () => {
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY = '8'
+    try {
+      const db = pgConnection({ config, closeOnShutdown: true })
+      await expect(db.client()).rejects.toMatchObject({ code: 'ERR_PG_NO_INVOCATION' })
+    } finally {
+      delete process.env.AWS_LAMBDA_MAX_CONCURRENCY
+    }
+  })
+})
