@@ -49,14 +49,14 @@ export class MicrotaskBatcher<R> {
       (results) => {
         for (const key of batch) {
           const result = results.get(key) as R | Error
-          for (const waiter of queue.get(key) ?? []) {
+          for (const waiter of queue.get(key) as Waiter<R>[]) {
             if (result instanceof Error) waiter.reject(result)
             else waiter.resolve(result)
           }
         }
       },
       (error: unknown) => {
-        for (const key of batch) for (const waiter of queue.get(key) ?? []) waiter.reject(error)
+        for (const key of batch) for (const waiter of queue.get(key) as Waiter<R>[]) waiter.reject(error)
       },
     )
   }

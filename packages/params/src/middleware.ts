@@ -19,13 +19,17 @@ export interface ParamsMiddlewareOptions<S extends ParamsSpec> {
 }
 
 /**
+ * The handler declares what it finds on its context with `ParamsOf<typeof fetch>`
+ * (`(event, context: Context & ParamsOf<typeof fetch>) => ...`): the middleware itself accepts any
+ * Lambda context, since the values are not on it until its `before` has run.
+ *
  * A Middy middleware that resolves every ref of its spec before the handler, in as few requests
  * as possible (SSM names coalesced into GetParameters batches, secrets into BatchGetSecretValue),
  * and awaits every refresh it started before the invocation ends.
  */
 export function paramsMiddleware<S extends ParamsSpec>(
   options: ParamsMiddlewareOptions<S>,
-): Middleware<unknown, unknown, LambdaContextLike & ParamsOf<S>> {
+): Middleware<unknown, unknown, LambdaContextLike> {
   if (typeof options !== 'object' || options === null) {
     throw invalidOption('paramsMiddleware', 'options', 'must be an object')
   }

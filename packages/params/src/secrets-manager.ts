@@ -3,7 +3,7 @@ import { awsClient } from '@warmstart/client'
 import { invalidOption } from '@warmstart/core'
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { errorCode, SecretNotFoundError } from './errors.js'
-import { peerLoader } from './peer.js'
+import { missingPeer, peerLoader } from './peer.js'
 import { type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import type { ParamRef } from './ref.js'
 import { applyTransform, isTransform, type Transform } from './transform.js'
@@ -14,12 +14,17 @@ const COMPONENT = 'secretsManager'
 /** BatchGetSecretValue takes at most 20 ids. */
 const MAX_IDS = 20
 
-// See ssm-parameters.ts: an optional peer, loaded on first use.
-const loadSdk = peerLoader(
-  '@aws-sdk/client-secrets-manager',
-  COMPONENT,
-  () => import('@aws-sdk/client-secrets-manager'),
-)
+// Loaded on first use: a function that never reads this service never loads its SDK. The import
+// sits in try/catch so that a bundle made without this optional peer still builds (esbuild leaves
+// it for run time), and a missing peer is a typed error.
+const loadSdk = peerLoader(async () => {
+  try {
+    return await import('@aws-sdk/client-secrets-manager')
+  } catch (error) {
+    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
+    throw missingPeer('@aws-sdk/client-secrets-manager', COMPONENT, error)
+  }
+})
 
 export interface SecretsManagerOptions extends ProviderCacheOptions {
   /** The SDK client. Default: the environment's shared `awsClient(SecretsManagerClient)`, made on first use. */

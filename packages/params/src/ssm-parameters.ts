@@ -4,7 +4,7 @@ import { invalidOption } from '@warmstart/core'
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { powertoolsDefaults } from './env.js'
 import { ParameterNotFoundError } from './errors.js'
-import { peerLoader } from './peer.js'
+import { missingPeer, peerLoader } from './peer.js'
 import { type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import type { ParamRef } from './ref.js'
 import { applyTransform, isTransform, type Transform } from './transform.js'
@@ -15,9 +15,17 @@ const COMPONENT = 'ssmParameters'
 /** GetParameters takes at most 10 names; GetParametersByPath returns at most 10 per page. */
 const MAX_NAMES = 10
 
-// A dynamic import inside .catch(): a bundle made without this optional peer still builds, and a
-// function that never reads SSM never loads it.
-const loadSdk = peerLoader('@aws-sdk/client-ssm', COMPONENT, () => import('@aws-sdk/client-ssm'))
+// Loaded on first use: a function that never reads this service never loads its SDK. The import
+// sits in try/catch so that a bundle made without this optional peer still builds (esbuild leaves
+// it for run time), and a missing peer is a typed error.
+const loadSdk = peerLoader(async () => {
+  try {
+    return await import('@aws-sdk/client-ssm')
+  } catch (error) {
+    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
+    throw missingPeer('@aws-sdk/client-ssm', COMPONENT, error)
+  }
+})
 
 export interface SsmParametersOptions extends ProviderCacheOptions {
   /** The SDK client. Default: the environment's shared `awsClient(SSMClient)`, made on first use. */

@@ -67,9 +67,9 @@ export interface TtlCache<V = unknown> {
    * The value of `key`: the cached one while fresh, else `load(key)`'s. Concurrent reads of a
    * missing or expired key share one load. A failed load is never cached.
    */
-  get<T extends V>(key: string, load: Loader<T>, options?: TtlCacheGetOptions): Promise<T>
+  get(key: string, load: Loader<V>, options?: TtlCacheGetOptions): Promise<V>
   /** Fetches `key` now with its last loader (or `load`), whatever its age, and returns the new value. */
-  refresh<T extends V>(key: string, load?: Loader<T>): Promise<T>
+  refresh(key: string, load?: Loader<V>): Promise<V>
   /** Forgets `key`; the next read fetches it. Returns whether it was cached. */
   invalidate(key: string): boolean
   /** Forgets every key. */

@@ -11,6 +11,7 @@ import {
   ssmParameters,
 } from '@warmstart/params'
 import { fakeClock, type LocalAws, type Simulation, simulateLambda, startLocalAws } from '@warmstart/testing'
+import type { Context } from 'aws-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 let aws: LocalAws
@@ -59,7 +60,7 @@ describe('paramsMiddleware in a Middy chain', () => {
     }
     const seen: unknown[] = []
     const before = invocationCount()
-    const handler = middy(async (_event: unknown, ctx: ParamsOf<typeof fetch>) => {
+    const handler = middy(async (_event: unknown, ctx: Context & ParamsOf<typeof fetch>) => {
       seen.push({ on: ctx.flags.on, url: ctx.url, hosts: ctx.hosts, key: ctx.apiKey, user: ctx.db.username })
       return 'done'
     }).use(paramsMiddleware({ fetch }))
@@ -82,7 +83,7 @@ describe('paramsMiddleware in a Middy chain', () => {
   it('with setToContext: false only warms the caches', async () => {
     const ssm = ssmParameters({ client: ssmClient })
     const fetch = { url: ssm.ref('/app/url') }
-    const handler = middy(async (_event: unknown, ctx: Record<string, unknown>) => {
+    const handler = middy(async (_event: unknown, ctx: Context) => {
       return { onContext: 'url' in ctx, value: await ssm.get('/app/url') }
     }).use(paramsMiddleware({ fetch, setToContext: false }))
     expect(await handler({}, context('r-3') as never)).toEqual({

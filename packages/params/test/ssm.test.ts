@@ -173,6 +173,9 @@ describe('ssmParameters: errors', () => {
       expect(link.stack ?? '').not.toContain('hunter2')
       link = link.cause
     }
+    await expect(ssm.getMany(['/app/url', '/app/bad-json'], { transform: 'json' })).rejects.toBeInstanceOf(
+      TransformError,
+    )
     const binary = await ssm.get('/app/url', { transform: 'binary' }).catch((e: unknown) => e)
     expect(binary).toMatchObject({ code: 'ERR_PARAMETER_TRANSFORM', parameter: '/app/url' })
     // A rejection is not cached: a fixed value is read on the next call.

@@ -137,6 +137,21 @@ describe('ttlCache', () => {
     expect(recorder.events.filter((e) => e.type === 'cache.refresh-failed').length).toBe(2)
   })
 
+  it('a refresh ahead that fails after the value expired rejects only its joiners; settle() still resolves', async () => {
+    const clock = fakeClock()
+    const cache = ttlCache<number>({ ttl: 100_000, refreshAhead: 0.5, clock })
+    await cache.get('k', async () => 1)
+    clock.advance(60_000)
+    let fail: (error: Error) => void = () => {}
+    expect(await cache.get('k', () => new Promise<number>((_, reject) => (fail = reject)))).toBe(1)
+    clock.advance(50_000)
+    const joiner = cache.get('k', async () => 3)
+    fail(new Error('late failure'))
+    await expect(joiner).rejects.toMatchObject({ code: 'ERR_PARAMS_FETCH' })
+    await cache.settle()
+    expect(await cache.get('k', async () => 4)).toBe(4)
+  })
+
   it('serves a stale value within staleIfError when a refresh fails, reporting key and code but never the value', async () => {
     const clock = fakeClock()
     const { lines, logger } = warnings()
