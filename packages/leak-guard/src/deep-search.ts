@@ -61,6 +61,8 @@ class Search {
   private readonly targets: Target[] = []
   private readonly findings: DeepFinding[] = []
   private readonly reached: number[] = []
+  /** Per node: 0 not yet known, 1 not a frame, 2 a running async function's or generator's frame. */
+  private readonly frames: Uint8Array
 
   constructor(
     private readonly graph: HeapGraph,
@@ -68,6 +70,7 @@ class Search {
     private readonly identities: readonly Match[],
   ) {
     this.skipped = new Uint8Array(graph.nodeCount)
+    this.frames = new Uint8Array(graph.nodeCount)
     this.next = new Int32Array(graph.nodeCount).fill(-1)
     this.via = new Int32Array(graph.nodeCount).fill(-1)
     this.target = new Int32Array(graph.nodeCount).fill(-1)
@@ -241,7 +244,13 @@ class Search {
 
   /** An async function or generator still running: what its frame holds is not kept by the module. */
   private isFrame(node: number): boolean {
-    return this.graph.child(node, 'parameters_and_registers') !== undefined
+    // Cached: a large array retains many values, and its edges would be scanned once per value.
+    let frame = this.frames[node] as number
+    if (frame === 0) {
+      frame = this.graph.type(node) === 'object' && this.graph.child(node, 'parameters_and_registers') !== undefined ? 2 : 1
+      this.frames[node] = frame
+    }
+    return frame === 2
   }
 
   private anchorInContext(context: number, variable: string, from: number): void {
