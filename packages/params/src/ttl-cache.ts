@@ -31,7 +31,10 @@ export interface TtlCacheOptions {
   name?: string
   /** Default time to live of an entry. Default `'5m'`. */
   ttl?: Ttl
-  /** Spread of each entry's TTL: `0.1` makes it anywhere within ±10%. Default 0. */
+  /**
+   * Spread of TTLs: `0.1` makes each anywhere within ±10%. One draw is shared by the fetches
+   * started in the same tick, so values read together expire together. Default 0.
+   */
   jitter?: number
   /**
    * Refresh ahead: a read within this last share of an entry's TTL (`0.2` = the last 20%) is served
@@ -89,6 +92,8 @@ interface Entry<V> {
   expiresAt: number
   refreshAt: number
   inflight: Promise<V> | undefined
+  /** The TTL multiplier drawn for the fetch in flight (1 ± jitter). */
+  spread: number
 }
 
 const COMPONENT = 'ttlCache'
@@ -109,6 +114,8 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   readonly #logger: Logger | undefined
   readonly #entries = new Map<string, Entry<V>>()
   readonly #pending = new Set<Promise<unknown>>()
+  /** The jitter drawn for fetches started in the current tick, until the tick ends. */
+  #tickSpread: number | undefined
   #hits = 0
   #misses = 0
   #refreshes = 0
@@ -176,6 +183,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
         expiresAt: 0,
         refreshAt: 0,
         inflight: undefined,
+        spread: 1,
       }
       this.#entries.set(key, created as unknown as Entry<V>)
       return this.#fetch(key, created, 'miss')
@@ -245,6 +253,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
       this.#refreshes++
       emit('cache.refresh', { cache: this.#name, key, reason })
     }
+    entry.spread = this.#spread()
     let loading: Promise<T>
     try {
       loading = entry.load(key)
@@ -267,11 +276,25 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     return settled
   }
 
+  /**
+   * One jitter draw for all the fetches started in one tick: values read together (one batched
+   * request) then expire together and are fetched again together, while environments still
+   * spread apart.
+   */
+  #spread(): number {
+    if (this.#jitter === 0) return 1
+    if (this.#tickSpread === undefined) {
+      this.#tickSpread = 1 + this.#jitter * (2 * this.#random() - 1)
+      queueMicrotask(() => {
+        this.#tickSpread = undefined
+      })
+    }
+    return this.#tickSpread
+  }
+
   #store<T extends V>(entry: Entry<T>, value: T): void {
     const now = this.#clock.now()
-    const ttl = Number.isFinite(entry.ttl)
-      ? entry.ttl * (1 + this.#jitter * (2 * this.#random() - 1))
-      : entry.ttl
+    const ttl = entry.ttl * entry.spread // Infinity stays Infinity: the spread is > 0
     entry.value = value
     entry.current = Promise.resolve(value)
     entry.fetchedAt = now

@@ -101,6 +101,24 @@ describe('ttlCache', () => {
     expect(expiries).toEqual([90_000, 100_000, 110_000])
   })
 
+  it('shares one jitter draw among the keys fetched in one tick, so that they expire together', async () => {
+    const clock = fakeClock()
+    const draws = [0, 0.999999]
+    let drawn = 0
+    const cache = ttlCache<string>({ ttl: 100_000, jitter: 0.1, clock, random: () => draws[drawn++] ?? 0.5 })
+    await Promise.all(['a', 'b', 'c'].map((key) => cache.get(key, async () => key)))
+    await cache.get('d', async () => 'd')
+    expect(drawn).toBe(2)
+    clock.advance(95_000) // a, b, c expired at 90s; d lives until 110s
+    const loaded: string[] = []
+    const load = async (key: string) => {
+      loaded.push(key)
+      return key
+    }
+    await Promise.all(['a', 'b', 'c', 'd'].map((key) => cache.get(key, load)))
+    expect(loaded).toEqual(['a', 'b', 'c'])
+  })
+
   it('refreshes ahead: serves the current value, refreshes once, and settle() awaits it', async () => {
     const clock = fakeClock()
     const cache = ttlCache<number>({ ttl: 100_000, refreshAhead: 0.2, clock })
