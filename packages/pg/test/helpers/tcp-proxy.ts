@@ -10,6 +10,8 @@ export interface TcpProxy {
   /** Round trips sent through the proxy since the last reset. */
   roundTrips(): number
   resetCount(): void
+  /** Terminate messages seen: sessions the client ended politely (not by dying). */
+  terminations(): number
   /** Every open flow stops forwarding, silently, both ways; new connections still work. */
   dropExistingFlows(): void
   /** New connections are accepted and never answered. */
@@ -23,12 +25,16 @@ export interface TcpProxy {
 const SSL_REQUEST = 80877103
 const QUERY = 'Q'.charCodeAt(0)
 const SYNC = 'S'.charCodeAt(0)
+const TERMINATE = 'X'.charCodeAt(0)
 
 class ClientMessages {
   private buffer = Buffer.alloc(0)
   private startupDone = false
 
-  constructor(private readonly onRoundTrip: () => void) {}
+  constructor(
+    private readonly onRoundTrip: () => void,
+    private readonly onTerminate: () => void,
+  ) {}
 
   push(chunk: Buffer): void {
     this.buffer = Buffer.concat([this.buffer, chunk])
@@ -46,6 +52,7 @@ class ClientMessages {
       if (this.buffer.length < 1 + length) return
       const type = this.buffer[0]
       if (type === QUERY || type === SYNC) this.onRoundTrip()
+      if (type === TERMINATE) this.onTerminate()
       this.buffer = this.buffer.subarray(1 + length)
     }
   }
@@ -53,6 +60,7 @@ class ClientMessages {
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let count = 0
+  let terminations = 0
   let blackhole = false
   const flows = new Set<{ client: net.Socket; server: net.Socket | undefined; dropped: boolean }>()
 
@@ -67,9 +75,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     if (blackhole) return
     const upstream = net.connect(target.port, target.host)
     flow.server = upstream
-    const messages = new ClientMessages(() => {
-      count += 1
-    })
+    const messages = new ClientMessages(
+      () => {
+        count += 1
+      },
+      () => {
+        terminations += 1
+      },
+    )
     upstream.on('error', () => client.destroy())
     upstream.on('close', () => {
       if (!flow.dropped) client.destroy()
@@ -99,6 +112,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   return {
     port,
     roundTrips: () => count,
+    terminations: () => terminations,
     resetCount() {
       count = 0
     },
