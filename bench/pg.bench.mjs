@@ -1,0 +1,168 @@
+// Warm invocations against one real PostgreSQL (startPostgres), four ways side by side: a
+// connection opened per invocation, a module-level client that runs `SELECT 1` before each query,
+// @warmstart/pg's pgConnection behind pgMiddleware, and serverless-postgres as its README uses it.
+// Round trips are counted on the wire by a TCP proxy that reads the client's protocol messages.
+import net from 'node:net'
+import { pathToFileURL } from 'node:url'
+import { pgConnection, pgMiddleware } from '@warmstart/pg'
+import { startPostgres } from '@warmstart/testing'
+import pg from 'pg'
+import ServerlessClient from 'serverless-postgres'
+
+const INVOCATIONS = 200
+const ROUNDS = 5
+const QUERY = 'SELECT $1::int AS n'
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+// Counts what a client sends that waits on the server: the startup message, each password/SASL
+// message, each simple Query and each Sync that closes an extended-protocol exchange.
+async function countingProxy(target) {
+  let roundTrips = 0
+  const sockets = new Set()
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host)
+    sockets.add(client).add(upstream)
+    let buffer = Buffer.alloc(0)
+    let started = false
+    client.on('data', (chunk) => {
+      upstream.write(chunk)
+      buffer = Buffer.concat([buffer, chunk])
+      for (;;) {
+        const header = started ? 5 : 4
+        if (buffer.length < header) break
+        const length = started ? buffer.readInt32BE(1) + 1 : buffer.readInt32BE(0)
+        if (buffer.length < length) break
+        if (!started || 'pQS'.includes(String.fromCharCode(buffer[0]))) roundTrips += 1
+        started = true
+        buffer = buffer.subarray(length)
+      }
+    })
+    upstream.on('data', (chunk) => client.write(chunk))
+    for (const [a, b] of [[client, upstream], [upstream, client]]) {
+      a.on('error', () => b.destroy())
+      a.on('close', () => b.destroy())
+    }
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: server.address().port,
+    take() {
+      const taken = roundTrips
+      roundTrips = 0
+      return taken
+    },
+    close() {
+      for (const socket of sockets) socket.destroy()
+      server.close()
+    },
+  }
+}
+
+function contestants(config) {
+  const perInvocation = {
+    name: 'connect per invocation',
+    async invoke(i) {
+      const client = new pg.Client(config)
+      await client.connect()
+      await client.query(QUERY, [i])
+      await client.end()
+    },
+    end: async () => {},
+  }
+
+  const pinged = new pg.Client(config)
+  pinged.on('error', () => {})
+  const selectFirst = {
+    name: '`SELECT 1`, then the query',
+    async invoke(i) {
+      if (!pinged._connected) await pinged.connect()
+      await pinged.query('SELECT 1')
+      await pinged.query(QUERY, [i])
+    },
+    end: () => pinged.end(),
+  }
+
+  const db = pgConnection({ config, name: 'bench' })
+  const middleware = pgMiddleware({ db, setToContext: true })
+  let request = 0
+  const warmstart = {
+    name: '@warmstart/pg pgConnection + pgMiddleware',
+    async invoke(i) {
+      request += 1
+      const handlerRequest = { event: {}, context: { awsRequestId: `bench-${request}` }, response: undefined }
+      await middleware.before(handlerRequest)
+      await handlerRequest.context.pg.query(QUERY, [i])
+      await middleware.after(handlerRequest)
+    },
+    end: () => db.end(),
+  }
+
+  const serverless = new ServerlessClient({ ...config, application_name: 'bench-serverless' })
+  const serverlessPostgres = {
+    name: 'serverless-postgres (connect, query, clean)',
+    async invoke(i) {
+      await serverless.connect()
+      await serverless.query(QUERY, [i])
+      await serverless.clean()
+    },
+    end: () => serverless.end(),
+  }
+  return [perInvocation, selectFirst, warmstart, serverlessPostgres]
+}
+
+export async function run() {
+  const server = await startPostgres()
+  const proxy = await countingProxy(server.config)
+  const config = { ...server.config, host: '127.0.0.1', port: proxy.port }
+  const all = contestants(config)
+  const latencies = new Map(all.map((c) => [c.name, []]))
+  const trips = new Map(all.map((c) => [c.name, []]))
+  try {
+    for (const contestant of all) await contestant.invoke(0) // the cold start is not measured
+    proxy.take()
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const contestant of all) {
+        for (let i = 0; i < INVOCATIONS; i++) {
+          const started = process.hrtime.bigint()
+          await contestant.invoke(i)
+          latencies.get(contestant.name).push(Number(process.hrtime.bigint() - started) / 1e6)
+          trips.get(contestant.name).push(proxy.take())
+        }
+      }
+    }
+  } finally {
+    for (const contestant of all) await contestant.end()
+    proxy.close()
+    await server.stop()
+  }
+  const fastest = Math.min(...all.map((c) => median(latencies.get(c.name))))
+  const rows = all.map((c) => {
+    const ms = median(latencies.get(c.name))
+    const perInvocation = trips.get(c.name).reduce((a, b) => a + b, 0) / trips.get(c.name).length
+    return `| ${c.name} | ${ms.toFixed(3)} ms | ${(ms / fastest).toFixed(2)}× | ${perInvocation.toFixed(2)} |`
+  })
+  const markdown = `Warm invocations of a handler that runs one parameterised query (\`${QUERY}\`) against a real
+PostgreSQL ${INVOCATIONS * ROUNDS} times per approach (${ROUNDS} rounds, approaches alternating), on loopback
+through a TCP proxy that counts the client's round trips (startup and each password/SASL message,
+each simple Query, each Sync of the extended protocol). The first (cold) invocation is not measured.
+
+| approach | median latency per warm invocation | vs fastest | round trips per invocation |
+| --- | --- | --- | --- |
+${rows.join('\n')}
+
+pgConnection's warm path is the query alone: liveness comes from the socket's events, and a
+validation round trip is paid only after an idle longer than \`validateAfterIdle\` (a freeze).
+Reproduce: \`node_modules/.bin/pnpm --filter @warmstart/pg build && node bench/run.mjs pg\`.`
+  return { title: '@warmstart/pg: warm invocation latency and round trips', markdown }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { title, markdown } = await run()
+  process.stdout.write(`## ${title}\n\n${markdown}\n`)
+  process.exit(0)
+}
