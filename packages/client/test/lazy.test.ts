@@ -125,6 +125,16 @@ describe('lazy with a synchronous factory', () => {
     })
   })
 
+  it('reports an async dispose that rejects without a reason as a failure', async () => {
+    let serial = 0
+    const value = lazy(() => ++serial, { validate: () => false, dispose: () => Promise.reject() })
+    value.get()
+    value.get()
+    await settle()
+    const disposed = recorder.events.find((event) => event.type === 'client.disposed')
+    expect(disposed).toMatchObject({ reason: 'stale', error: expect.any(Error) })
+  })
+
   it('prefetch() creates now and swallows a failure, which the next get() meets again', () => {
     const failure = new Error('no network at init')
     let fail = true
