@@ -17,7 +17,7 @@ export type WarmstartEvent = {
 
 export type WarmstartEventListener = (event: WarmstartEvent) => void
 
-const listeners = processWide('listeners', () => new Set<WarmstartEventListener>())
+const listeners = processWide('core:listeners', () => new Set<WarmstartEventListener>())
 
 /**
  * Subscribes to every warmstart event in this process; returns the function that unsubscribes.

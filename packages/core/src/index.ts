@@ -13,4 +13,5 @@ export { currentRequestId, type InvocationInfo, invocationCount, trackInvocation
 export type { Logger } from './logger.js'
 export type { LambdaContextLike, Middleware, MiddlewareRequest } from './middleware.js'
 export { type LongLivedRoot, longLivedRoots, type RootInspector, registerRoot } from './registry.js'
+export { processWide } from './shared-state.js'
 export { parseSize, type Size } from './size.js'

@@ -19,7 +19,7 @@ interface Tracker {
   readonly byContext: WeakMap<object, InvocationInfo>
 }
 
-const tracker = processWide<Tracker>('invocations', () => ({
+const tracker = processWide<Tracker>('core:invocations', () => ({
   count: 0,
   current: undefined,
   byContext: new WeakMap(),

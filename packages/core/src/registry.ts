@@ -17,9 +17,9 @@ interface Registration {
   readonly inspect: RootInspector | undefined
 }
 
-const registrations = processWide('roots', () => new Map<string, Registration>())
+const registrations = processWide('core:roots', () => new Map<string, Registration>())
 const collected = processWide(
-  'roots-finalizer',
+  'core:roots-finalizer',
   () => new FinalizationRegistry<string>((name) => registrations.delete(name)),
 )
 

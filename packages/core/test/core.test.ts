@@ -6,6 +6,7 @@ import {
   onEvent,
   parseDuration,
   parseSize,
+  processWide,
   registerRoot,
   systemClock,
   WarmstartError,
@@ -158,6 +159,16 @@ describe('registry of long-lived state', () => {
     expect(root?.target()).toBeUndefined()
     expect([...(root?.entries() ?? [])]).toEqual([])
     off()
+  })
+})
+
+describe('processWide', () => {
+  it('gives every copy of a package the same value under a registered symbol', () => {
+    const first = processWide('core:test-state', () => ({ id: 1 }))
+    expect(processWide('core:test-state', () => ({ id: 2 }))).toBe(first)
+    const holder = globalThis as unknown as Record<symbol, unknown>
+    expect(holder[Symbol.for('@warmstart/core:test-state')]).toBe(first)
+    expect(Object.keys(globalThis)).not.toContain('@warmstart/core:test-state')
   })
 })
 

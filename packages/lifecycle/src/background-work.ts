@@ -1,7 +1,6 @@
-import { currentRequestId, emit, type Logger } from '@warmstart/core'
+import { currentRequestId, emit, type Logger, processWide } from '@warmstart/core'
 import { describeFailure } from './failure.js'
 import { safeLog } from './log.js'
-import { processWide } from './process-wide.js'
 
 declare module '@warmstart/core' {
   interface WarmstartEventMap {
@@ -36,7 +35,10 @@ interface Bucket {
 /** Work started while no invocation could be told apart (init, or no middleware for this request). */
 const UNATTRIBUTED = Symbol('unattributed')
 
-const buckets = processWide('background-work', () => new Map<string | typeof UNATTRIBUTED, Bucket>())
+const buckets = processWide(
+  'lifecycle:background-work',
+  () => new Map<string | typeof UNATTRIBUTED, Bucket>(),
+)
 
 function newBucket(): Bucket {
   return { pending: new Set(), failures: [] }

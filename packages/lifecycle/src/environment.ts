@@ -1,5 +1,4 @@
-import { currentRequestId, type InvocationInfo, invocationCount } from '@warmstart/core'
-import { processWide } from './process-wide.js'
+import { currentRequestId, type InvocationInfo, invocationCount, processWide } from '@warmstart/core'
 
 /**
  * How this environment's first invocation began. `cold`: the caller waited for init.
@@ -21,7 +20,7 @@ interface EnvironmentState {
   readonly active: Map<string, InvocationInfo>
 }
 
-export const environment = processWide<EnvironmentState>('environment', () => ({
+export const environment = processWide<EnvironmentState>('lifecycle:environment', () => ({
   first: undefined,
   active: new Map(),
 }))

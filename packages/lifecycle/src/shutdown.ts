@@ -4,10 +4,10 @@ import {
   emit,
   type Logger,
   parseDuration,
+  processWide,
   WarmstartError,
 } from '@warmstart/core'
 import { describeFailure } from './failure.js'
-import { processWide } from './process-wide.js'
 
 declare module '@warmstart/core' {
   interface WarmstartEventMap {
@@ -128,7 +128,7 @@ export function createShutdownRegistry(host: ShutdownHost): ShutdownRegistry {
   }
 }
 
-const processRegistry = processWide('shutdown', () => createShutdownRegistry(process))
+const processRegistry = processWide('lifecycle:shutdown', () => createShutdownRegistry(process))
 
 /**
  * Registers `fn` to run when Lambda shuts the environment down (SIGTERM, sent only when the

@@ -12,7 +12,6 @@ import {
 } from '@warmstart/lifecycle'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { jsonLinesLogger } from '../src/log.js'
-import { processWide } from '../src/process-wide.js'
 import { deferred, freshEnvironment, lambdaContext, recordingLogger } from './helpers.js'
 
 const runtime = globalThis as { awslambda?: unknown }
@@ -384,12 +383,7 @@ describe('waitUntil', () => {
   })
 })
 
-describe('process-wide state and the default logger', () => {
-  it("a second copy of the package shares the first copy's state", () => {
-    const first = processWide('copy-test', () => ({ id: 1 }))
-    expect(processWide('copy-test', () => ({ id: 2 }))).toBe(first)
-  })
-
+describe('the default logger and unbounded settling', () => {
   it('writes errors as JSON lines too', () => {
     const written: string[] = []
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
