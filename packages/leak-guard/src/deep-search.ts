@@ -247,7 +247,10 @@ class Search {
     // Cached: a large array retains many values, and its edges would be scanned once per value.
     let frame = this.frames[node] as number
     if (frame === 0) {
-      frame = this.graph.type(node) === 'object' && this.graph.child(node, 'parameters_and_registers') !== undefined ? 2 : 1
+      frame =
+        this.graph.type(node) === 'object' && this.graph.child(node, 'parameters_and_registers') !== undefined
+          ? 2
+          : 1
       this.frames[node] = frame
     }
     return frame === 2
@@ -314,7 +317,9 @@ class Search {
       const name = graph.edgeName(e)
       if (typeof name === 'string' && name.startsWith('script')) {
         const script = graph.edgeTarget(e)
-        if (graph.name(script) !== '') return script
+        // With coverage or a debugger on, the slot holds a DebugInfo instead: another function of the scope will name the file.
+        const scriptName = graph.name(script)
+        if (scriptName !== '' && !scriptName.startsWith('system / ')) return script
       }
     }
     return undefined

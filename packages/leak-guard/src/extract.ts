@@ -48,9 +48,10 @@ const MAX_NODES = 5_000
 const MAX_DEPTH = 10
 const MAX_JSON = 1_048_576
 
+/** `userId`, `user_id`, `USER-ID` and Cognito's `custom:user_id` all become `userid`. */
 function normalizeKey(key: string): string {
-  const lower = key.toLowerCase().replace(/[^a-z0-9]/g, '')
-  return lower.startsWith('custom') && lower.length > 6 ? lower.slice(6) : lower
+  const unprefixed = key.startsWith('custom:') ? key.slice(7) : key
+  return unprefixed.toLowerCase().replace(/[^a-z0-9]/g, '')
 }
 
 /** Collects one request's values while the event is read. */

@@ -1,0 +1,408 @@
+import middy from '@middy/core'
+import { onEvent, registerRoot, type WarmstartEvent } from '@warmstart/core'
+import { type LeakFinding, LeakFoundError, leakGuard, leakGuardMiddleware } from '@warmstart/leak-guard'
+import { afterEach, describe, expect, it } from 'vitest'
+import { apiRequest, body, jwtFor } from './corpus/events.js'
+
+const g = globalThis as unknown as Record<string, unknown>
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup()
+  for (const key of Object.keys(g)) if (key.startsWith('t_')) delete g[key]
+  delete process.env.AWS_LAMBDA_MAX_CONCURRENCY
+})
+
+function collecting(options: Parameters<typeof leakGuard>[0] = {}) {
+  const findings: LeakFinding[] = []
+  return { findings, guard: leakGuard({ mode: 'report', onFinding: (f) => findings.push(...f), ...options }) }
+}
+
+describe('options', () => {
+  it.each([
+    [{ mode: 'loud' }, 'mode'],
+    [{ mode: 'report' }, 'onFinding'],
+    [{ onFinding: 1 }, 'onFinding'],
+    [{ sampleRate: 2 }, 'sampleRate'],
+    [{ extract: [1] }, 'extract'],
+    [{ allow: { values: [1] } }, 'allow.values'],
+    [{ minLength: 2 }, 'minLength'],
+    [{ budget: { nodes: 0 } }, 'budget.nodes'],
+    [{ budget: { time: 'soon' } }, 'budget.time'],
+    [{ remember: 0 }, 'remember'],
+    [{ logger: {} }, 'logger'],
+  ])('rejects %j naming %s', (options, option) => {
+    expect(() => leakGuard(options as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringContaining(`"${option}"`),
+      }),
+    )
+  })
+})
+
+describe('what is taken from a request', () => {
+  it('finds headers, cookies, JWT claims, authorizer claims, SQS and EventBridge ids, and custom values', async () => {
+    const { guard, findings } = collecting({
+      extract: () => ['custom-value-1', { value: 'acct-998877', kind: 'account id' }],
+    })
+    const token = jwtFor('subject-42x', 'jwt.person@example.net')
+    const event = {
+      headers: {
+        Authorization: `Bearer ${token}`,
+        Cookie: 'sid=cookie-value-77; theme=dark',
+        'x-api-key': 'key-1234567',
+        'x-forwarded-for': '203.0.113.9, 10.0.0.1',
+      },
+      multiValueHeaders: {
+        authorization: ['Basic ' + Buffer.from('basicuser:hunter2-pass').toString('base64')],
+      },
+      cookies: ['v2cookie=abcdef-123456'],
+      requestContext: {
+        requestId: 'rc-request-1',
+        accountId: '123456789012',
+        authorizer: {
+          claims: { sub: 'claim-sub-1', iss: 'https://issuer.example.com', 'custom:tenant_id': 'tenant-xyz' },
+          principalId: 'principal-9',
+        },
+        identity: { sourceIp: '192.0.2.44', cognitoIdentityId: 'cog-identity-1' },
+      },
+      Records: [
+        {
+          messageId: 'msg-0001-aaaa',
+          receiptHandle: 'receipt-handle-0123456789abcdef',
+          body: '{"customerId":"cust-5555","note":"mail me at rec.person@example.com"}',
+        },
+      ],
+      'detail-type': 'OrderPlaced',
+      id: 'eb-event-0001',
+      detail: { orderId: 123456789, nested: [{ email: 'nested@example.com' }] },
+      isBase64Encoded: true,
+      body: Buffer.from('{"userId":"b64-user-1"}').toString('base64'),
+    }
+    const kept: unknown[] = []
+    g.t_kept = kept
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string' || typeof v === 'number') kept.push(v)
+      else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x)
+    }
+    await guard.wrap(() =>
+      walk({
+        ...event,
+        extra: [
+          token.split('.')[1],
+          'custom-value-1',
+          'acct-998877',
+          'basicuser',
+          'hunter2-pass',
+          'cookie-value-77',
+          'subject-42x',
+          'jwt.person@example.net',
+          'b64-user-1',
+          'cust-5555',
+          'rec.person@example.com',
+        ],
+      }),
+    )(event, { awsRequestId: 'aws-request-1' })
+    const kinds = new Set(findings.map((f) => f.kind))
+    for (const kind of [
+      'authorization header',
+      'bearer token',
+      'cookie',
+      'api key',
+      'ip address',
+      'request id',
+      'user id',
+      'tenant id',
+      'message id',
+      'receipt handle',
+      'event id',
+      'order id',
+      'email',
+      'customer id',
+      'password',
+      'custom',
+      'account id',
+    ]) {
+      expect(kinds, kind).toContain(kind)
+    }
+    // requestContext.accountId is the API's own account, not the caller's
+    expect(findings.filter((f) => f.kind === 'account id').every((f) => f.value === 'acct…')).toBe(true)
+    expect(findings.every((f) => !f.path.includes('iss'))).toBe(true)
+    for (const finding of findings) expect(finding.value.length).toBeLessThanOrEqual(5)
+  })
+
+  it('never looks for short values, common words, allowed values, or numbers inside longer strings', async () => {
+    const { guard, findings } = collecting({ allow: { values: ['allowed-user-1', /^tenant-/g] } })
+    const event = {
+      body: JSON.stringify({
+        userId: 'abc',
+        tenantId: 'default',
+        accountId: '123456',
+        customerId: 'allowed-user-1',
+        orderId: 'tenant-ignored',
+      }),
+    }
+    await guard.wrap(() => {
+      g.t_state = {
+        a: 'abc',
+        b: 'default',
+        c: 'ts-1234567890',
+        d: 'allowed-user-1',
+        e: 'tenant-ignored',
+        f: 'not json',
+      }
+    })(event, {})
+    expect(findings).toEqual([])
+  })
+
+  it('reads events that are not objects and bodies that are not JSON', async () => {
+    const { guard, findings } = collecting()
+    await guard.wrap(() => 1)('plain string event', { awsRequestId: 'req-plain-1' })
+    await guard.wrap(() => 1)({ body: '{not json', Authorization: 'opaque-token-value' }, {})
+    await guard.wrap(() => 1)({ headers: { authorization: 'Bearer not.a.jwt-token' } }, {})
+    expect(findings).toEqual([])
+  })
+})
+
+describe('the fast check', () => {
+  it('finds values in Map keys, Set elements, arrays, numbers, functions and entries of registered roots', async () => {
+    const { guard, findings } = collecting()
+    const { event, context } = apiRequest()
+    const { userId, email, orderId } = body(event)
+    const privateState = new Map<string, unknown>()
+    cleanups.push(registerRoot('t:private', { hidden: true }, () => privateState.entries()))
+    function memo() {}
+    memo.cache = { last: orderId }
+    await guard.wrap(() => {
+      g.t_map = new Map([[{ k: 1 }, [userId]]])
+      g.t_set = new Set([email])
+      g.t_fn = memo
+      g.t_num = { n: 12345678 }
+      g.t_buf = Buffer.from(userId)
+      privateState.set('slot', { email })
+    })(event, context)
+    const paths = findings.map((f) => f.path)
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'globalThis.t_map.get(a object)[0]',
+        'globalThis.t_set → element',
+        'globalThis.t_fn.cache.last',
+        't:private.get(slot).email',
+      ]),
+    )
+    expect(paths.some((p) => p.startsWith('globalThis.t_buf'))).toBe(false)
+  })
+
+  it('matches numbers kept as numbers, and the request object as a key', async () => {
+    const { guard, findings } = collecting()
+    const event = { body: '{"orderId":987654321}' }
+    await guard.wrap(() => {
+      g.t_orders = new Map([[987654321, 'x']])
+      g.t_byEvent = new Map([[event, 1]])
+    })(event, {})
+    expect(findings.map((f) => f.path)).toEqual(
+      expect.arrayContaining([
+        'globalThis.t_orders → key "9876…"',
+        'globalThis.t_byEvent → key (the request object)',
+      ]),
+    )
+  })
+
+  it('re-reads a large container only when its size changes, and probes it by key otherwise', async () => {
+    const { guard, findings } = collecting()
+    const big = new Map<string, unknown>()
+    const bigSet = new Set<unknown>()
+    const dict: Record<string, unknown> = {}
+    const list: unknown[] = []
+    for (let i = 0; i < 300; i++) {
+      big.set(`product-${i}`, { name: `Widget ${i}` })
+      bigSet.add(`sku-${i}`)
+      dict[`item-${i}`] = i
+      list.push(i)
+    }
+    g.t_big = { big, bigSet, dict, list }
+    await guard.wrap(() => 1)(apiRequest().event, apiRequest().context) // reads them all once
+    const { event, context } = apiRequest()
+    const { userId, email } = body(event)
+    await guard.wrap(() => {
+      big.delete('product-0')
+      big.set(userId, 1)
+      bigSet.delete('sku-0')
+      bigSet.add(email)
+      delete dict['item-0']
+      dict[userId] = 1
+      list[0] = event
+    })(event, context)
+    const paths = findings.map((f) => f.path)
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'globalThis.t_big.big → key "user…"',
+        'globalThis.t_big.bigSet → element "pers…"',
+        'globalThis.t_big.dict → key "user…"',
+      ]),
+    )
+    // Replacing an element of a large array of unchanged length is a documented blind spot of the fast check.
+    expect(paths.some((p) => p.includes('list'))).toBe(false)
+  })
+
+  it('stops at the node budget and says so', async () => {
+    const events: WarmstartEvent[] = []
+    cleanups.push(onEvent((e) => events.push(e)))
+    const { guard } = collecting({ budget: { nodes: 5 } })
+    g.t_wide = Array.from({ length: 50 }, (_, i) => ({ i }))
+    await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'leak.check', check: 'fast', exhausted: true }),
+    )
+  })
+
+  it('survives getters that throw', async () => {
+    const { guard, findings } = collecting()
+    g.t_trap = Object.defineProperty({}, 'bad', {
+      enumerable: true,
+      get: () => {
+        throw new Error('no')
+      },
+    })
+    await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
+    expect(findings).toEqual([])
+  })
+
+  it('reports a place once, and each invocation its own values', async () => {
+    const { guard, findings } = collecting()
+    const first = apiRequest()
+    const second = apiRequest()
+    const sessions = new Map<string, unknown>()
+    g.t_sessions = sessions
+    const handler = guard.wrap((event: typeof first.event) => sessions.set(body(event).userId, 1))
+    await handler(first.event, first.context)
+    await handler(second.event, second.context)
+    expect(findings.map((f) => f.invocation)).toEqual([
+      first.context.awsRequestId,
+      second.context.awsRequestId,
+    ])
+  })
+
+  it('skips paths on the allow list', async () => {
+    const { guard, findings } = collecting({ allow: { paths: ['globalThis.t_audit', /t_other/] } })
+    const { event, context } = apiRequest()
+    await guard.wrap(() => {
+      g.t_audit = [body(event).userId]
+      g.t_other = [body(event).userId]
+    })(event, context)
+    expect(findings).toEqual([])
+  })
+})
+
+describe('modes, sampling and events', () => {
+  it('warns through the logger by default, without the value', async () => {
+    const lines: string[] = []
+    const guard = leakGuard({ logger: { warn: (m) => lines.push(m), error: () => {} } })
+    const { event, context } = apiRequest()
+    const token = event.headers.authorization
+    await guard.wrap(() => {
+      g.t_token = token
+    })(event, context)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toContain('globalThis.t_token')
+    expect(lines[0]).not.toContain(token.slice(7, 20))
+  })
+
+  it('throws LeakFoundError in throw mode, with the handler error as cause', async () => {
+    const guard = leakGuard({ mode: 'throw' })
+    const { event, context } = apiRequest()
+    const failing = guard.wrap(() => {
+      g.t_user = body(event).userId
+      throw new Error('handler failed')
+    })
+    const error = await failing(event, context).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LeakFoundError)
+    expect((error as LeakFoundError).code).toBe('ERR_LEAK_FOUND')
+    expect((error as LeakFoundError).message).toContain('globalThis.t_user')
+    expect((error as LeakFoundError).cause).toEqual(new Error('handler failed'))
+    const ok = await guard.wrap(() => 'fine')(apiRequest().event, apiRequest().context)
+    expect(ok).toBe('fine')
+    await expect(
+      guard.wrap(() => {
+        throw new Error('plain')
+      })(apiRequest().event, apiRequest().context),
+    ).rejects.toThrow('plain')
+  })
+
+  it('checks only the sampled share, and emits leak.found and leak.check', async () => {
+    const events: WarmstartEvent[] = []
+    cleanups.push(onEvent((e) => events.push(e)))
+    let roll = 0.9
+    const { guard, findings } = collecting({ sampleRate: 0.5, random: () => roll })
+    const leak = guard.wrap((event: ReturnType<typeof apiRequest>['event']) => {
+      g.t_last = body(event).email
+    })
+    await leak(apiRequest().event, apiRequest().context)
+    expect(findings).toEqual([])
+    roll = 0.1
+    await leak(apiRequest().event, apiRequest().context)
+    expect(findings).toHaveLength(1)
+    expect(events.map((e) => e.type)).toEqual(['leak.check', 'leak.found'])
+    expect(await guard.end({})).toEqual([])
+  })
+
+  it('never reports a value of a request still in flight (Managed Instances)', async () => {
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY = '4'
+    const { guard, findings } = collecting({ sampleRate: 0.5, random: () => 0.9 })
+    const a = apiRequest()
+    const b = apiRequest()
+    const shared = new Map<string, unknown>()
+    g.t_shared = shared
+    guard.begin(b.event, b.context) // b is in flight, not sampled, but its values are known
+    guard.begin(a.event, a.context)
+    shared.set(body(b.event).userId, 'b works here')
+    await guard.end(a.context)
+    expect(findings).toEqual([])
+  })
+})
+
+describe('the middleware in a real Middy chain', () => {
+  it('checks in after and onError, and fails the invocation in throw mode', async () => {
+    const { findings } = { findings: [] as LeakFinding[] }
+    const middleware = leakGuardMiddleware({ mode: 'report', onFinding: (f) => findings.push(...f) })
+    const handler = middy(async (event: ReturnType<typeof apiRequest>['event']) => {
+      if (event.rawPath === '/fail') {
+        g.t_failed = body(event).userId
+        throw new Error('boom')
+      }
+      g.t_ok = body(event).email
+      return { statusCode: 200 }
+    }).use(middleware)
+    const ok = apiRequest()
+    await handler(ok.event, ok.context as never)
+    const failing = apiRequest()
+    failing.event.rawPath = '/fail'
+    await expect(handler(failing.event, failing.context as never)).rejects.toThrow('boom')
+    expect(findings.map((f) => [f.path, f.invocation])).toEqual([
+      ['globalThis.t_ok', ok.context.awsRequestId],
+      ['globalThis.t_failed', failing.context.awsRequestId],
+    ])
+
+    const throwing = middy(async (event: ReturnType<typeof apiRequest>['event']) => {
+      g.t_thrown = body(event).userId
+      return 1
+    }).use(leakGuardMiddleware(leakGuard({ mode: 'throw' })))
+    const r = apiRequest()
+    await expect(throwing(r.event, r.context as never)).rejects.toBeInstanceOf(LeakFoundError)
+  })
+
+  it('runs the deep check after each invocation with deep: true', async () => {
+    const { guard, findings } = collecting({ deep: true })
+    const { event, context } = apiRequest()
+    await guard.wrap(() => {
+      g.t_deep = { user: body(event).userId }
+    })(event, context)
+    expect(findings.map((f) => `${f.check} ${f.path}`)).toEqual(
+      expect.arrayContaining([
+        'fast globalThis.t_deep.user',
+        expect.stringMatching(/^deep globalThis\.t_deep\.user → "user…"$/),
+      ]),
+    )
+    expect(await leakGuard().deepCheck()).toEqual([])
+  })
+})
