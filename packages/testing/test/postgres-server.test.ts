@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { checkBinaries, findPostgresBinaries, modulePath, platformPackage } from '../src/postgres/binaries.js'
-import { EmbeddedServer, removeAllServersSync } from '../src/postgres/embedded-server.js'
+import { EmbeddedServer, onSignal, removeAllServersSync } from '../src/postgres/embedded-server.js'
 import { postgresRunAs } from '../src/postgres/system-user.js'
 
 let parentDir: string
@@ -36,6 +39,15 @@ function listen(): Promise<Server> {
 
 function portOf(server: Server): number {
   return (server.address() as { port: number }).port
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** A stand-in program that prints `output` and exits with `code`. */
@@ -93,6 +105,41 @@ describe('EmbeddedServer', () => {
     await server.destroy()
     expect(server.running).toBe(false)
     expect(() => process.kill(postmaster, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }))
+  })
+
+  test('on a signal, servers are removed before the signal takes its course', async () => {
+    const server = await EmbeddedServer.create({ parentDir })
+    // SIGWINCH is ignored by default: re-raising it leaves this worker running.
+    onSignal('SIGWINCH')
+    expect(existsSync(server.dir)).toBe(false)
+    await server.destroy()
+    expect(server.running).toBe(false)
+  })
+
+  test('a script killed by SIGTERM leaves no server and no directory behind (built package)', async () => {
+    const script = `
+      import { readFileSync } from 'node:fs'
+      import { startPostgres } from '@warmstart/testing'
+      const db = await startPostgres({ dedicated: true })
+      const { rows } = await db.admin.query('SHOW data_directory')
+      const dir = rows[0].data_directory
+      const pid = readFileSync(dir + '/postmaster.pid', 'utf8').split('\\n')[0]
+      process.stdout.write(JSON.stringify({ dir, pid: Number(pid) }) + '\\n', () => process.kill(process.pid, 'SIGTERM'))`
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(import.meta.dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null]
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' })
+    const { dir, pid } = JSON.parse(output) as { dir: string; pid: number }
+    expect(existsSync(dirname(dir))).toBe(false)
+    // Immediate shutdown was asked for; the server (now a child of init) goes on its own.
+    while (isRunning(pid)) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(isRunning(pid)).toBe(false)
   })
 
   test('reports initdb output when initdb fails', async () => {

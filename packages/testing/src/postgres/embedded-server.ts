@@ -193,14 +193,26 @@ export class EmbeddedServer {
   }
 }
 
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
+
 function track(server: EmbeddedServer): void {
   live.add(server)
   if (exitHookInstalled) return
   exitHookInstalled = true
   process.on('exit', removeAllServersSync)
+  for (const signal of SIGNALS) process.once(signal, onSignal)
 }
 
 /** The process is exiting with servers still running (a test that never called stop()). */
 export function removeAllServersSync(): void {
   for (const server of live) server.killAndRemoveSync()
+}
+
+/**
+ * A signal ends the process without an 'exit' event (vitest ends its workers with SIGTERM when a
+ * run is interrupted): remove the servers, then let the signal do what it would have done.
+ */
+export function onSignal(signal: NodeJS.Signals): void {
+  removeAllServersSync()
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
 }
