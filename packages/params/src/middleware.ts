@@ -53,29 +53,44 @@ export function paramsMiddleware<S extends ParamsSpec>(
   }
   if (typeof setToContext !== 'boolean')
     throw invalidOption('paramsMiddleware', 'setToContext', 'must be a boolean')
-  // Refreshes started ahead of expiry finish inside this invocation, not after a freeze.
+  // Refreshes started ahead of expiry finish inside this invocation, not after a freeze. Refs of
+  // one provider share its settle function: each provider is awaited once.
+  const settles = [...new Set(entries.map(([, ref]) => ref.settle))]
   const settle = async (): Promise<void> => {
-    await Promise.all(entries.map(([, ref]) => ref.settle()))
+    for (const providerSettle of settles) await providerSettle()
   }
+  const keys = entries.map(([key]) => key)
 
   return {
     async before(request) {
       trackInvocation(request.context)
       // Every resolve starts in this loop, in one tick, so the providers batch them together.
-      const outcomes = await Promise.allSettled(entries.map(([, ref]) => ref.resolve()))
-      const failures: ResolveFailure[] = []
-      const context = request.context as Record<string, unknown>
-      for (const [index, outcome] of outcomes.entries()) {
-        const [key, ref] = entries[index] as [string, ParamRef<unknown>]
-        if (outcome.status === 'rejected') {
-          failures.push({ key, name: ref.name, code: errorCode(outcome.reason), error: outcome.reason })
-        } else if (setToContext) {
-          context[key] = outcome.value
-        }
+      const reads = entries.map(([, ref]) => ref.resolve())
+      let values: unknown[]
+      try {
+        values = await Promise.all(reads)
+      } catch {
+        throw resolveError(entries, await Promise.allSettled(reads))
       }
-      if (failures.length > 0) throw new ParamsResolveError(failures)
+      if (setToContext) {
+        const context = request.context as Record<string, unknown>
+        for (let i = 0; i < keys.length; i++) context[keys[i] as string] = values[i]
+      }
     },
     after: settle,
     onError: settle,
   }
+}
+
+function resolveError(
+  entries: ReadonlyArray<[string, ParamRef<unknown>]>,
+  outcomes: PromiseSettledResult<unknown>[],
+): ParamsResolveError {
+  const failures: ResolveFailure[] = []
+  for (const [index, outcome] of outcomes.entries()) {
+    if (outcome.status === 'fulfilled') continue
+    const [key, ref] = entries[index] as [string, ParamRef<unknown>]
+    failures.push({ key, name: ref.name, code: errorCode(outcome.reason), error: outcome.reason })
+  }
+  return new ParamsResolveError(failures)
 }

@@ -127,7 +127,7 @@ class SecretsProvider implements SecretsManager {
         source: 'secretsmanager',
         name: id,
         resolve: () => this.#read(id, refOptions),
-        settle: () => this.settle(),
+        settle: this.#settle,
       }
     }) as SecretRef
   }
@@ -159,6 +159,9 @@ class SecretsProvider implements SecretsManager {
   settle(): Promise<void> {
     return this.#cache.settle()
   }
+
+  /** One function per provider, shared by its refs, so that a middleware awaits each provider once. */
+  readonly #settle = (): Promise<void> => this.#cache.settle()
 
   stats(): TtlCacheStats {
     return this.#cache.stats()

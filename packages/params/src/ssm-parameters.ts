@@ -149,7 +149,7 @@ class SsmProvider implements SsmParameters {
         source: 'ssm',
         name,
         resolve: () => this.#read(name, refOptions),
-        settle: () => this.settle(),
+        settle: this.#settle,
       }
     }) as SsmRef
   }
@@ -193,6 +193,9 @@ class SsmProvider implements SsmParameters {
   settle(): Promise<void> {
     return this.#cache.settle()
   }
+
+  /** One function per provider, shared by its refs, so that a middleware awaits each provider once. */
+  readonly #settle = (): Promise<void> => this.#cache.settle()
 
   stats(): TtlCacheStats {
     return this.#cache.stats()

@@ -97,6 +97,7 @@ interface Entry<V> {
 }
 
 const COMPONENT = 'ttlCache'
+const SETTLED = Promise.resolve()
 
 /** Creates a TTL cache of async loaders. See {@link TtlCacheOptions}. */
 export function ttlCache<V = unknown>(options: TtlCacheOptions = {}): TtlCache<V> {
@@ -219,7 +220,11 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     this.#entries.clear()
   }
 
-  async settle(): Promise<void> {
+  settle(): Promise<void> {
+    return this.#pending.size === 0 ? SETTLED : this.#settlePending()
+  }
+
+  async #settlePending(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all(this.#pending)
   }
 
