@@ -45,4 +45,30 @@ describe('lazy, awsClient and clientsMiddleware across warm invocations (simulat
     })
     expect(aws.callCount({ service: 'ssm', operation: 'GetParameter' })).toBe(5)
   })
+
+  it('shares one creation between invocations running at once in one process (managed instances)', async () => {
+    const managed = simulateLambda({
+      handler,
+      env: { ...aws.env },
+      mode: 'managed-instances',
+      maxConcurrency: 4,
+    })
+    try {
+      const burst = await managed.burst(Array.from({ length: 4 }, () => ({ name: '/app/mode' })))
+      expect(burst.every((invocation) => invocation.ok)).toBe(true)
+      expect(new Set(burst.map((invocation) => invocation.pid)).size).toBe(1)
+      for (const invocation of burst) {
+        expect(invocation.result).toMatchObject({
+          value: 'live',
+          creations: 1,
+          resource: { serial: 1 },
+          sharedClient: true,
+        })
+      }
+      const colds = burst.map((invocation) => (invocation.result as { coldStart: boolean }).coldStart)
+      expect(colds.filter(Boolean)).toHaveLength(1)
+    } finally {
+      await managed.stop()
+    }
+  })
 })
