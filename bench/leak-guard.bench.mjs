@@ -25,7 +25,8 @@ function request() {
 const caches = []
 for (let c = 0; c < 5; c++) {
   const cache = new Map()
-  for (let i = 0; i < 1000; i++) cache.set(`product-${c}-${i}`, { id: `product-${c}-${i}`, name: `Widget ${i}`, price: i * 3 })
+  for (let i = 0; i < 1000; i++)
+    cache.set(`product-${c}-${i}`, { id: `product-${c}-${i}`, name: `Widget ${i}`, price: i * 3 })
   registerRoot(`bench:cache-${c}`, cache)
   caches.push(cache)
 }

@@ -55,10 +55,6 @@ export class Matcher {
     for (const [object, match] of this.objects) this.probes.push([object, match])
   }
 
-  get empty(): boolean {
-    return this.exact.size === 0 && this.objects.size === 0
-  }
-
   private addRecord(record: RequestRecord, inFlight: boolean): void {
     if (!inFlight) {
       for (const { object, kind } of record.objects) {

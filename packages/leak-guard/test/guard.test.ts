@@ -299,7 +299,7 @@ describe('modes, sampling and events', () => {
     const lines: string[] = []
     const guard = leakGuard({ logger: { warn: (m) => lines.push(m), error: () => {} } })
     const { event, context } = apiRequest()
-    const token = event.headers.authorization
+    const token = event.headers.authorization as string
     await guard.wrap(() => {
       g.t_token = token
     })(event, context)
