@@ -29,7 +29,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**/*.ts'],
-      exclude: ['packages/testing/src/vitest-global-setup.ts', 'packages/testing/src/runner.ts'],
+      exclude: ['packages/testing/src/runner.ts'],
       reporter: ['text-summary', 'json-summary'],
       thresholds: Object.fromEntries(
         packages.map((name) => [`packages/${name}/src/**`, { lines: 95, branches: 95 }]),
