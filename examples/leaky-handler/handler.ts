@@ -1,0 +1,51 @@
+// A deliberately leaky handler: every module-level value below keeps one caller's data for the
+// next caller of the same execution environment. It exists to show what the leak guard reports.
+// Do not copy it; the README says how each leak is fixed.
+import middy from '@middy/core'
+import { leakGuardMiddleware } from '@warmstart/leak-guard'
+import { boundedLru } from '@warmstart/lru'
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { jsonLogger } from '../shared/json-logger.js'
+
+interface Profile {
+  userId: string
+  greeting: string
+  visits: number
+}
+
+// Leak 1: a cache keyed by user id, at module scope. It outlives the invocation, grows without
+// bound, and holds every caller's profile.
+const profiles = new Map<string, Profile>()
+
+// Leak 2: the caller's bearer token, kept "to save parsing it again".
+let lastToken: string | undefined
+
+// Leak 3: a bounded cache of per-user responses. Bounded is not the same as safe: it is still one
+// user's data kept for later. boundedLru registers itself, so even the fast check sees it.
+const responses = boundedLru<string, string>({ max: 100, name: 'responses' })
+
+type Event = APIGatewayProxyEventV2WithJWTAuthorizer
+type Result = APIGatewayProxyStructuredResultV2
+
+async function app(event: Event): Promise<Result> {
+  const userId = String(event.requestContext.authorizer.jwt.claims.sub)
+  lastToken = event.headers.authorization?.replace(/^Bearer /, '')
+  const cached = responses.get(userId)
+  if (cached !== undefined) return { statusCode: 200, body: cached }
+  const profile = profiles.get(userId) ?? { userId, greeting: `Hello ${userId}`, visits: 0 }
+  profile.visits += 1
+  profiles.set(userId, profile)
+  const body = JSON.stringify({
+    greeting: profile.greeting,
+    visits: profile.visits,
+    signedIn: lastToken !== undefined,
+  })
+  responses.set(userId, body)
+  return { statusCode: 200, body }
+}
+
+// `deep` adds a heap snapshot after each invocation, which finds module variables (leaks 1 and 2)
+// but costs a few hundred milliseconds: for tests and CI, not production.
+export const handler = middy<Event, Result>(app).use(
+  leakGuardMiddleware({ mode: 'warn', deep: process.env.LEAK_GUARD_DEEP === '1', logger: jsonLogger }),
+)
