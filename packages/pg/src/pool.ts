@@ -83,7 +83,6 @@ export class ConnectionPool {
     const lease = this.leases.get(key)
     if (lease === undefined) return
     await lease.starting.catch(() => undefined)
-    if (this.leases.get(key) !== lease) return
     const live = lease.slot?.live
     if (live !== undefined) await this.cleanUp(live)
     this.release(lease)
@@ -189,9 +188,9 @@ export class ConnectionPool {
     }
     if (this.options.maxConnections === 1) {
       // Classic Lambda runs one invocation at a time: a new request id means the last one is over.
-      const slot = this.slots[0] as Slot
-      for (const [other, lease] of this.leases) if (lease.slot === slot) this.leases.delete(other)
-      return Promise.resolve(this.assign(slot, key))
+      // (The new lease is not in the map yet: enter() adds it after start() has taken its slot.)
+      this.leases.clear()
+      return Promise.resolve(this.assign(this.slots[0] as Slot, key))
     }
     return new Promise((resolve) => this.waiters.push((slot) => resolve(this.assign(slot, key))))
   }
@@ -202,9 +201,10 @@ export class ConnectionPool {
   }
 
   private release(lease: Lease): void {
-    if (this.leases.get(lease.key) === lease) this.leases.delete(lease.key)
-    const slot = lease.slot
-    if (slot === undefined || slot.owner !== lease.key) return
+    // A lease no longer in the map was taken over (classic mode) or released already.
+    if (this.leases.get(lease.key) !== lease) return
+    this.leases.delete(lease.key)
+    const slot = lease.slot as Slot
     slot.owner = undefined
     this.waiters.shift()?.(slot)
   }

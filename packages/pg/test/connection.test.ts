@@ -1,6 +1,13 @@
 import { trackInvocation } from '@warmstart/core'
-import { ConnectError, type PgConnection, type PgConnectionOptions, pgConnection } from '@warmstart/pg'
+import {
+  ConnectError,
+  type PgConnection,
+  type PgConnectionOptions,
+  pgConnection,
+  pgMiddleware,
+} from '@warmstart/pg'
 import { type FakeClock, fakeClock, startPostgres, type TestPostgres } from '@warmstart/testing'
+import type { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type EventLog, recordEvents } from './helpers/events.js'
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
@@ -325,6 +332,17 @@ describe('no state leaks between invocations', () => {
     expect(locks.rows[0].n).toBe(0)
   })
 
+  it('closes a connection whose rollback gets no answer: the server rolls back itself', async () => {
+    const db = connect({ validateTimeout: 100 })
+    nextInvocation()
+    const pid = await backendPid(db)
+    await db.query('BEGIN')
+    proxy.dropExistingFlows()
+    nextInvocation()
+    expect(await backendPid(db)).not.toBe(pid)
+    expect(log.of('pg.rollback')).toMatchObject([{ status: 'T', ok: false }])
+  })
+
   it('rolls back a failed transaction', async () => {
     const db = connect()
     nextInvocation()
@@ -348,6 +366,74 @@ describe('no state leaks between invocations', () => {
     nextInvocation()
     expect((await reset.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: '0' }])
     expect(log.of('pg.reset')).toMatchObject([{ ok: true }])
+  })
+})
+
+describe('odd paths', () => {
+  it('checks a connection idle inside a failed transaction: the server answering with an error is alive', async () => {
+    const debug: string[] = []
+    const db = connect({
+      validateAfterIdle: '5s',
+      logger: { debug: (message) => debug.push(message), warn: () => undefined, error: () => undefined },
+    })
+    nextInvocation()
+    const pid = await backendPid(db)
+    await db.query('BEGIN')
+    await expect(db.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' })
+    clock.advance('10s')
+    await expect(db.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' })
+    expect(log.of('pg.validate')).toMatchObject([{ ok: true }])
+    nextInvocation()
+    expect(await backendPid(db)).toBe(pid)
+    expect(debug).toEqual(expect.arrayContaining(['pg.connect', 'pg.validate', 'pg.reuse']))
+  })
+
+  it('lets pgMiddleware take over a lease that a query of the same invocation started', async () => {
+    const db = connect()
+    const context = { awsRequestId: `take-over-${app}` }
+    trackInvocation(context)
+    const pid = await backendPid(db)
+    const middleware = pgMiddleware({ db, setToContext: 'pg' })
+    const request = {
+      event: {},
+      context: context as typeof context & { pg?: Client },
+      response: undefined,
+      error: undefined,
+    }
+    await middleware.before!(request)
+    expect((await request.context.pg!.query('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pid)
+    await request.context.pg!.query('BEGIN')
+    await request.context.pg!.query('SELECT 1/0').catch(() => undefined)
+    await middleware.onError!(request)
+    expect(log.of('pg.rollback')).toMatchObject([{ status: 'E', ok: true }])
+  })
+})
+
+describe('status read after the ReadyForQuery that follows an error', () => {
+  afterEach(() => proxy.delayReadyAfterError(0))
+
+  it('waits for the late ReadyForQuery before deciding to roll back', async () => {
+    const db = connect()
+    nextInvocation()
+    await db.query('SELECT 1')
+    proxy.delayReadyAfterError(50)
+    await db.query('BEGIN')
+    await expect(db.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' })
+    nextInvocation()
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    expect(log.of('pg.rollback')).toMatchObject([{ status: 'E', ok: true }])
+  })
+
+  it('gives up on a ReadyForQuery that never comes, and replaces the connection', async () => {
+    const db = connect({ validateTimeout: 30 })
+    nextInvocation()
+    await db.query('SELECT 1')
+    proxy.delayReadyAfterError(60_000)
+    await expect(db.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' })
+    proxy.delayReadyAfterError(0)
+    nextInvocation()
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    expect(log.of('pg.dead')[0]!.reason).toBe('no ReadyForQuery within 30 ms')
   })
 })
 

@@ -156,6 +156,18 @@ describe('pgMiddleware in a real Middy chain', () => {
     expect((error as Error).message).not.toContain(server.config.password)
   })
 
+  it('with resetSession, discards session state when each invocation ends', async () => {
+    const db = track(pgConnection({ config: server.config, resetSession: true }))
+    const handler = middy(async (event: { set: boolean }) => {
+      if (event.set) await db.query("SET statement_timeout = '4321ms'")
+      return (await db.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!
+        .statement_timeout
+    }).use(pgMiddleware({ db }))
+    expect(await handler({ set: true }, lambdaContext())).toBe('4321ms')
+    expect(await handler({ set: false }, lambdaContext())).toBe('0')
+    expect(log.of('pg.reset')).toMatchObject([{ ok: true }, { ok: true }])
+  })
+
   it('rejects options that are not a pgConnection', () => {
     expect(() => pgMiddleware({ db: {} as PgConnection })).toThrow(/option "db"/)
     const db = track(pgConnection({ config: server.config }))
@@ -206,6 +218,20 @@ describe('Lambda Managed Instances: one connection per invocation in flight', ()
     expect(log.of('pg.rollback')).toHaveLength(1)
     expect((await fourth.pg.query('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pids[0])
     await Promise.all([fourth, contexts[1]!, contexts[2]!].map((context) => end(middleware, context)))
+  })
+
+  it('gives a free place whose connection died a new connection', async () => {
+    const db = track(
+      pgConnection({ config: { ...server.config, application_name: 'mw-free-dead' }, maxConnections: 2 }),
+    )
+    trackInvocation({ awsRequestId: 'free-dead-a' })
+    const first = (await db.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid
+    const dead = log.next('pg.dead')
+    await server.terminateBackends({ applicationName: 'mw-free-dead' })
+    await dead
+    trackInvocation({ awsRequestId: 'free-dead-b' })
+    expect((await db.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid).not.toBe(first)
+    expect(await server.connectionCount({ applicationName: 'mw-free-dead' })).toBe(1)
   })
 
   it('outside pgMiddleware, a query holds a connection only while it runs or while its transaction is open', async () => {

@@ -12,6 +12,8 @@ export interface TcpProxy {
   resetCount(): void
   /** Terminate messages seen: sessions the client ended politely (not by dying). */
   terminations(): number
+  /** Holds the server's ReadyForQuery after an ErrorResponse for `ms` (pg rejects the query before it arrives). */
+  delayReadyAfterError(ms: number): void
   /** Every open flow stops forwarding, silently, both ways; new connections still work. */
   dropExistingFlows(): void
   /** New connections are accepted and never answered. */
@@ -26,6 +28,8 @@ const SSL_REQUEST = 80877103
 const QUERY = 'Q'.charCodeAt(0)
 const SYNC = 'S'.charCodeAt(0)
 const TERMINATE = 'X'.charCodeAt(0)
+const READY = 'Z'.charCodeAt(0)
+const ERROR = 'E'.charCodeAt(0)
 
 class ClientMessages {
   private buffer = Buffer.alloc(0)
@@ -61,6 +65,7 @@ class ClientMessages {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let count = 0
   let terminations = 0
+  let readyDelay = 0
   let blackhole = false
   const flows = new Set<{ client: net.Socket; server: net.Socket | undefined; dropped: boolean }>()
 
@@ -92,8 +97,28 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       messages.push(chunk)
       upstream.write(chunk)
     })
+    let pending = Buffer.alloc(0)
+    let lastType = 0
+    let sending: Promise<void> = Promise.resolve()
     upstream.on('data', (chunk: Buffer) => {
-      if (!flow.dropped) client.write(chunk)
+      if (flow.dropped) return
+      if (readyDelay === 0) {
+        client.write(chunk)
+        return
+      }
+      // Forward message by message, in order, holding a ReadyForQuery that follows an error.
+      pending = Buffer.concat([pending, chunk])
+      while (pending.length >= 5 && pending.length >= 1 + pending.readInt32BE(1)) {
+        const size = 1 + pending.readInt32BE(1)
+        const message = pending.subarray(0, size)
+        pending = pending.subarray(size)
+        const hold = message[0] === READY && lastType === ERROR ? readyDelay : 0
+        lastType = message[0] as number
+        sending = sending.then(async () => {
+          if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold))
+          client.write(message)
+        })
+      }
     })
   }
 
@@ -118,6 +143,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     dropExistingFlows() {
       for (const flow of flows) flow.dropped = true
+    },
+    delayReadyAfterError(ms) {
+      readyDelay = ms
     },
     blackholeNewFlows(on) {
       blackhole = on
