@@ -43,7 +43,10 @@ async function countingProxy(target) {
       }
     })
     upstream.on('data', (chunk) => client.write(chunk))
-    for (const [a, b] of [[client, upstream], [upstream, client]]) {
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
       a.on('error', () => b.destroy())
       a.on('close', () => b.destroy())
     }
