@@ -1,0 +1,3 @@
+import type { DemoSummary, DemoTimeline } from './demo.mjs'
+
+export declare function renderReport(summary: DemoSummary, timeline: DemoTimeline): string
