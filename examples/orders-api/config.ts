@@ -1,5 +1,4 @@
 import type { Duration } from '@warmstart/core'
-import type { ClientConfig } from 'pg'
 
 /** What the function reads from its environment (set by the deployment). */
 export const settings = {
@@ -24,27 +23,5 @@ export interface OrdersConfig {
   features: {
     /** The kill switch: false answers POST /orders with 503. */
     acceptOrders: boolean
-  }
-}
-
-/** The secret as RDS writes it when it manages the password (and rotates it). */
-export interface DbSecret {
-  username: string
-  password: string
-  host: string
-  port: number
-  dbname: string
-}
-
-export function toClientConfig(secret: DbSecret): ClientConfig {
-  return {
-    user: secret.username,
-    password: secret.password,
-    host: secret.host,
-    port: Number(secret.port),
-    database: secret.dbname,
-    application_name: 'orders-api',
-    // A query stuck on a lock fails the invocation instead of running into the Lambda timeout.
-    statement_timeout: 5_000,
   }
 }

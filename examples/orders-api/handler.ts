@@ -10,24 +10,23 @@ import type {
 } from 'aws-lambda'
 import type { Client } from 'pg'
 import { jsonLogger } from '../shared/json-logger.js'
-import { type DbSecret, type OrdersConfig, settings, toClientConfig } from './config.js'
+import { rdsSecretConfig } from '../shared/rds-secret.js'
+import { type OrdersConfig, settings } from './config.js'
 import { createOrder, listOrders, type OrderLine } from './orders.js'
 
 // --- init: runs once per execution environment; nothing here makes a remote call ---------------
 
 const ssm = ssmParameters({ ttl: settings.configTtl, logger: jsonLogger })
-// The credentials are read at connect only. After a rotation the cached password is refused
-// (28P01): pgConnection then asks for `refresh`, and the secret is fetched again, once.
+// The credentials are read at connect only (see rdsSecretConfig for what happens on a rotation).
 const secrets = secretsManager({ ttl: '1h', logger: jsonLogger })
 
 const db = pgConnection({
   name: 'orders',
-  config: async ({ refresh }) => {
-    const secret = refresh
-      ? await secrets.refresh<DbSecret>(settings.dbSecretId, { transform: 'json' })
-      : await secrets.get<DbSecret>(settings.dbSecretId, { transform: 'json' })
-    return toClientConfig(secret)
-  },
+  config: rdsSecretConfig(secrets, settings.dbSecretId, {
+    application_name: 'orders-api',
+    // A query stuck on a lock fails the invocation instead of running into the Lambda timeout.
+    statement_timeout: 5_000,
+  }),
   closeOnShutdown: true,
   logger: jsonLogger,
 })
