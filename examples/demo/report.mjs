@@ -9,7 +9,6 @@ const html = (value) =>
   )
 
 export function renderReport(summary, timeline) {
-  const rows = timeline.rows
   const stat = (label, value, good) =>
     `<div class="stat ${good === undefined ? '' : good ? 'good' : 'bad'}"><b>${html(value)}</b><span>${html(label)}</span></div>`
   return `<!doctype html>
