@@ -15,6 +15,8 @@ export interface WalkRoot {
   readonly entries?: () => Iterable<readonly [unknown, unknown]>
 }
 
+type StepKind = 'label' | 'get' | 'property' | 'index'
+
 export interface WalkFinding {
   readonly path: string
   readonly match: Match
@@ -28,18 +30,29 @@ export interface WalkResult {
 
 /**
  * The fast check: a walk of what outlives invocations, looking for request objects by identity and
- * request values in strings, keys and numbers. Two memories keep its cost near the size of what
+ * request values in strings, keys and numbers. Three memories keep its cost near the size of what
  * changed rather than of everything kept:
  * - a string whose content was already seen, and did not match, before this invocation began cannot
  *   be this invocation's leak (strings are immutable: that content existed before the request did);
  * - a large Map, Set, array or dictionary whose size is unchanged since its last complete reading is
- *   only probed by key for the request's values, not read again.
+ *   only probed by key for the request's values, not read again;
+ * - when a large container (or a registered root's listing of more than LARGE_CONTAINER entries) is
+ *   read again, an entry whose value is an object already read clean as an entry of a large container
+ *   is not read again: only new entries and values replaced under an existing key are (a replaced
+ *   value is another object). Keys and primitive values are still matched, cheaply, by the string
+ *   memory. What is written later inside such an object is the deep check's to find.
  */
 export class FastWalker {
   private readonly sizes = new WeakMap<object, number>()
+  /** Objects read in full, without a match, as the value of an entry of a large container. */
+  private readonly cleanEntries = new WeakSet<object>()
+  /** How many entries each registered root's inspector listed last time. */
+  private readonly listed = new WeakMap<object, number>()
   private readonly clean = new Set<string>()
   private readonly visited = new Set<object>()
-  private readonly path: string[] = []
+  /** The path to where the walk is, kept raw (kind and key per step) and written out only for a finding. */
+  private readonly stepKinds: StepKind[] = []
+  private readonly stepKeys: unknown[] = []
   private findings: WalkFinding[] = []
   private matcher!: Matcher
   private nodes = 0
@@ -63,15 +76,16 @@ export class FastWalker {
     this.exhausted = false
     try {
       for (const root of roots) {
-        this.path.push(root.label)
+        this.step('label', root.label)
         this.visit(root.value, 0)
-        if (root.entries !== undefined) this.entries(root.entries(), 0)
-        this.path.length = 0
+        if (root.entries !== undefined) this.rootEntries(root.value, root.entries)
+        this.unstep()
         if (this.exhausted) break
       }
     } finally {
       this.visited.clear()
-      this.path.length = 0
+      this.stepKinds.length = 0
+      this.stepKeys.length = 0
       if (this.clean.size > CLEAN_MEMO_LIMIT) this.clean.clear()
     }
     return { findings: this.findings, nodes: this.nodes, exhausted: this.exhausted }
@@ -82,7 +96,30 @@ export class FastWalker {
       this.inFlightSeen++
       return
     }
-    this.findings.push({ path: this.path.join('') + suffix, match })
+    this.findings.push({ path: this.pathText() + suffix, match })
+  }
+
+  private step(kind: StepKind, key: unknown): void {
+    this.stepKinds.push(kind)
+    this.stepKeys.push(key)
+  }
+
+  private unstep(): void {
+    this.stepKinds.pop()
+    this.stepKeys.pop()
+  }
+
+  private pathText(): string {
+    let text = ''
+    for (let index = 0; index < this.stepKinds.length; index++) {
+      const key = this.stepKeys[index]
+      const kind = this.stepKinds[index]
+      if (kind === 'label') text += key as string
+      else if (kind === 'get') text += `.get(${describeKey(key)})`
+      else if (kind === 'property') text += propertyStep(key as string)
+      else text += `[${key as number}]`
+    }
+    return text
   }
 
   /** Counts a node against the budget; false once the budget is spent. */
@@ -148,7 +185,31 @@ export class FastWalker {
     } catch {
       // A getter or an exotic object that throws: what it hides cannot be read, and the walk goes on.
     }
-    if (this.inFlightSeen !== before) this.sizes.delete(object)
+    // Not a complete reading (an in-flight value stays to be looked for, or the budget ran out): read it again next time.
+    if (this.inFlightSeen !== before || this.exhausted) this.sizes.delete(object)
+  }
+
+  /** An entry's value; in a large container, an object already read clean there is skipped. */
+  private entry(value: unknown, depth: number, large: boolean): void {
+    if (!large || typeof value !== 'object' || value === null) {
+      this.visit(value, depth)
+      return
+    }
+    if (this.cleanEntries.has(value)) return
+    const fresh = !this.visited.has(value)
+    const findings = this.findings.length
+    const inFlight = this.inFlightSeen
+    this.visit(value, depth)
+    if (fresh && !this.exhausted && this.findings.length === findings && this.inFlightSeen === inFlight)
+      this.cleanEntries.add(value)
+  }
+
+  /** What a registered root's inspector lists: large when its last listing was. */
+  private rootEntries(target: unknown, list: () => Iterable<readonly [unknown, unknown]>): void {
+    const holder = typeof target === 'object' && target !== null ? target : undefined
+    const large = holder !== undefined && (this.listed.get(holder) ?? 0) > LARGE_CONTAINER
+    const count = this.entries(list(), 0, large)
+    if (holder !== undefined) this.listed.set(holder, count)
   }
 
   private unchanged(container: object, size: number): boolean {
@@ -176,17 +237,21 @@ export class FastWalker {
       this.probe((key) => map.has(key), 'key')
       return
     }
-    this.entries(map, depth)
+    this.entries(map, depth, map.size > LARGE_CONTAINER)
   }
 
-  private entries(entries: Iterable<readonly [unknown, unknown]>, depth: number): void {
+  /** Reads key/value pairs; returns how many there were. */
+  private entries(entries: Iterable<readonly [unknown, unknown]>, depth: number, large: boolean): number {
+    let count = 0
     for (const [key, value] of entries) {
-      if (this.exhausted) return
+      if (this.exhausted) break
+      count++
       this.key(key)
-      this.path.push(`.get(${describeKey(key)})`)
-      this.visit(value, depth + 1)
-      this.path.pop()
+      this.step('get', key)
+      this.entry(value, depth + 1, large)
+      this.unstep()
     }
+    return count
   }
 
   private set(set: Set<unknown>, depth: number): void {
@@ -194,21 +259,23 @@ export class FastWalker {
       this.probe((key) => set.has(key), 'element')
       return
     }
+    const large = set.size > LARGE_CONTAINER
     for (const element of set) {
       if (this.exhausted) return
-      this.path.push(' → element')
-      this.visit(element, depth + 1)
-      this.path.pop()
+      this.step('label', ' → element')
+      this.entry(element, depth + 1, large)
+      this.unstep()
     }
   }
 
   private array(array: unknown[], depth: number): void {
     if (this.unchanged(array, array.length)) return
+    const large = array.length > LARGE_CONTAINER
     for (let index = 0; index < array.length; index++) {
       if (this.exhausted) return
-      this.path.push(`[${index}]`)
-      this.visit(array[index], depth + 1)
-      this.path.pop()
+      this.step('index', index)
+      this.entry(array[index], depth + 1, large)
+      this.unstep()
     }
   }
 
@@ -218,12 +285,13 @@ export class FastWalker {
       this.probe((key) => typeof key === 'string' && Object.hasOwn(object, key), 'key')
       return
     }
+    const large = keys.length > LARGE_CONTAINER
     for (const key of keys) {
       if (this.exhausted) return
       this.key(key)
-      this.path.push(propertyStep(key))
-      this.visit(object[key], depth + 1)
-      this.path.pop()
+      this.step('property', key)
+      this.entry(object[key], depth + 1, large)
+      this.unstep()
     }
   }
 }
