@@ -8,28 +8,59 @@ export type ParamsSpec = Record<string, ParamRef<unknown>>
 /** The values a spec resolves to, by key: what the handler finds on its context. */
 export type ParamsOf<S extends ParamsSpec> = { -readonly [K in keyof S]: RefValue<S[K]> }
 
-export interface ParamsMiddlewareOptions<S extends ParamsSpec> {
+export interface ParamsMiddlewareOptions<S extends ParamsSpec, C extends boolean = boolean> {
   /** What to resolve before the handler. */
   fetch: S
   /**
    * Put each value on the context under its key (`context.flags`). Default true. With false the
    * middleware only warms the caches, and the handler reads with `get()` (a cache hit).
    */
-  setToContext?: boolean
+  setToContext?: C
 }
 
 /**
- * The handler declares what it finds on its context with `ParamsOf<typeof fetch>`
- * (`(event, context: Context & ParamsOf<typeof fetch>) => ...`): the middleware itself accepts any
- * Lambda context, since the values are not on it until its `before` has run.
+ * Lambda's context object as Middy types it (`Context` of `@types/aws-lambda`), declared here
+ * structurally: Middy's `use()` only carries a middleware's context type to the handler when that
+ * type extends Middy's, and this package must not need `@types/aws-lambda` to be installed.
+ */
+export interface LambdaContext extends LambdaContextLike {
+  callbackWaitsForEmptyEventLoop: boolean
+  functionName: string
+  functionVersion: string
+  invokedFunctionArn: string
+  memoryLimitInMB: string
+  awsRequestId: string
+  logGroupName: string
+  logStreamName: string
+  getRemainingTimeInMillis(): number
+  /** @deprecated Lambda's pre-promise API, declared only so that this type matches Middy's. */
+  done(error?: Error, result?: unknown): void
+  /** @deprecated Lambda's pre-promise API, declared only so that this type matches Middy's. */
+  fail(error: Error | string): void
+  /** @deprecated Lambda's pre-promise API, declared only so that this type matches Middy's. */
+  succeed(messageOrObject: unknown, object?: unknown): void
+}
+
+/**
+ * The context the handler sees after paramsMiddleware: the spec's values under their keys, unless
+ * `setToContext` is `false` (or a `boolean` not known when compiling, when nothing is promised).
+ */
+export type ParamsContext<S extends ParamsSpec, C extends boolean = true> = [C] extends [true]
+  ? LambdaContext & ParamsOf<S>
+  : LambdaContext
+
+/**
+ * In a Middy chain the spec's values reach the handler's context type: `middy().use(
+ * paramsMiddleware({ fetch })).handler((event, context) => context.flags)`. A handler given to
+ * `middy(handler)` declares them itself (`context: Context & ParamsOf<typeof fetch>`).
  *
  * A Middy middleware that resolves every ref of its spec before the handler, in as few requests
  * as possible (SSM names coalesced into GetParameters batches, secrets into BatchGetSecretValue),
  * and awaits every refresh it started before the invocation ends.
  */
-export function paramsMiddleware<S extends ParamsSpec>(
-  options: ParamsMiddlewareOptions<S>,
-): Middleware<unknown, unknown, LambdaContextLike> {
+export function paramsMiddleware<S extends ParamsSpec, C extends boolean = true>(
+  options: ParamsMiddlewareOptions<S, C>,
+): Middleware<unknown, unknown, ParamsContext<S, C>> {
   if (typeof options !== 'object' || options === null) {
     throw invalidOption('paramsMiddleware', 'options', 'must be an object')
   }

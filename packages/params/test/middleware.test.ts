@@ -80,6 +80,16 @@ describe('paramsMiddleware in a Middy chain', () => {
     expect(aws.calls).toHaveLength(2)
   })
 
+  it('types the context of a handler attached after it with .handler(): no cast, no annotation', async () => {
+    const ssm = ssmParameters({ client: ssmClient })
+    const handler = middy()
+      .use(
+        paramsMiddleware({ fetch: { flags: ssm.ref<{ on: boolean }>('/app/flags', { transform: 'json' }) } }),
+      )
+      .handler(async (_event: unknown, ctx) => ({ on: ctx.flags.on, request: ctx.awsRequestId }))
+    expect(await handler({}, context('r-typed') as never)).toEqual({ on: true, request: 'r-typed' })
+  })
+
   it('with setToContext: false only warms the caches', async () => {
     const ssm = ssmParameters({ client: ssmClient })
     const fetch = { url: ssm.ref('/app/url') }

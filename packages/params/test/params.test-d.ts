@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import middy from '@middy/core'
+import middy, { type MiddlewareObj } from '@middy/core'
 import {
   type ParamRef,
   type ParamsOf,
@@ -12,6 +12,9 @@ import {
 } from '@warmstart/params'
 import type { Context } from 'aws-lambda'
 import { describe, expectTypeOf, it } from 'vitest'
+
+/** The context type a Middy handler is called with. */
+type ContextOf<H extends (event: never, context: never) => unknown> = Parameters<H>[1]
 
 declare const ssmClient: SSMClient
 declare const secretsClient: SecretsManagerClient
@@ -59,7 +62,50 @@ describe('types', () => {
     const handler = middy(
       async (_event: unknown, context: Context & ParamsOf<typeof fetch>) => context.flags.on,
     ).use(paramsMiddleware({ fetch }))
-    expectTypeOf(handler).toBeFunction()
+    expectTypeOf(handler).not.toBeNever()
+    expectTypeOf<ContextOf<typeof handler>>().toExtend<Context & ParamsOf<typeof fetch>>()
+    expectTypeOf(handler).returns.resolves.toEqualTypeOf<boolean>()
+  })
+
+  it('puts the spec on the context of a handler that comes after it in a Middy chain, without a cast', () => {
+    const fetch = { flags: ssm.ref<{ on: boolean }>('/app/flags', { transform: 'json' }), url: ssm.ref('/u') }
+    const handler = middy()
+      .use(paramsMiddleware({ fetch }))
+      .handler(async (_event: unknown, context) => {
+        expectTypeOf(context.flags).toEqualTypeOf<{ on: boolean }>()
+        expectTypeOf(context.url).toEqualTypeOf<string>()
+        expectTypeOf(context.awsRequestId).toEqualTypeOf<string>()
+        return context.flags.on
+      })
+    expectTypeOf<ContextOf<typeof handler>>().toExtend<Context & ParamsOf<typeof fetch>>()
+    expectTypeOf(paramsMiddleware({ fetch, setToContext: true })).toEqualTypeOf(paramsMiddleware({ fetch }))
+  })
+
+  it('composes with other middlewares and a typed handler in either order', () => {
+    const fetch = { url: ssm.ref('/u') }
+    const counting: MiddlewareObj<unknown, unknown, Error, Context & { count: number }> = {}
+    const first = middy(async (_event: unknown, context: Context) => context.functionName)
+      .use(counting)
+      .use(paramsMiddleware({ fetch }))
+    const last = middy(async (_event: unknown, context: Context) => context.functionName)
+      .use(paramsMiddleware({ fetch }))
+      .use(counting)
+    for (const handler of [first, last]) {
+      expectTypeOf<ContextOf<typeof handler>>().toExtend<Context & { count: number; url: string }>()
+      expectTypeOf(handler).returns.resolves.toEqualTypeOf<string>()
+    }
+  })
+
+  it('promises nothing on the context with setToContext false or a boolean not known when compiling', () => {
+    const fetch = { url: ssm.ref('/u') }
+    const warmOnly = middy().use(paramsMiddleware({ fetch, setToContext: false }))
+    expectTypeOf<ContextOf<typeof warmOnly>>().not.toHaveProperty('url')
+    expectTypeOf<ContextOf<typeof warmOnly>>().toExtend<Context>()
+    const setToContext = process.env.FLAG === '1'
+    const maybe = middy().use(paramsMiddleware({ fetch, setToContext }))
+    expectTypeOf<ContextOf<typeof maybe>>().not.toHaveProperty('url')
+    // @ts-expect-error: setToContext is a boolean
+    paramsMiddleware({ fetch, setToContext: 'yes' })
   })
 
   it('types the cache', () => {

@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import middy, { type MiddlewareObj } from '@middy/core'
+import middy from '@middy/core'
 import { type LambdaContextLike, trackInvocation } from '@warmstart/core'
-import { paramsMiddleware, secretsManager } from '@warmstart/params'
+import { type ParamsOf, paramsMiddleware, secretsManager } from '@warmstart/params'
 import { type PgConnection, pgConnection, pgMiddleware } from '@warmstart/pg'
 import { type LocalAws, startLocalAws, startPostgres, type TestPostgres } from '@warmstart/testing'
 import type { Context } from 'aws-lambda'
@@ -36,13 +36,14 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((db) => db.end()))
 })
 
-function lambdaContext(remainingMs = 30_000): Context {
+/** What Lambda passes in; typed as the chain's context, whose extra keys the middlewares fill in. */
+function lambdaContext<C extends Context = Context>(remainingMs = 30_000): C {
   request += 1
   return {
     awsRequestId: `mw-${request}`,
     functionName: 'orders',
     getRemainingTimeInMillis: () => remainingMs,
-  } as Context
+  } as C
 }
 
 function track(db: PgConnection): PgConnection {
@@ -67,21 +68,13 @@ describe('pgMiddleware in a real Middy chain', () => {
         },
       }),
     )
-    const handler = middy(async (_event: unknown, context: Context) => {
-      const { credentials: secret, pg } = context as PgContext & { credentials: unknown }
-      expect(secret).toMatchObject({ user: server.config.user })
-      const { rows } = await pg.query<{ user: string }>('SELECT current_user AS user')
+    const fetch = { credentials }
+    const handler = middy(async (_event: unknown, context: PgContext & ParamsOf<typeof fetch>) => {
+      expect(context.credentials).toMatchObject({ user: server.config.user })
+      const { rows } = await context.pg.query<{ user: string }>('SELECT current_user AS user')
       return rows[0]!.user
     })
-      // paramsMiddleware's context type is not one Middy can infer (see the report); pgMiddleware's is.
-      .use(
-        paramsMiddleware({ fetch: { credentials } }) as unknown as MiddlewareObj<
-          unknown,
-          unknown,
-          Error,
-          Context
-        >,
-      )
+      .use(paramsMiddleware({ fetch }))
       .use(pgMiddleware({ db, setToContext: true }))
 
     expect(await handler({}, lambdaContext())).toBe(server.config.user)
