@@ -1,15 +1,21 @@
 // Every TypeScript code block in the docs and the package READMEs is type-checked against the
 // packages' sources, so the documentation cannot drift from the code. A block is a module of its
 // own; a block fenced as ```ts fragment is shown but not checked (use it rarely, for partial code).
+// A block whose first line names its file (`// src/handler.ts`, `// handler.mjs`) is written at
+// that path, next to the other named blocks of the same page, so that one block can import
+// another (`import { handler } from '../src/handler.js'`). Named JavaScript blocks are written for
+// such imports to resolve; they are not checked themselves.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, normalize, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 import { expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outDir = join(root, '.tmp', 'docs-check')
-const FENCE = /^```(ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm
+const FENCE = /^```(ts|typescript|js|javascript)([^\n]*)\n([\s\S]*?)^```/gm
+/** `// src/handler.ts` on a block's first line: a relative path with a script extension. */
+const FILE_NAME = /^\/\/ ((?:[\w-]+\/)*[\w.-]+\.(?:ts|mts|cts|js|mjs|cjs))\b/
 
 function markdownFiles(): string[] {
   const docs = readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' })
@@ -30,6 +36,9 @@ interface Block {
   readonly source: string
   readonly line: number
   readonly file: string
+  readonly typescript: boolean
+  /** The path the block's first line gives it, if any. */
+  readonly name: string | undefined
 }
 
 function extractBlocks(file: string): Block[] {
@@ -37,24 +46,65 @@ function extractBlocks(file: string): Block[] {
   const blocks: Block[] = []
   for (const match of text.matchAll(FENCE)) {
     if ((match[2] ?? '').includes('fragment')) continue
+    const source = match[3] ?? ''
     const line = text.slice(0, match.index).split('\n').length + 1
-    blocks.push({ source: match[3] ?? '', line, file })
+    const typescript = match[1] === 'ts' || match[1] === 'typescript'
+    const name = FILE_NAME.exec(source)?.[1]
+    if (!typescript && name === undefined) continue
+    blocks.push({ source, line, file, typescript, name })
   }
   return blocks
+}
+
+/** Writes a page's blocks into a directory of its own; returns the TypeScript ones by path. */
+function writeBlocks(file: string, origin: Map<string, Block>): void {
+  const pageDir = join(outDir, relative(root, file).replace(/[^a-z0-9]+/gi, '_'))
+  const taken = new Set<string>()
+  extractBlocks(file).forEach((block, index) => {
+    const named = block.name === undefined ? undefined : normalize(block.name)
+    const usable = named !== undefined && !named.startsWith('..') && !taken.has(named)
+    const path = join(pageDir, usable ? named : `block-${index + 1}.${block.typescript ? 'ts' : 'mjs'}`)
+    if (usable) taken.add(named)
+    mkdirSync(dirname(path), { recursive: true })
+    writeFileSync(path, block.typescript ? `${block.source}\nexport {}\n` : block.source)
+    if (block.typescript) origin.set(path, block)
+  })
+}
+
+/**
+ * Where the blocks' imports resolve: each package's entry points to its sources (subpath exports
+ * such as `@warmstart/testing/vitest-global-setup` included), and the anchors a migration guide
+ * shows (`@middy/ssm`, Powertools Parameters) and `@aws-sdk/rds-signer` from the workspaces that
+ * install them (bench/, examples/).
+ */
+function pathMappings(): Record<string, string[]> {
+  const paths: Record<string, string[]> = { '@warmstart/*': ['packages/*/src/index.ts'] }
+  for (const name of readdirSync(join(root, 'packages'))) {
+    let manifest: { name?: string; exports?: Record<string, unknown> }
+    try {
+      manifest = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8'))
+    } catch {
+      continue
+    }
+    for (const subpath of Object.keys(manifest.exports ?? {})) {
+      if (subpath === '.' || subpath.endsWith('.json')) continue
+      paths[`${manifest.name}/${subpath.slice(2)}`] = [`packages/${name}/src/${subpath.slice(2)}.ts`]
+    }
+  }
+  paths['@middy/ssm'] = ['bench/node_modules/@middy/ssm/index.d.ts']
+  paths['@middy/secrets-manager'] = ['bench/node_modules/@middy/secrets-manager/index.d.ts']
+  paths['@aws-lambda-powertools/parameters/*'] = [
+    'bench/node_modules/@aws-lambda-powertools/parameters/lib/esm/*/index.d.ts',
+  ]
+  paths['@aws-sdk/rds-signer'] = ['examples/node_modules/@aws-sdk/rds-signer/dist-types/index.d.ts']
+  return paths
 }
 
 it('type-checks every TypeScript block in the docs and READMEs', () => {
   rmSync(outDir, { recursive: true, force: true })
   mkdirSync(outDir, { recursive: true })
   const origin = new Map<string, Block>()
-  for (const file of markdownFiles()) {
-    extractBlocks(file).forEach((block, index) => {
-      const name = `${relative(root, file).replace(/[^a-z0-9]+/gi, '_')}_${index + 1}.ts`
-      const path = join(outDir, name)
-      writeFileSync(path, `${block.source}\nexport {}\n`)
-      origin.set(path, block)
-    })
-  }
+  for (const file of markdownFiles()) writeBlocks(file, origin)
   expect(origin.size).toBeGreaterThan(0)
 
   const options: ts.CompilerOptions = {
@@ -64,9 +114,12 @@ it('type-checks every TypeScript block in the docs and READMEs', () => {
     strict: true,
     noEmit: true,
     skipLibCheck: true,
+    // Named JavaScript blocks (a handler module a test imports) resolve, with inferred types.
+    allowJs: true,
+    checkJs: false,
     types: ['node', 'aws-lambda'],
     baseUrl: root,
-    paths: { '@warmstart/*': ['packages/*/src/index.ts'] },
+    paths: pathMappings(),
   }
   const program = ts.createProgram([...origin.keys()], options)
   const problems = ts
