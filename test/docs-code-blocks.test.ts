@@ -5,6 +5,7 @@
 // that path, next to the other named blocks of the same page, so that one block can import
 // another (`import { handler } from '../src/handler.js'`). Named JavaScript blocks are written for
 // such imports to resolve; they are not checked themselves.
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, normalize, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -133,3 +134,57 @@ it('type-checks every TypeScript block in the docs and READMEs', () => {
   rmSync(outDir, { recursive: true, force: true })
   expect(problems).toEqual([])
 }, 120_000)
+
+/**
+ * Pages whose named blocks make one project that is run, not only type-checked: the handler of
+ * getting-started.md with the test of testing.md (a real PostgreSQL, the local AWS endpoint,
+ * simulateLambda running the esbuild bundle), and the tests of the leak recipe. They run in a
+ * vitest process of their own, as a user would run them, against the built packages.
+ */
+const RUN_PAGES = ['docs/getting-started.md', 'docs/testing.md', 'docs/recipes/testing-for-leaks.md']
+
+it('runs the handler and tests of the getting-started, testing and leak pages as written', () => {
+  const project = join(root, '.tmp', 'docs-run')
+  rmSync(project, { recursive: true, force: true })
+  const written: string[] = []
+  for (const page of RUN_PAGES) {
+    for (const block of extractBlocks(join(root, page))) {
+      if (block.name === undefined) continue
+      const path = join(project, normalize(block.name))
+      mkdirSync(dirname(path), { recursive: true })
+      writeFileSync(path, block.source)
+      written.push(block.name)
+    }
+  }
+  expect(written).toEqual(
+    expect.arrayContaining([
+      'src/handler.ts',
+      'vitest.config.ts',
+      'test/handler.test.ts',
+      'test/profile.test.ts',
+    ]),
+  )
+  // A clean environment: not this run's vitest worker state, coverage or database.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) =>
+        !name.startsWith('VITEST') && name !== 'NODE_V8_COVERAGE' && !name.startsWith('WARMSTART_TEST'),
+    ),
+  )
+  const run = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', project],
+    {
+      cwd: project,
+      env: { ...env, NODE_ENV: 'test' },
+      encoding: 'utf8',
+      timeout: 240_000,
+    },
+  )
+  const output = `${run.stdout}${run.stderr}`
+  rmSync(project, { recursive: true, force: true })
+  expect(run.status, output).toBe(0)
+  for (const file of ['test/handler.test.ts', 'test/profile.test.ts', 'test/last-caller.test.ts']) {
+    expect(output).toContain(file)
+  }
+}, 300_000)
