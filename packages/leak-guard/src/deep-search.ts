@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { relative, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type HeapGraph, takeHeapGraph } from './heap-graph.js'
 import type { Match, Matcher } from './matcher.js'
 import { propertyStep, redact } from './redact.js'
+import { displayScript } from './script-name.js'
 
 export interface DeepFinding {
   readonly path: string
@@ -78,7 +77,7 @@ class Search {
 
   run(marker: string): DeepResult {
     const graph = this.graph
-    const probe = this.markProbe(marker)
+    const watched = this.markProbe(marker)
     const queue: number[] = []
     const start = (node: number, target: Target): void => {
       if (this.target[node] !== -1 || this.skipped[node] === 1) return
@@ -87,7 +86,7 @@ class Search {
       queue.push(node)
     }
     // The request objects first: a value inside a leaked event is reported as the event.
-    if (probe !== undefined) this.findWatched(probe, start)
+    if (watched !== undefined) this.findWatched(watched, start)
     this.findTargets(start)
     let visited = 0
     for (let head = 0; head < queue.length; head++) {
@@ -98,7 +97,6 @@ class Search {
         const retainer = graph.retainerNode[r] as number
         const type = graph.edgeType(edge)
         if (type === 'weak' || type === 'shortcut' || this.skipped[retainer] === 1) continue
-        if (isWarmstartState(graph.edgeName(edge))) continue
         // V8 keeps the subject of the last regular expression match (RegExp.input) for the whole process: not the handler's doing.
         if (
           graph.edgeName(edge) === 'regexp_last_match_info' ||
@@ -124,29 +122,32 @@ class Search {
     return { findings: this.findings, nodes: visited }
   }
 
-  /** Marks the probe, the guard's own objects and what the probe holds as not to be followed. */
+  /**
+   * Marks the probe, the guard's own objects and what the probe holds as not to be followed, and
+   * returns the probe's list of request objects.
+   */
   private markProbe(marker: string): number | undefined {
     const graph = this.graph
-    let found: number | undefined
+    let watched: number | undefined
     for (let node = 0; node < graph.nodeCount; node++) {
       if (graph.name(node) === 'global' && graph.type(node) === 'object') this.markWarmstartState(node)
       if (!STRING_TYPES.has(graph.type(node)) || graph.name(node) !== marker) continue
       for (let r = graph.retainerStart[node] as number; r < (graph.retainerStart[node + 1] as number); r++) {
+        // The frames and contexts that pass the marker around hold it too: the probe is the holder of both lists.
         const probe = graph.retainerNode[r] as number
-        found = probe
-        this.skipped[probe] = 1
         const ownList = graph.child(probe, 'own')
-        if (ownList !== undefined) {
-          this.skipped[ownList] = 1
-          this.forElements(ownList, (object) => {
-            this.skipped[object] = 1
-          })
-        }
         const watchedList = graph.child(probe, 'watched')
-        if (watchedList !== undefined) this.skipped[watchedList] = 1
+        if (ownList === undefined || watchedList === undefined) continue
+        this.skipped[probe] = 1
+        this.skipped[ownList] = 1
+        this.skipped[watchedList] = 1
+        this.forElements(ownList, (object) => {
+          this.skipped[object] = 1
+        })
+        watched = watchedList
       }
     }
-    return found
+    return watched
   }
 
   /** warmstart's process-wide state (core's invocation tracker keeps the current request id) is the toolkit's, not the handler's. */
@@ -205,13 +206,10 @@ class Search {
   }
 
   /** The request objects: the probe's `watched` list holds them, in the order of `identities`. */
-  private findWatched(probe: number, start: (node: number, target: Target) => void): void {
-    const watchedList = this.graph.child(probe, 'watched')
-    if (watchedList === undefined) return
+  private findWatched(watchedList: number, start: (node: number, target: Target) => void): void {
     let index = 0
     this.forElements(watchedList, (object) => {
-      const match = this.identities[index++]
-      if (match !== undefined) start(object, { match, ending: '' })
+      start(object, { match: this.identities[index++] as Match, ending: '' })
     })
   }
 
@@ -343,7 +341,6 @@ class Search {
       const type = graph.edgeType(edge)
       const name = graph.edgeName(edge)
       if (type === 'property') path += propertyStep(String(name))
-      else if (type === 'context') path += ` → ${String(name)}`
       else if (type === 'element' && graph.name(node) === 'Array') path += `[${name}]`
       else if (type === 'internal' && name === 'table') path += ' → entry'
     }
@@ -362,11 +359,4 @@ function ending(match: Match): string {
   return match.how === 'substring'
     ? ` → a string containing "${redact(match.value as string)}"`
     : ` → "${redact(match.value as string)}"`
-}
-
-/** A script's name as a path relative to the working directory when it is under it. */
-function displayScript(name: string): string {
-  const file = name.startsWith('file://') ? fileURLToPath(name) : name
-  const shown = relative(process.cwd(), file)
-  return shown.startsWith('..') || shown === '' ? file : shown.split(sep).join('/')
 }

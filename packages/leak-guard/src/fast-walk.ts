@@ -124,7 +124,6 @@ export class FastWalker {
 
   /** Counts a node against the budget; false once the budget is spent. */
   private spend(): boolean {
-    if (this.exhausted) return false
     this.nodes++
     if (
       this.nodes > this.maxNodes ||

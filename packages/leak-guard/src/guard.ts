@@ -188,7 +188,7 @@ class Guard implements LeakGuard {
     const started = performance.now()
     const own: object[] = [this, this.inFlight, this.finished, this.reported, this.walker, matcher]
     for (const finished of this.finished) own.push(finished, finished.objects, finished.values)
-    for (const { record } of this.inFlight.values()) if (record !== undefined) own.push(record, record.values)
+    for (const record of this.inFlightRecords()) own.push(record, record.values)
     const result = await deepSearch(matcher, own)
     const findings = result.findings.map((found) => toFinding(found.path, found.match, 'deep'))
     emit('leak.check', {
