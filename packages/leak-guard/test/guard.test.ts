@@ -54,7 +54,7 @@ describe('what is taken from a request', () => {
         'x-forwarded-for': '203.0.113.9, 10.0.0.1',
       },
       multiValueHeaders: {
-        authorization: ['Basic ' + Buffer.from('basicuser:hunter2-pass').toString('base64')],
+        authorization: [`Basic ${Buffer.from('basicuser:hunter2-pass').toString('base64')}`],
       },
       cookies: ['v2cookie=abcdef-123456'],
       requestContext: {
@@ -227,6 +227,8 @@ describe('the fast check', () => {
     await guard.wrap(() => {
       big.delete('product-0')
       big.set(userId, 1)
+      big.delete('product-1')
+      big.set(event, 1)
       bigSet.delete('sku-0')
       bigSet.add(email)
       delete dict['item-0']
@@ -237,6 +239,7 @@ describe('the fast check', () => {
     expect(paths).toEqual(
       expect.arrayContaining([
         'globalThis.t_big.big → key "user…"',
+        'globalThis.t_big.big → key (the request object)',
         'globalThis.t_big.bigSet → element "pers…"',
         'globalThis.t_big.dict → key "user…"',
       ]),
@@ -249,11 +252,14 @@ describe('the fast check', () => {
     const events: WarmstartEvent[] = []
     cleanups.push(onEvent((e) => events.push(e)))
     const { guard } = collecting({ budget: { nodes: 5 } })
-    g.t_wide = Array.from({ length: 50 }, (_, i) => ({ i }))
-    await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
-    expect(events).toContainEqual(
-      expect.objectContaining({ type: 'leak.check', check: 'fast', exhausted: true }),
-    )
+    const wide = Array.from({ length: 50 }, (_, i) => ({ i }))
+    for (const container of [wide, new Set(wide), Object.fromEntries(wide.map((o) => [`k${o.i}`, o]))]) {
+      g.t_wide = container
+      await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
+    }
+    expect(
+      events.filter((e) => e.type === 'leak.check').map((e) => (e as { exhausted: boolean }).exhausted),
+    ).toEqual([true, true, true])
   })
 
   it('survives getters that throw', async () => {
@@ -348,16 +354,86 @@ describe('modes, sampling and events', () => {
 
   it('never reports a value of a request still in flight (Managed Instances)', async () => {
     process.env.AWS_LAMBDA_MAX_CONCURRENCY = '4'
-    const { guard, findings } = collecting({ sampleRate: 0.5, random: () => 0.9 })
+    const rolls = [0.9, 0.1]
+    const { guard, findings } = collecting({ sampleRate: 0.5, random: () => rolls.shift() as number })
     const a = apiRequest()
     const b = apiRequest()
+    // One tenant: a value both requests carry.
+    const tenant = { tenantId: 'tenant-shared-1' }
+    a.event.body = JSON.stringify({ ...body(a.event), ...tenant })
+    b.event.body = JSON.stringify({ ...body(b.event), ...tenant })
     const shared = new Map<string, unknown>()
     g.t_shared = shared
     guard.begin(b.event, b.context) // b is in flight, not sampled, but its values are known
-    guard.begin(a.event, a.context)
-    shared.set(body(b.event).userId, 'b works here')
+    guard.begin(a.event, a.context) // a is sampled
+    shared.set(body(b.event).userId, { ...tenant, note: 'b works here' })
+    g.t_left = body(a.event).email
     await guard.end(a.context)
+    expect(findings.map((f) => [f.path, f.invocation])).toEqual([
+      ['globalThis.t_left', a.context.awsRequestId],
+    ])
+  })
+
+  it('in the classic mode, checks an invocation while an unsampled one is in flight', async () => {
+    const rolls = [0.9, 0.1]
+    const { guard, findings } = collecting({ sampleRate: 0.5, random: () => rolls.shift() as number })
+    const unsampled = apiRequest()
+    const checked = apiRequest()
+    guard.begin(unsampled.event, unsampled.context)
+    guard.begin(checked.event, checked.context)
+    g.t_both = [body(unsampled.event).userId, body(checked.event).userId]
+    await guard.end(checked.context)
+    expect(findings.map((f) => [f.path, f.invocation])).toEqual([
+      ['globalThis.t_both[1]', checked.context.awsRequestId],
+    ])
+    expect(await guard.end(unsampled.context)).toEqual([])
+  })
+
+  it('reports every place of an invocation that leaves more than it remembers reporting', async () => {
+    const { guard, findings } = collecting()
+    const { event, context } = apiRequest()
+    await guard.wrap(() => {
+      g.t_many = Array.from({ length: 10_001 }, () => body(event).userId)
+    })(event, context)
+    expect(findings).toHaveLength(10_001)
+    expect(findings[10_000]?.path).toBe('globalThis.t_many[10000]')
+  })
+
+  it('skips a registered root collected since it was registered', async () => {
+    const events: WarmstartEvent[] = []
+    cleanups.push(onEvent((e) => events.push(e)))
+    const { guard, findings } = collecting()
+    ;(() => {
+      cleanups.push(registerRoot('t:collected', { held: 'nothing' }, (target) => Object.entries(target)))
+    })()
+    // A new task: the registration's WeakRef no longer keeps its target alive.
+    await new Promise((resolve) => setImmediate(resolve))
+    const { event, context } = apiRequest()
+    await guard.wrap(() => (globalThis as { gc: () => void }).gc())(event, context)
     expect(findings).toEqual([])
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'leak.check', check: 'fast', exhausted: false }),
+    )
+  })
+
+  it('forgets the strings it saw clean past 100,000 of them, and then reads them again', async () => {
+    const { guard, findings } = collecting()
+    const later = apiRequest()
+    const laterUser = body(later.event).userId
+    // Content that exists before the later request does, and contains its user id.
+    const before = `note about ${laterUser}`
+    g.t_notes = [before]
+    await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
+    await guard.wrap(() => 1)(later.event, later.context)
+    expect(findings).toEqual([])
+    g.t_strings = Array.from({ length: 100_001 }, (_, i) => `string-${i}`)
+    await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
+    const again = apiRequest()
+    again.event.body = later.event.body
+    await guard.wrap(() => 1)(again.event, again.context)
+    expect(findings.map((f) => [f.path, f.invocation])).toEqual([
+      ['globalThis.t_notes[0]', again.context.awsRequestId],
+    ])
   })
 })
 
@@ -392,17 +468,30 @@ describe('the middleware in a real Middy chain', () => {
   })
 
   it('runs the deep check after each invocation with deep: true', async () => {
-    const { guard, findings } = collecting({ deep: true })
+    const { guard, findings } = collecting({ deep: true, remember: 2 })
+    const gone = apiRequest()
+    await guard.wrap(() => 1)(gone.event, gone.context)
     const { event, context } = apiRequest()
+    const running = apiRequest()
+    guard.begin(running.event, running.context) // in flight during the check: its objects are not looked for
+    ;(globalThis as { gc: () => void }).gc() // the first invocation's event and context are collected by now
     await guard.wrap(() => {
       g.t_deep = { user: body(event).userId }
+      g.t_list = [body(event).email]
+      // Values that are objects: a small integer is no node of a heap snapshot, and its key no edge.
+      g.t_byKey = { [body(event).orderId]: { at: 1 }, [body(event).tenantId]: { at: 2 } }
     })(event, context)
     expect(findings.map((f) => `${f.check} ${f.path}`)).toEqual(
       expect.arrayContaining([
         'fast globalThis.t_deep.user',
         expect.stringMatching(/^deep globalThis\.t_deep\.user → "user…"$/),
+        expect.stringMatching(/^deep globalThis\.t_list\[0\] → "pers…"$/),
+        // One finding per place: the object is reached from the first of its two keys.
+        expect.stringMatching(/^deep globalThis\.t_byKey → key "(ord-|tena)…"$/),
       ]),
     )
+    expect(findings.filter((f) => f.path.includes('t_byKey') && f.check === 'deep')).toHaveLength(1)
+    expect(findings.every((f) => f.invocation === context.awsRequestId)).toBe(true)
     expect(await leakGuard().deepCheck()).toEqual([])
   })
 })
