@@ -14,7 +14,7 @@ import { expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outDir = join(root, '.tmp', 'docs-check')
-const FENCE = /^```(ts|typescript|js|javascript)([^\n]*)\n([\s\S]*?)^```/gm
+const FENCE = /^```(ts|typescript|js|javascript)(?![\w-])([^\n]*)\n([\s\S]*?)^```/gm
 /** `// src/handler.ts` on a block's first line: a relative path with a script extension. */
 const FILE_NAME = /^\/\/ ((?:[\w-]+\/)*[\w.-]+\.(?:ts|mts|cts|js|mjs|cjs))\b/
 
