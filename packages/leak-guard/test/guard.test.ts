@@ -210,7 +210,7 @@ describe('the fast check', () => {
 
   it('re-reads a large container only when its size changes, and probes it by key otherwise', async () => {
     const { guard, findings } = collecting()
-    const big = new Map<string, unknown>()
+    const big = new Map<unknown, unknown>()
     const bigSet = new Set<unknown>()
     const dict: Record<string, unknown> = {}
     const list: unknown[] = []

@@ -151,7 +151,12 @@ describe('under Managed Instances: requests in flight together in one process', 
         })
         return event
       })
-      const [hold, leak1, clean, leak2] = (await lambda.burst(events)) as Invocation[] & { length: 4 }
+      const [hold, leak1, clean, leak2] = (await lambda.burst(events)) as [
+        Invocation,
+        Invocation,
+        Invocation,
+        Invocation,
+      ]
       expect(new Set([hold, leak1, clean, leak2].map((invocation) => invocation.pid)).size).toBe(1)
       expect(hold.error).toBeUndefined()
       expect(clean.error).toBeUndefined()
