@@ -1,6 +1,7 @@
 import { describeValue, invalidOption } from './errors.js'
 
-type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd'
+/** The units a duration string may end in. */
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd'
 
 /** Milliseconds, or a string such as `'250ms'`, `'30s'`, `'5m'`, `'1.5h'`, `'1d'`. */
 export type Duration = number | `${number}${DurationUnit}`

@@ -17,7 +17,21 @@ export type WarmstartEvent = {
 
 export type WarmstartEventListener = (event: WarmstartEvent) => void
 
+/** Whether any listener is subscribed; see `eventListening`. */
+export interface EventListening {
+  readonly active: boolean
+}
+
 const listeners = processWide('core:listeners', () => new Set<WarmstartEventListener>())
+const listening = processWide<{ active: boolean }>('core:listening', () => ({ active: listeners.size > 0 }))
+
+/**
+ * Whether anybody listens to events, as one field that every copy of core keeps up to date. Hot
+ * paths read it before they build an event or call `emit`: a property read is cheaper than a
+ * call, and it keeps the hot function small enough for the JIT to inline.
+ * `if (eventListening.active) emit('lru.hit', details)`.
+ */
+export const eventListening: EventListening = listening
 
 /**
  * Subscribes to every warmstart event in this process; returns the function that unsubscribes.
@@ -25,8 +39,10 @@ const listeners = processWide('core:listeners', () => new Set<WarmstartEventList
  */
 export function onEvent(listener: WarmstartEventListener): () => void {
   listeners.add(listener)
+  listening.active = true
   return () => {
     listeners.delete(listener)
+    listening.active = listeners.size > 0
   }
 }
 

@@ -1,8 +1,10 @@
 export { type Clock, systemClock } from './clock.js'
-export { type Duration, parseDuration } from './duration.js'
+export { type Duration, type DurationUnit, parseDuration } from './duration.js'
 export { describeValue, invalidOption, WarmstartError } from './errors.js'
 export {
+  type EventListening,
   emit,
+  eventListening,
   onEvent,
   type WarmstartEvent,
   type WarmstartEventListener,

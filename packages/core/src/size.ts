@@ -1,6 +1,7 @@
 import { describeValue, invalidOption } from './errors.js'
 
-type SizeUnit = 'b' | 'kb' | 'mb' | 'gb'
+/** The units a size string may end in (binary: 1kb = 1024 bytes). */
+export type SizeUnit = 'b' | 'kb' | 'mb' | 'gb'
 
 /** Bytes, or a string such as `'512kb'`, `'8mb'`, `'1gb'` (binary units: 1kb = 1024 bytes). */
 export type Size = number | `${number}${SizeUnit}`

@@ -1,6 +1,7 @@
 import {
   describeValue,
   emit,
+  eventListening,
   invalidOption,
   longLivedRoots,
   onEvent,
@@ -125,6 +126,21 @@ describe('events', () => {
     copy.emit('core.test', { name: 'from copy', n: 4 })
     off()
     expect(seen).toEqual(['core.test'])
+  })
+
+  it('says whether anybody listens, in every copy of core, until the last listener unsubscribes', async () => {
+    vi.resetModules()
+    const copy = await import('@warmstart/core')
+    expect(copy.eventListening).toBe(eventListening)
+    expect(eventListening.active).toBe(false)
+    const offFirst = onEvent(() => {})
+    const offSecond = copy.onEvent(() => {})
+    expect(eventListening.active).toBe(true)
+    offFirst()
+    offFirst()
+    expect(eventListening.active).toBe(true)
+    offSecond()
+    expect(eventListening.active).toBe(false)
   })
 })
 

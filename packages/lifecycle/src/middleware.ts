@@ -68,7 +68,8 @@ const COMPONENT = 'lifecycleMiddleware'
  * Reports init and each invocation, and waits for the invocation's `waitUntil` work in `after`
  * and `onError`, bounded by `context.getRemainingTimeInMillis()` minus `margin`. Background work
  * never changes the invocation's outcome: its failures and what did not finish are reported.
- * Put it first in the chain (`.use(lifecycleMiddleware())`) so its `after` runs last.
+ * Put it early in the chain (right after `leakGuardMiddleware()`, which must be outermost, or first
+ * when there is none), so its `after` runs once every inner middleware is done.
  */
 export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): Middleware {
   const logger = resolveLogger(options.logger)
