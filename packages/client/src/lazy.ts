@@ -1,4 +1,4 @@
-import { emit, invalidOption, type Logger, WarmstartError } from '@warmstart/core'
+import { emit, eventListening, invalidOption, type Logger, WarmstartError } from '@warmstart/core'
 import { isThenable } from './thenable.js'
 
 declare module '@warmstart/core' {
@@ -98,11 +98,11 @@ class LazyValue<T> {
   }
 
   get(): T | Promise<T> {
-    // The warm path: one field read and one check (and emit's check for listeners). Everything
-    // else lives out of line.
+    // The warm path: two field reads and two checks, small enough for the JIT to inline into
+    // the caller. Everything else, emit included, lives out of line.
     const warm = this.#warm
     if (warm !== EMPTY) {
-      emit('client.reused', this.#reusedDetails)
+      if (eventListening.active) emit('client.reused', this.#reusedDetails)
       return warm
     }
     return this.#getSlow()
