@@ -1,6 +1,13 @@
-import { type Duration, emit, parseDuration, registerRoot, WarmstartError } from '@warmstart/core'
+import {
+  type Duration,
+  emit,
+  eventListening,
+  parseDuration,
+  registerRoot,
+  WarmstartError,
+} from '@warmstart/core'
 import { LRUCache } from 'lru-cache'
-import { type BoundedLruOptions, type ResolvedOptions, resolveOptions } from './options.js'
+import { type BoundedLruOptions, resolveOptions } from './options.js'
 import { estimateSize } from './size-of.js'
 
 // Events carry the cache's name and never a key: keys are often taken from requests (user ids).
@@ -36,9 +43,10 @@ export interface SetOptions {
 export class BoundedLru<K extends {}, V extends {}> {
   readonly name: string
   readonly #cache: LRUCache<K, V>
-  readonly #options: ResolvedOptions<K, V>
+  readonly #maxBytes: number | undefined
+  readonly #sizeOf: ((value: V, key: K) => number) | undefined
   readonly #loads = new Map<K, Promise<V>>()
-  // Event details made once: emitting costs no allocation when nobody listens.
+  // Event details made once: emitting allocates nothing.
   readonly #details: { readonly cache: string }
   #hits = 0
   #misses = 0
@@ -48,7 +56,8 @@ export class BoundedLru<K extends {}, V extends {}> {
   constructor(options: BoundedLruOptions<K, V>) {
     const resolved = resolveOptions(options)
     this.name = resolved.name
-    this.#options = resolved
+    this.#maxBytes = resolved.maxBytes
+    this.#sizeOf = resolved.sizeOf
     this.#details = Object.freeze({ cache: resolved.name })
     this.#cache = new LRUCache<K, V>({
       max: resolved.max ?? 0,
@@ -62,7 +71,7 @@ export class BoundedLru<K extends {}, V extends {}> {
       dispose: (_value, _key, reason) => {
         if (reason === 'evict') {
           this.#evictions++
-          emit('lru.evict', this.#details)
+          if (eventListening.active) emit('lru.evict', this.#details)
         }
       },
     } as LRUCache.Options<K, V, unknown>)
@@ -71,14 +80,12 @@ export class BoundedLru<K extends {}, V extends {}> {
 
   /** The value, or undefined when absent or past its TTL (by the clock, now). Counts a hit or a miss. */
   get(key: K): V | undefined {
+    // The hit path stays small enough for the JIT to inline it, with lru-cache's own get, into
+    // the caller: the miss and the events live out of line.
     const value = this.#cache.get(key)
-    if (value === undefined) {
-      this.#misses++
-      emit('lru.miss', this.#details)
-    } else {
-      this.#hits++
-      emit('lru.hit', this.#details)
-    }
+    if (value === undefined) return this.#missed()
+    this.#hits++
+    if (eventListening.active) emit('lru.hit', this.#details)
     return value
   }
 
@@ -87,21 +94,11 @@ export class BoundedLru<K extends {}, V extends {}> {
    * than `maxBytes`: it would otherwise flush the whole cache and still not fit.
    */
   set(key: K, value: V, options?: SetOptions): boolean {
-    const ttl = options?.ttl === undefined ? undefined : parseDuration(options.ttl, 'boundedLru.set', 'ttl')
-    const { maxBytes } = this.#options
-    if (maxBytes === undefined) {
-      this.#cache.set(key, value, ttl === undefined ? undefined : { ttl })
+    if (options === undefined && this.#maxBytes === undefined) {
+      this.#cache.set(key, value)
       return true
     }
-    const size = this.#measure(value, key)
-    if (size > maxBytes) {
-      this.#cache.delete(key)
-      this.#refused++
-      emit('lru.refused', { cache: this.name, size, maxBytes })
-      return false
-    }
-    this.#cache.set(key, value, ttl === undefined ? { size } : { size, ttl })
-    return true
+    return this.#setMeasured(key, value, options)
   }
 
   /** Whether a live entry exists; does not count as a hit or change the LRU order. */
@@ -163,7 +160,7 @@ export class BoundedLru<K extends {}, V extends {}> {
       evictions: this.#evictions,
       refused: this.#refused,
       entries: this.#cache.size,
-      bytes: this.#options.maxBytes === undefined ? this.#sumOfSizes() : this.#cache.calculatedSize,
+      bytes: this.#maxBytes === undefined ? this.#sumOfSizes() : this.#cache.calculatedSize,
     }
   }
 
@@ -176,6 +173,31 @@ export class BoundedLru<K extends {}, V extends {}> {
     return this.#cache.size
   }
 
+  #missed(): undefined {
+    this.#misses++
+    if (eventListening.active) emit('lru.miss', this.#details)
+    return undefined
+  }
+
+  /** `set` with a per-entry TTL, or with a byte budget that the entry's size is checked against. */
+  #setMeasured(key: K, value: V, options: SetOptions | undefined): boolean {
+    const ttl = options?.ttl === undefined ? undefined : parseDuration(options.ttl, 'boundedLru.set', 'ttl')
+    const maxBytes = this.#maxBytes
+    if (maxBytes === undefined) {
+      this.#cache.set(key, value, ttl === undefined ? undefined : { ttl })
+      return true
+    }
+    const size = this.#measure(value, key)
+    if (size > maxBytes) {
+      this.#cache.delete(key)
+      this.#refused++
+      if (eventListening.active) emit('lru.refused', { cache: this.name, size, maxBytes })
+      return false
+    }
+    this.#cache.set(key, value, ttl === undefined ? { size } : { size, ttl })
+    return true
+  }
+
   #sumOfSizes(): number {
     let bytes = 0
     for (const [key, value] of this.#cache.entries()) bytes += this.#measure(value, key)
@@ -183,7 +205,7 @@ export class BoundedLru<K extends {}, V extends {}> {
   }
 
   #measure(value: V, key: K): number {
-    const { sizeOf } = this.#options
+    const sizeOf = this.#sizeOf
     const size = sizeOf === undefined ? estimateSize(value) + estimateSize(key) : sizeOf(value, key)
     if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
       throw new WarmstartError(
