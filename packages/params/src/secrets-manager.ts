@@ -46,22 +46,24 @@ export interface SecretGetOptions {
   ttl?: Ttl
 }
 
-type Json = SecretGetOptions & { transform: 'json' }
-type Binary = SecretGetOptions & { transform: 'binary' }
-type Raw = SecretGetOptions & { transform?: undefined }
-
 /** Reads a secret: a SecretString as a string, a SecretBinary as bytes (`get<Uint8Array>(id)`). */
 export interface SecretGet {
-  <T = unknown>(id: string, options: Json): Promise<T>
-  (id: string, options: Binary): Promise<Uint8Array>
-  <T extends string | Uint8Array = string>(id: string, options?: Raw): Promise<T>
+  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): Promise<T>
+  (id: string, options: SecretGetOptions & { transform: 'binary' }): Promise<Uint8Array>
+  <T extends string | Uint8Array = string>(
+    id: string,
+    options?: SecretGetOptions & { transform?: undefined },
+  ): Promise<T>
 }
 
 /** Describes a secret for `paramsMiddleware`, typed like `get`. */
 export interface SecretRef {
-  <T = unknown>(id: string, options: Json): ParamRef<T>
-  (id: string, options: Binary): ParamRef<Uint8Array>
-  <T extends string | Uint8Array = string>(id: string, options?: Raw): ParamRef<T>
+  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): ParamRef<T>
+  (id: string, options: SecretGetOptions & { transform: 'binary' }): ParamRef<Uint8Array>
+  <T extends string | Uint8Array = string>(
+    id: string,
+    options?: SecretGetOptions & { transform?: undefined },
+  ): ParamRef<T>
 }
 
 export interface SecretsManager {

@@ -51,32 +51,51 @@ export interface SsmGetByPathOptions {
   ttl?: Ttl
 }
 
-type Json = SsmGetOptions & { transform: 'json' }
-type Binary = SsmGetOptions & { transform: 'binary' }
-type Raw = SsmGetOptions & { transform?: undefined }
-type Optional = { optional: true }
-
 /**
  * Reads a parameter. String and SecureString values are strings, StringList values are arrays
  * (`get<string[]>(name)`); names may carry a version or label (`/app/x:3`, `/app/x:prod`).
  */
 export interface SsmGet {
-  <T = unknown>(name: string, options: Json & Optional): Promise<T | undefined>
-  <T = unknown>(name: string, options: Json): Promise<T>
-  (name: string, options: Binary & Optional): Promise<Uint8Array | undefined>
-  (name: string, options: Binary): Promise<Uint8Array>
-  <T extends string | string[] = string>(name: string, options: Raw & Optional): Promise<T | undefined>
-  <T extends string | string[] = string>(name: string, options?: Raw): Promise<T>
+  <T = unknown>(
+    name: string,
+    options: SsmGetOptions & { transform: 'json'; optional: true },
+  ): Promise<T | undefined>
+  <T = unknown>(name: string, options: SsmGetOptions & { transform: 'json' }): Promise<T>
+  (
+    name: string,
+    options: SsmGetOptions & { transform: 'binary'; optional: true },
+  ): Promise<Uint8Array | undefined>
+  (name: string, options: SsmGetOptions & { transform: 'binary' }): Promise<Uint8Array>
+  <T extends string | string[] = string>(
+    name: string,
+    options: SsmGetOptions & { transform?: undefined; optional: true },
+  ): Promise<T | undefined>
+  <T extends string | string[] = string>(
+    name: string,
+    options?: SsmGetOptions & { transform?: undefined },
+  ): Promise<T>
 }
 
 /** Describes a parameter for `paramsMiddleware`, typed like `get` with the same options. */
 export interface SsmRef {
-  <T = unknown>(name: string, options: Json & Optional): ParamRef<T | undefined>
-  <T = unknown>(name: string, options: Json): ParamRef<T>
-  (name: string, options: Binary & Optional): ParamRef<Uint8Array | undefined>
-  (name: string, options: Binary): ParamRef<Uint8Array>
-  <T extends string | string[] = string>(name: string, options: Raw & Optional): ParamRef<T | undefined>
-  <T extends string | string[] = string>(name: string, options?: Raw): ParamRef<T>
+  <T = unknown>(
+    name: string,
+    options: SsmGetOptions & { transform: 'json'; optional: true },
+  ): ParamRef<T | undefined>
+  <T = unknown>(name: string, options: SsmGetOptions & { transform: 'json' }): ParamRef<T>
+  (
+    name: string,
+    options: SsmGetOptions & { transform: 'binary'; optional: true },
+  ): ParamRef<Uint8Array | undefined>
+  (name: string, options: SsmGetOptions & { transform: 'binary' }): ParamRef<Uint8Array>
+  <T extends string | string[] = string>(
+    name: string,
+    options: SsmGetOptions & { transform?: undefined; optional: true },
+  ): ParamRef<T | undefined>
+  <T extends string | string[] = string>(
+    name: string,
+    options?: SsmGetOptions & { transform?: undefined },
+  ): ParamRef<T>
 }
 
 export interface SsmParameters {
