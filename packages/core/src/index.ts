@@ -14,6 +14,13 @@ export {
 export { currentRequestId, type InvocationInfo, invocationCount, trackInvocation } from './invocation.js'
 export type { Logger } from './logger.js'
 export type { LambdaContextLike, Middleware, MiddlewareRequest } from './middleware.js'
-export { type LongLivedRoot, longLivedRoots, type RootInspector, registerRoot } from './registry.js'
+export {
+  type LongLivedRoot,
+  longLivedRoots,
+  type RegisterRootOptions,
+  type RootInspector,
+  type RootRevision,
+  registerRoot,
+} from './registry.js'
 export { processWide } from './shared-state.js'
 export { parseSize, type Size } from './size.js'
