@@ -1,5 +1,6 @@
+import { inspect } from 'node:util'
 import { currentRequestId, invocationCount, trackInvocation } from '@warmstart/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 
 const runtime = globalThis as { awslambda?: unknown }
 
@@ -22,6 +23,54 @@ describe('trackInvocation', () => {
     expect(c.requestId).toBe(`local-${before + 3}`)
     expect(currentRequestId()).toBe(c.requestId)
     expect(a.startedAt).toBeLessThanOrEqual(Date.now())
+  })
+
+  it('leaves no trace on the context that code can see, and a copy of the context is a new invocation', () => {
+    const context = { awsRequestId: 'seen', functionName: 'fn', getRemainingTimeInMillis: () => 1_000 }
+    const untracked = { ...context }
+    const views = (value: object) => [
+      Object.keys(value),
+      Reflect.ownKeys(value),
+      Object.getOwnPropertySymbols(value),
+      JSON.stringify(value),
+      inspect(value, { showHidden: true }),
+    ]
+    const info = trackInvocation(context)
+    expect(views(context)).toEqual(views(untracked))
+    const copy = { ...context }
+    const before = invocationCount()
+    expect(trackInvocation(copy)).not.toBe(info)
+    expect(invocationCount()).toBe(before + 1)
+    expect(trackInvocation(context)).toBe(info)
+  })
+
+  it('tracks contexts that cannot be extended, and contexts frozen after they were tracked', () => {
+    const before = invocationCount()
+    const frozen = Object.freeze({ awsRequestId: 'frozen' })
+    const sealed = Object.seal({ awsRequestId: 'sealed' })
+    const later = { awsRequestId: 'frozen-later' }
+    const infos = [trackInvocation(frozen), trackInvocation(sealed), trackInvocation(later)]
+    Object.freeze(later)
+    expect([trackInvocation(frozen), trackInvocation(sealed), trackInvocation(later)]).toEqual(infos)
+    expect(trackInvocation(frozen)).toBe(infos[0])
+    expect(trackInvocation(later)).toBe(infos[2])
+    expect(infos.map((info) => info.requestId)).toEqual(['frozen', 'sealed', 'frozen-later'])
+    expect(invocationCount()).toBe(before + 3)
+    expect(Object.isFrozen(frozen) && Object.isSealed(sealed)).toBe(true)
+  })
+
+  it('gives every copy of core loaded in the process the same answer for a context', async () => {
+    vi.resetModules()
+    const copy = await import('@warmstart/core')
+    expect(copy.trackInvocation).not.toBe(trackInvocation)
+    const before = invocationCount()
+    const context = { awsRequestId: 'shared' }
+    const frozen = Object.freeze({ awsRequestId: 'shared-frozen' })
+    const info = trackInvocation(context)
+    expect(copy.trackInvocation(context)).toBe(info)
+    expect(trackInvocation(frozen)).toBe(copy.trackInvocation(frozen))
+    expect(copy.invocationCount()).toBe(before + 2)
+    expect(copy.currentRequestId()).toBe('shared-frozen')
   })
 
   it("prefers the runtime's invoke store when it has a context", () => {
