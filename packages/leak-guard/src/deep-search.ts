@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { OUTPUT_MARK } from './finding.js'
 import { type HeapGraph, takeHeapGraph } from './heap-graph.js'
 import type { Match, Matcher } from './matcher.js'
-import { propertyStep, redact } from './redact.js'
+import { describeKey, describeName, propertyStep, type Reveals, redact } from './redact.js'
 import { displayScript } from './script-name.js'
 
 export interface DeepFinding {
@@ -30,17 +31,23 @@ interface Target {
  * module variable, closure variable or global that keeps it alive.
  *
  * To find its own objects and the request objects in the snapshot, the guard holds them for the
- * length of the snapshot in a probe marked with a random string. Paths through the guard's own state
- * and through live call frames (an async function still running, such as the test or the middleware
- * chain that called the handler) are not retention and are not followed.
+ * length of the snapshot in a probe marked with a random string. Paths through the guard's own state,
+ * through `skipped` (the objects of requests still in flight, the runtime's records of requests) and
+ * through live call frames (an async function still running, such as the test or the middleware
+ * chain that called the handler) are not retention and are not followed. `reveals` says which names
+ * a path must not show in full.
  */
-export async function deepSearch(matcher: Matcher, own: readonly object[]): Promise<DeepResult> {
+export async function deepSearch(
+  matcher: Matcher,
+  skipped: readonly object[],
+  reveals: Reveals,
+): Promise<DeepResult> {
   const identities = matcher.identities()
   const probe = {
     // A flat string (randomUUID() returns a concatenation, whose content a snapshot does not show), to find the probe by.
     marker: Buffer.from(randomUUID()).toString('latin1'),
     watched: identities.map(([object]) => object),
-    own: [...own],
+    own: [...skipped],
   }
   const graph = await takeHeapGraph()
   probe.watched.length = 0
@@ -48,6 +55,7 @@ export async function deepSearch(matcher: Matcher, own: readonly object[]): Prom
     graph,
     matcher,
     identities.map(([, match]) => match),
+    reveals,
   )
   return search.run(probe.marker)
 }
@@ -62,14 +70,18 @@ class Search {
   private readonly reached: number[] = []
   /** Per node: 0 not yet known, 1 not a frame, 2 a running async function's or generator's frame. */
   private readonly frames: Uint8Array
+  /** Per node: 0 not yet known, 1 not the guard's output, 2 a finding or a LeakFoundError. */
+  private readonly outputs: Uint8Array
 
   constructor(
     private readonly graph: HeapGraph,
     private readonly matcher: Matcher,
     private readonly identities: readonly Match[],
+    private readonly reveals: Reveals,
   ) {
     this.skipped = new Uint8Array(graph.nodeCount)
     this.frames = new Uint8Array(graph.nodeCount)
+    this.outputs = new Uint8Array(graph.nodeCount)
     this.next = new Int32Array(graph.nodeCount).fill(-1)
     this.via = new Int32Array(graph.nodeCount).fill(-1)
     this.target = new Int32Array(graph.nodeCount).fill(-1)
@@ -108,11 +120,11 @@ class Search {
           continue
         }
         if (type === 'property' && graph.name(retainer) === 'global' && graph.type(retainer) === 'object') {
-          this.record(`globalThis${propertyStep(graph.edgeName(edge) as string)}`, node)
+          this.record(`globalThis${propertyStep(graph.edgeName(edge) as string, this.reveals)}`, node)
           continue
         }
         if (this.target[retainer] !== -1 || SKIPPED_RETAINER_TYPES.has(graph.type(retainer))) continue
-        if (this.isFrame(retainer)) continue
+        if (this.isFrame(retainer) || this.isOutput(retainer)) continue
         this.target[retainer] = this.target[node] as number
         this.next[retainer] = node
         this.via[retainer] = edge
@@ -221,7 +233,7 @@ class Search {
   private variableName(context: number, edge: number): string {
     const graph = this.graph
     const name = graph.edgeName(edge)
-    if (typeof name === 'string') return name
+    if (typeof name === 'string') return describeKey(name, this.reveals)
     const scopeInfo = graph.child(context, 'scope_info')
     if (scopeInfo !== undefined) {
       for (
@@ -230,7 +242,7 @@ class Search {
         e += graph.edgeFields
       ) {
         if (graph.edgeType(e) === 'hidden' && graph.edgeName(e) === name)
-          return graph.name(graph.edgeTarget(e))
+          return describeKey(graph.name(graph.edgeTarget(e)), this.reveals)
       }
     }
     return `slot ${name}`
@@ -252,6 +264,16 @@ class Search {
       this.frames[node] = frame
     }
     return frame === 2
+  }
+
+  /** A finding or a LeakFoundError: it names its invocation's request id, as it must. */
+  private isOutput(node: number): boolean {
+    let output = this.outputs[node] as number
+    if (output === 0) {
+      output = this.graph.child(node, OUTPUT_EDGE) === undefined ? 1 : 2
+      this.outputs[node] = output
+    }
+    return output === 2
   }
 
   private anchorInContext(context: number, variable: string, from: number): void {
@@ -295,7 +317,7 @@ class Search {
       if (edgeName === 'context' && graph.type(holder) === 'closure') {
         const shared = graph.child(holder, 'shared')
         const script = shared === undefined ? undefined : this.scriptNode(shared)
-        if (script !== undefined) return displayScript(graph.name(script))
+        if (script !== undefined) return describeName(displayScript(graph.name(script)), this.reveals)
       }
       if (edgeName === 'previous' && depth < 3 && this.isContext(holder)) {
         const inner = this.scriptOf(holder, depth + 1)
@@ -340,8 +362,9 @@ class Search {
       const edge = this.via[node] as number
       const type = graph.edgeType(edge)
       const name = graph.edgeName(edge)
-      if (type === 'property') path += propertyStep(String(name))
-      else if (type === 'element' && graph.name(node) === 'Array') path += `[${name}]`
+      if (type === 'property') path += propertyStep(String(name), this.reveals)
+      else if (type === 'element' && graph.name(node) === 'Array')
+        path += `[${describeKey(name, this.reveals)}]`
       else if (type === 'internal' && name === 'table') path += ' → entry'
     }
     return path
@@ -349,6 +372,8 @@ class Search {
 }
 
 const UNKNOWN_SCRIPT = '(unknown file)'
+/** How a heap snapshot names the edge of the output mark. */
+const OUTPUT_EDGE = `<symbol ${OUTPUT_MARK}>`
 
 /** warmstart's own process-wide state (core's registries) lives on globalThis under `Symbol.for('@warmstart/…')`. */
 function isWarmstartState(name: string | number): boolean {

@@ -1,21 +1,28 @@
 import { types } from 'node:util'
 import type { Match, Matcher } from './matcher.js'
-import { describeKey, propertyStep, redact } from './redact.js'
+import { describeKey, describeName, propertyStep, type Reveals, redact } from './redact.js'
 
 /** A Map, Set, array or dictionary with more entries than this is re-read in full only when its size changes. */
 export const LARGE_CONTAINER = 256
 const MAX_DEPTH = 24
 const TIME_CHECK_EVERY = 256
 const CLEAN_MEMO_LIMIT = 100_000
+const NOTHING_REVEALED: Reveals = () => false
 
 /** Where a walk starts: a global or a registered root, with the key/value pairs its inspector lists. */
 export interface WalkRoot {
+  /** A global's name, or a registered root's. */
   readonly label: string
+  /** True for a global: the label is a property of globalThis. */
+  readonly global?: boolean
   readonly value: unknown
   readonly entries?: () => Iterable<readonly [unknown, unknown]>
+  /** The root's revision, when its owner keeps one: unchanged since a clean reading, it is skipped. */
+  readonly revision?: () => number | undefined
 }
 
-type StepKind = 'label' | 'get' | 'property' | 'index'
+/** A global's name, a root's name, a Map key, a property, an array index, or fixed text. */
+type StepKind = 'global' | 'label' | 'get' | 'property' | 'index' | 'text'
 
 export interface WalkFinding {
   readonly path: string
@@ -40,7 +47,9 @@ export interface WalkResult {
  *   read again, an entry whose value is an object already read clean as an entry of a large container
  *   is not read again: only new entries and values replaced under an existing key are (a replaced
  *   value is another object). Keys and primitive values are still matched, cheaply, by the string
- *   memory. What is written later inside such an object is the deep check's to find.
+ *   memory. What is written later inside such an object is the deep check's to find;
+ * - a registered root whose owner keeps a revision (a count of its writes) is skipped while the
+ *   revision is the one it was last read clean at: nothing was added to it since.
  */
 export class FastWalker {
   private readonly sizes = new WeakMap<object, number>()
@@ -48,6 +57,8 @@ export class FastWalker {
   private readonly cleanEntries = new WeakSet<object>()
   /** How many entries each registered root's inspector listed last time. */
   private readonly listed = new WeakMap<object, number>()
+  /** The revision each registered root was last read clean at. */
+  private readonly cleanRevisions = new WeakMap<object, number>()
   private readonly clean = new Set<string>()
   private readonly visited = new Set<object>()
   /** The path to where the walk is, kept raw (kind and key per step) and written out only for a finding. */
@@ -55,6 +66,7 @@ export class FastWalker {
   private readonly stepKeys: unknown[] = []
   private findings: WalkFinding[] = []
   private matcher!: Matcher
+  private reveals: Reveals = NOTHING_REVEALED
   private nodes = 0
   private maxNodes = 0
   private deadline = 0
@@ -67,8 +79,16 @@ export class FastWalker {
     private readonly isOwn: (value: object) => boolean,
   ) {}
 
-  walk(roots: readonly WalkRoot[], matcher: Matcher, maxNodes: number, maxMs: number): WalkResult {
+  /** `reveals` says which keys a path must not show in full (asked only when a finding is written). */
+  walk(
+    roots: readonly WalkRoot[],
+    matcher: Matcher,
+    reveals: Reveals,
+    maxNodes: number,
+    maxMs: number,
+  ): WalkResult {
     this.matcher = matcher
+    this.reveals = reveals
     this.findings = []
     this.nodes = 0
     this.maxNodes = maxNodes
@@ -76,19 +96,34 @@ export class FastWalker {
     this.exhausted = false
     try {
       for (const root of roots) {
-        this.step('label', root.label)
-        this.visit(root.value, 0)
-        if (root.entries !== undefined) this.rootEntries(root.value, root.entries)
-        this.unstep()
+        this.root(root)
         if (this.exhausted) break
       }
     } finally {
+      // Nothing of this check stays with the walker: a closure it kept would hold the request's values.
+      this.reveals = NOTHING_REVEALED
       this.visited.clear()
       this.stepKinds.length = 0
       this.stepKeys.length = 0
       if (this.clean.size > CLEAN_MEMO_LIMIT) this.clean.clear()
     }
     return { findings: this.findings, nodes: this.nodes, exhausted: this.exhausted }
+  }
+
+  private root(root: WalkRoot): void {
+    const holder = typeof root.value === 'object' && root.value !== null ? root.value : undefined
+    const revision = holder === undefined ? undefined : root.revision?.()
+    if (revision !== undefined && this.cleanRevisions.get(holder as object) === revision) return
+    const findings = this.findings.length
+    const inFlight = this.inFlightSeen
+    this.step(root.global === true ? 'global' : 'label', root.label)
+    this.visit(root.value, 0)
+    if (root.entries !== undefined) this.rootEntries(root.value, root.entries)
+    this.unstep()
+    if (holder === undefined) return
+    const clean = !this.exhausted && this.findings.length === findings && this.inFlightSeen === inFlight
+    if (revision !== undefined && clean) this.cleanRevisions.set(holder, revision)
+    else this.cleanRevisions.delete(holder)
   }
 
   private report(match: Match, suffix: string): void {
@@ -114,10 +149,12 @@ export class FastWalker {
     for (let index = 0; index < this.stepKinds.length; index++) {
       const key = this.stepKeys[index]
       const kind = this.stepKinds[index]
-      if (kind === 'label') text += key as string
-      else if (kind === 'get') text += `.get(${describeKey(key)})`
-      else if (kind === 'property') text += propertyStep(key as string)
-      else text += `[${key as number}]`
+      if (kind === 'global') text += `globalThis${propertyStep(key as string, this.reveals)}`
+      else if (kind === 'label') text += describeName(key as string, this.reveals)
+      else if (kind === 'text') text += key as string
+      else if (kind === 'get') text += `.get(${describeKey(key, this.reveals)})`
+      else if (kind === 'property') text += propertyStep(key as string, this.reveals)
+      else text += `[${describeKey(key, this.reveals)}]`
     }
     return text
   }
@@ -261,7 +298,7 @@ export class FastWalker {
     const large = set.size > LARGE_CONTAINER
     for (const element of set) {
       if (this.exhausted) return
-      this.step('label', ' → element')
+      this.step('text', ' → element')
       this.entry(element, depth + 1, large)
       this.unstep()
     }

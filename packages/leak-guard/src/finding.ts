@@ -17,6 +17,20 @@ export interface LeakFinding {
   readonly check: 'fast' | 'deep'
 }
 
+/**
+ * The guard's own output (findings, LeakFoundError) carries this non-enumerable mark: it names the
+ * invocation by its request id in full, and whoever keeps it (a test collecting findings) does not
+ * make a later deep check report that id.
+ */
+export const OUTPUT_MARK = '@warmstart/leak-guard:output'
+const OUTPUT = Symbol.for(OUTPUT_MARK)
+
+/** Marks an object as the guard's output (see OUTPUT_MARK). */
+export function markOutput<T extends object>(output: T): T {
+  Object.defineProperty(output, OUTPUT, { value: true })
+  return output
+}
+
 /** Thrown in `throw` mode: the invocation left request data behind. The message lists where (values redacted). */
 export class LeakFoundError extends WarmstartError {
   readonly findings: readonly LeakFinding[]
@@ -25,6 +39,7 @@ export class LeakFoundError extends WarmstartError {
     super('ERR_LEAK_FOUND', describeFindings(findings), options)
     this.name = 'LeakFoundError'
     this.findings = findings
+    markOutput(this)
   }
 }
 

@@ -2,13 +2,14 @@ import { emit, longLivedRoots, trackInvocation } from '@warmstart/core'
 import { deepSearch } from './deep-search.js'
 import { extractRequest } from './extract.js'
 import { FastWalker, type WalkRoot } from './fast-walk.js'
-import { describeFindings, type LeakFinding, LeakFoundError } from './finding.js'
+import { describeFindings, type LeakFinding, LeakFoundError, markOutput } from './finding.js'
 import { changedGlobals } from './globals-baseline.js'
 import type { MatchHow, ValueKind } from './kinds.js'
 import { type Match, Matcher } from './matcher.js'
 import { type LeakGuardOptions, type ResolvedOptions, resolveOptions } from './options.js'
-import { propertyStep, redact } from './redact.js'
+import { type Reveals, redact } from './redact.js'
 import type { RequestRecord } from './request-record.js'
+import { runtimeRecord } from './runtime-record.js'
 
 declare module '@warmstart/core' {
   interface WarmstartEventMap {
@@ -32,8 +33,12 @@ declare module '@warmstart/core' {
 
 /** A leak guard: note an invocation's request at its start, look for it after its end. */
 export interface LeakGuard {
-  /** Notes the invocation's event and context (call before the handler runs). */
-  begin(event: unknown, context: object): void
+  /**
+   * Notes the invocation's event and context (call before the handler runs). With `deep: true` it
+   * first runs the deep check of the invocations that ended since the last one began: in `throw`
+   * mode it then rejects with LeakFoundError, and the invocation is not noted (do not run the handler).
+   */
+  begin(event: unknown, context: object): Promise<void>
   /**
    * Checks what outlives the invocation for its request data (call after the handler, whether it
    * returned or threw) and reports the findings by the mode. In `throw` mode it rejects with
@@ -44,7 +49,10 @@ export interface LeakGuard {
   wrap<TEvent, TContext extends object, TResult>(
     handler: (event: TEvent, context: TContext) => Promise<TResult> | TResult,
   ): (event: TEvent, context: TContext) => Promise<TResult>
-  /** The deep check now, for the last finished invocations (`remember`): a heap snapshot, so for tests and CI. */
+  /**
+   * The deep check now, for the last finished invocations (`remember`): a heap snapshot, so for tests
+   * and CI. Call it between invocations, or from a later one: an invocation still in flight is never judged.
+   */
   deepCheck(): Promise<LeakFinding[]>
 }
 
@@ -52,16 +60,24 @@ interface InFlight {
   readonly requestId: string
   readonly record: RequestRecord | undefined
   readonly sampled: boolean
+  /** The request's event and context: never followed by the deep check while the request is in flight. */
+  readonly objects: readonly object[]
+  /** The runtime's record of the request (see runtimeRecord). */
+  readonly runtime: object | undefined
 }
 
-/** A finished invocation, as `deepCheck()` remembers it: its values, and its objects held weakly. */
+/** A finished invocation, as the deep check remembers it: its values, and its objects held weakly. */
 interface Finished {
   readonly requestId: string
   readonly values: RequestRecord['values']
   readonly objects: readonly { readonly ref: WeakRef<object>; readonly kind: ValueKind }[]
+  /** The runtime's record of the invocation (see runtimeRecord), which timers made in it carry along. */
+  readonly runtime: WeakRef<object> | undefined
 }
 
 const REPORTED_LIMIT = 10_000
+/** Ended invocations waiting for the deep check (`deep: true`) when more end than begin: the oldest go first. */
+const PENDING_LIMIT = 64
 
 /** Creates a leak guard. Use one per handler module; `leakGuardMiddleware` makes one for a Middy chain. */
 export function leakGuard(options?: LeakGuardOptions): LeakGuard {
@@ -70,7 +86,10 @@ export function leakGuard(options?: LeakGuardOptions): LeakGuard {
 
 class Guard implements LeakGuard {
   private readonly inFlight = new Map<object, InFlight>()
+  /** The last `remember` finished invocations, for deepCheck(). */
   private readonly finished: Finished[] = []
+  /** Finished invocations the deep check has not judged yet (`deep: true`). */
+  private pending: Finished[] = []
   private readonly reported = new Set<string>()
   private readonly ownObjects = new WeakSet<object>()
   private readonly walker: FastWalker
@@ -81,7 +100,7 @@ class Guard implements LeakGuard {
       this.ownObjects.add(own)
   }
 
-  begin(event: unknown, context: object): void {
+  async begin(event: unknown, context: object): Promise<void> {
     const { requestId } = trackInvocation(context)
     const sampled = this.options.sampleRate >= 1 || this.options.random() < this.options.sampleRate
     // Under Managed Instances every request's values are needed, sampled or not: a value of a request still in flight is never reported.
@@ -91,7 +110,18 @@ class Guard implements LeakGuard {
       ? extractRequest(event, context, requestId, rule, this.options.extractors)
       : undefined
     if (record !== undefined) this.own(record)
-    this.inFlight.set(context, { requestId, record, sampled })
+    const objects = typeof event === 'object' && event !== null ? [event, context] : [context]
+    this.inFlight.set(context, { requestId, record, sampled, objects, runtime: runtimeRecord() })
+    if (this.pending.length === 0) return
+    // The invocations that ended before this one began are over: the runtime has sent their responses and dropped their requests.
+    const ended = this.pending
+    this.pending = []
+    try {
+      await this.judge(ended)
+    } catch (error) {
+      this.inFlight.delete(context)
+      throw error
+    }
   }
 
   async end(context: object, options?: { cause?: unknown }): Promise<LeakFinding[]> {
@@ -100,10 +130,13 @@ class Guard implements LeakGuard {
     this.inFlight.delete(context)
     if (!entry.sampled || entry.record === undefined) return []
     const record = entry.record
-    this.remember(record)
+    const finished = this.remember(record, entry.runtime)
+    if (this.options.deep) {
+      this.pending.push(finished)
+      if (this.pending.length > PENDING_LIMIT) this.pending.shift()
+    }
     const matcher = new Matcher([record], this.inFlightRecords())
-    const findings = this.fastCheck(matcher, record.requestId)
-    if (this.options.deep) findings.push(...(await this.deep(matcher, record.requestId)))
+    const findings = this.fastCheck(matcher, record.requestId, this.revealer([record]))
     return this.report(findings, options?.cause)
   }
 
@@ -111,7 +144,7 @@ class Guard implements LeakGuard {
     handler: (event: TEvent, context: TContext) => Promise<TResult> | TResult,
   ): (event: TEvent, context: TContext) => Promise<TResult> {
     return async (event, context) => {
-      this.begin(event, context)
+      await this.begin(event, context)
       let result: TResult
       try {
         result = await handler(event, context)
@@ -125,7 +158,14 @@ class Guard implements LeakGuard {
   }
 
   async deepCheck(): Promise<LeakFinding[]> {
-    const records: RequestRecord[] = this.finished.map((finished) => ({
+    const ended = [...new Set([...this.finished, ...this.pending])]
+    this.pending = []
+    return this.judge(ended)
+  }
+
+  /** The deep check of invocations that have ended, while the ones in flight are excluded. */
+  private async judge(ended: readonly Finished[]): Promise<LeakFinding[]> {
+    const records: RequestRecord[] = ended.map((finished) => ({
       requestId: finished.requestId,
       values: finished.values,
       objects: finished.objects.flatMap(({ ref, kind }) => {
@@ -135,7 +175,38 @@ class Guard implements LeakGuard {
     }))
     if (records.length === 0) return []
     const matcher = new Matcher(records, this.inFlightRecords())
-    const findings = await this.deep(matcher, records.map((record) => record.requestId).join(','))
+    const started = performance.now()
+    const skipped: object[] = [
+      this,
+      this.inFlight,
+      this.finished,
+      this.pending,
+      this.reported,
+      this.walker,
+      matcher,
+    ]
+    // The records the matcher and the path writer hold: the guard's own.
+    skipped.push(records, ...records)
+    for (const finished of ended) {
+      skipped.push(finished, finished.objects, finished.values)
+      const runtime = finished.runtime?.deref()
+      if (runtime !== undefined) skipped.push(runtime)
+    }
+    for (const { record, objects, runtime } of this.inFlight.values()) {
+      skipped.push(...objects)
+      if (runtime !== undefined) skipped.push(runtime)
+      if (record !== undefined) skipped.push(record, record.values)
+    }
+    const result = await deepSearch(matcher, skipped, this.revealer(records))
+    const findings = result.findings.map((found) => toFinding(found.path, found.match, 'deep'))
+    emit('leak.check', {
+      invocation: records.map((record) => record.requestId).join(','),
+      check: 'deep',
+      durationMs: performance.now() - started,
+      nodes: result.nodes,
+      exhausted: false,
+      findings: findings.length,
+    })
     return this.report(findings, undefined)
   }
 
@@ -145,33 +216,57 @@ class Guard implements LeakGuard {
     return records
   }
 
+  /**
+   * What a path must not show: the values of the checked requests, of those in flight and of those
+   * remembered. Built on first use, which is the first finding: a clean check never pays for it.
+   */
+  private revealer(checked: readonly RequestRecord[]): Reveals {
+    let known: Matcher | undefined
+    return (text) => {
+      known ??= new Matcher([...checked, ...this.finishedRecords(), ...this.inFlightRecords()], [])
+      return known.string(text) !== undefined
+    }
+  }
+
+  private finishedRecords(): RequestRecord[] {
+    return [...this.finished, ...this.pending].map(({ requestId, values }) => ({
+      requestId,
+      values,
+      objects: [],
+    }))
+  }
+
   private own(record: RequestRecord): void {
     this.ownObjects.add(record)
     this.ownObjects.add(record.values)
     this.ownObjects.add(record.objects)
   }
 
-  private remember(record: RequestRecord): void {
+  private remember(record: RequestRecord, runtime: object | undefined): Finished {
     const finished: Finished = {
       requestId: record.requestId,
       values: record.values,
       objects: record.objects.map(({ object, kind }) => ({ ref: new WeakRef(object), kind })),
+      runtime: runtime === undefined ? undefined : new WeakRef(runtime),
     }
     this.ownObjects.add(finished)
     this.ownObjects.add(finished.objects)
     this.finished.push(finished)
     if (this.finished.length > this.options.remember) this.finished.shift()
+    return finished
   }
 
-  private fastCheck(matcher: Matcher, invocation: string): LeakFinding[] {
+  private fastCheck(matcher: Matcher, invocation: string, reveals: Reveals): LeakFinding[] {
     const started = performance.now()
-    const roots: WalkRoot[] = changedGlobals().map(([name, value]) => ({
-      label: `globalThis${propertyStep(name)}`,
-      value,
-    }))
+    const roots: WalkRoot[] = changedGlobals().map(([name, value]) => ({ label: name, global: true, value }))
     for (const root of longLivedRoots())
-      roots.push({ label: root.name, value: root.target(), entries: () => root.entries() })
-    const result = this.walker.walk(roots, matcher, this.options.maxNodes, this.options.maxMs)
+      roots.push({
+        label: root.name,
+        value: root.target(),
+        entries: () => root.entries(),
+        revision: () => root.revision(),
+      })
+    const result = this.walker.walk(roots, matcher, reveals, this.options.maxNodes, this.options.maxMs)
     const findings = result.findings.map((found) => toFinding(found.path, found.match, 'fast'))
     emit('leak.check', {
       invocation,
@@ -184,30 +279,13 @@ class Guard implements LeakGuard {
     return findings
   }
 
-  private async deep(matcher: Matcher, invocation: string): Promise<LeakFinding[]> {
-    const started = performance.now()
-    const own: object[] = [this, this.inFlight, this.finished, this.reported, this.walker, matcher]
-    for (const finished of this.finished) own.push(finished, finished.objects, finished.values)
-    for (const record of this.inFlightRecords()) own.push(record, record.values)
-    const result = await deepSearch(matcher, own)
-    const findings = result.findings.map((found) => toFinding(found.path, found.match, 'deep'))
-    emit('leak.check', {
-      invocation,
-      check: 'deep',
-      durationMs: performance.now() - started,
-      nodes: result.nodes,
-      exhausted: false,
-      findings: findings.length,
-    })
-    return findings
-  }
-
   /** Drops allowed and already reported places, then reports by the mode. */
   private report(all: readonly LeakFinding[], cause: unknown): LeakFinding[] {
     const findings: LeakFinding[] = []
     for (const finding of all) {
       if (this.allowed(finding.path)) continue
-      const key = `${finding.invocation}\u0000${finding.check}\u0000${finding.path}`
+      // The kind too: two places whose paths are the same once redacted may hold different values.
+      const key = `${finding.invocation}\u0000${finding.check}\u0000${finding.kind}\u0000${finding.path}`
       if (this.reported.has(key)) continue
       if (this.reported.size >= REPORTED_LIMIT) this.reported.clear()
       this.reported.add(key)
@@ -238,12 +316,12 @@ class Guard implements LeakGuard {
 }
 
 function toFinding(path: string, match: Match, check: 'fast' | 'deep'): LeakFinding {
-  return {
+  return markOutput({
     path,
     kind: match.kind,
     match: match.how,
     value: match.value === undefined ? match.kind : redact(match.value),
     invocation: match.record.requestId,
     check,
-  }
+  })
 }

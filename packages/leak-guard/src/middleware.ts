@@ -19,14 +19,15 @@ export function leakGuardMiddleware(options?: LeakGuardOptions | LeakGuard): Lea
   const guard = isGuard(options) ? options : leakGuard(options)
   return {
     guard,
-    before: (request) => {
-      guard.begin(request.event, request.context as object)
+    before: async (request) => {
+      await guard.begin(request.event, request.context as object)
     },
     after: async (request) => {
       await guard.end(request.context as object)
     },
     onError: async (request) => {
-      // The guard's own error, thrown from `after`, comes back here: the invocation is already checked.
+      // The guard's own error, thrown from `after` (the invocation is checked) or from `before` (an earlier
+      // invocation's deep finding; this one never ran), comes back here.
       if (request.error instanceof LeakFoundError) return
       await guard.end(request.context as object, { cause: request.error })
     },

@@ -364,8 +364,8 @@ describe('modes, sampling and events', () => {
     b.event.body = JSON.stringify({ ...body(b.event), ...tenant })
     const shared = new Map<string, unknown>()
     g.t_shared = shared
-    guard.begin(b.event, b.context) // b is in flight, not sampled, but its values are known
-    guard.begin(a.event, a.context) // a is sampled
+    await guard.begin(b.event, b.context) // b is in flight, not sampled, but its values are known
+    await guard.begin(a.event, a.context) // a is sampled
     shared.set(body(b.event).userId, { ...tenant, note: 'b works here' })
     g.t_left = body(a.event).email
     await guard.end(a.context)
@@ -379,8 +379,8 @@ describe('modes, sampling and events', () => {
     const { guard, findings } = collecting({ sampleRate: 0.5, random: () => rolls.shift() as number })
     const unsampled = apiRequest()
     const checked = apiRequest()
-    guard.begin(unsampled.event, unsampled.context)
-    guard.begin(checked.event, checked.context)
+    await guard.begin(unsampled.event, unsampled.context)
+    await guard.begin(checked.event, checked.context)
     g.t_both = [body(unsampled.event).userId, body(checked.event).userId]
     await guard.end(checked.context)
     expect(findings.map((f) => [f.path, f.invocation])).toEqual([
@@ -467,13 +467,13 @@ describe('the middleware in a real Middy chain', () => {
     await expect(throwing(r.event, r.context as never)).rejects.toBeInstanceOf(LeakFoundError)
   })
 
-  it('runs the deep check after each invocation with deep: true', async () => {
+  it('with deep: true, runs the deep check of an invocation once it has ended: when the next one begins', async () => {
     const { guard, findings } = collecting({ deep: true, remember: 2 })
     const gone = apiRequest()
     await guard.wrap(() => 1)(gone.event, gone.context)
     const { event, context } = apiRequest()
     const running = apiRequest()
-    guard.begin(running.event, running.context) // in flight during the check: its objects are not looked for
+    await guard.begin(running.event, running.context) // in flight during the check: its objects are not looked for
     ;(globalThis as { gc: () => void }).gc() // the first invocation's event and context are collected by now
     await guard.wrap(() => {
       g.t_deep = { user: body(event).userId }
@@ -481,6 +481,10 @@ describe('the middleware in a real Middy chain', () => {
       // Values that are objects: a small integer is no node of a heap snapshot, and its key no edge.
       g.t_byKey = { [body(event).orderId]: { at: 1 }, [body(event).tenantId]: { at: 2 } }
     })(event, context)
+    // While it is in flight, and right after it, only the fast check has judged it.
+    expect(findings.every((f) => f.check === 'fast')).toBe(true)
+    const next = apiRequest()
+    await guard.wrap(() => 1)(next.event, next.context)
     expect(findings.map((f) => `${f.check} ${f.path}`)).toEqual(
       expect.arrayContaining([
         'fast globalThis.t_deep.user',
@@ -492,6 +496,11 @@ describe('the middleware in a real Middy chain', () => {
     )
     expect(findings.filter((f) => f.path.includes('t_byKey') && f.check === 'deep')).toHaveLength(1)
     expect(findings.every((f) => f.invocation === context.awsRequestId)).toBe(true)
+    // Judged once: asking again reports nothing new.
+    const before = findings.length
+    await guard.deepCheck()
+    expect(findings.slice(before)).toEqual([])
     expect(await leakGuard().deepCheck()).toEqual([])
+    expect(await guard.end(running.context)).toEqual([])
   })
 })

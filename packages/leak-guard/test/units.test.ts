@@ -4,23 +4,40 @@ import { describe, expect, it } from 'vitest'
 import { type Extractor, extractRequest } from '../src/extract.js'
 import { decodeJwtPayload, looksLikeJwt } from '../src/jwt.js'
 import { Matcher } from '../src/matcher.js'
-import { describeKey, redact } from '../src/redact.js'
+import { describeKey, describeName, propertyStep, redact } from '../src/redact.js'
 import type { RequestRecord } from '../src/request-record.js'
 import { displayScript } from '../src/script-name.js'
 
 describe('redaction', () => {
-  it('shows at most four characters of a value, and keys by their type when they are not strings', () => {
-    expect(redact('abc')).toBe('…')
+  const none = () => false
+  it('shows at most four characters of a value and never more than half, and keys by their type when they are not strings', () => {
+    expect(redact('abc')).toBe('a…')
+    expect(redact('u')).toBe('…')
+    expect(redact('user-1')).toBe('use…')
     expect(redact('secret-token')).toBe('secr…')
-    expect(describeKey('plainName')).toBe('plainName')
-    expect(describeKey('odd key')).toBe('"odd key"')
-    expect(describeKey('a much longer odd key')).toBe('"a mu…"')
-    expect(describeKey(42)).toBe('42')
-    expect(describeKey(10n)).toBe('10')
-    expect(describeKey(Symbol('s'))).toBe('a symbol')
-    expect(describeKey(null)).toBe('a null')
-    expect(describeKey(undefined)).toBe('a undefined')
-    expect(describeKey({})).toBe('a object')
+    expect(describeKey('plainName', none)).toBe('plainName')
+    expect(describeKey('slot1', none)).toBe('slot1')
+    expect(describeKey('odd key', none)).toBe('"odd…"')
+    expect(describeKey('a much longer odd key', none)).toBe('"a mu…"')
+    expect(describeKey(42, none)).toBe('42')
+    expect(describeKey(10n, none)).toBe('10')
+    expect(describeKey(true, none)).toBe('true')
+    expect(describeKey(Symbol('s'), none)).toBe('a symbol')
+    expect(describeKey(null, none)).toBe('a null')
+    expect(describeKey(undefined, none)).toBe('a undefined')
+    expect(describeKey({}, none)).toBe('a object')
+  })
+
+  it('redacts a name that looks like data, and any key or name that gives a request value away', () => {
+    const reveals = (text: string) => text.includes('alice_smith') || text === '12345678'
+    expect(describeKey('u83731a', none)).toBe('"u83…"')
+    expect(describeKey('alice_smith', reveals)).toBe('"alic…"')
+    expect(describeKey(12345678, reveals)).toBe('1234…')
+    expect(describeKey(12345679, reveals)).toBe('12345679')
+    expect(propertyStep('alice_smith', reveals)).toBe('["alic…"]')
+    expect(propertyStep('sessions', reveals)).toBe('.sessions')
+    expect(describeName('cache:alice_smith', reveals)).toBe('cach…')
+    expect(describeName('lru:users', reveals)).toBe('lru:users')
   })
 })
 
