@@ -2,6 +2,9 @@
 // connection opened per invocation, a module-level client that runs `SELECT 1` before each query,
 // @warmstart/pg's pgConnection behind pgMiddleware, and serverless-postgres as its README uses it.
 // Round trips are counted on the wire by a TCP proxy that reads the client's protocol messages.
+// Run twice: on loopback, where a round trip costs ~0.1 ms, and with the proxy holding every chunk
+// for a one-way delay (0.5 ms by default: a 1 ms round trip, in the range of a connection across
+// availability zones in one Region), where each round trip shows in the latency as it does in AWS.
 import net from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { pgConnection, pgMiddleware } from '@warmstart/pg'
@@ -12,6 +15,8 @@ import ServerlessClient from 'serverless-postgres'
 const INVOCATIONS = 200
 const ROUNDS = 5
 const QUERY = 'SELECT $1::int AS n'
+/** The proxy's delay in each direction for the second run (PG_BENCH_DELAY_MS overrides it). */
+const ONE_WAY_DELAY_MS = Number(process.env.PG_BENCH_DELAY_MS ?? 0.5)
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -19,18 +24,55 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
+/**
+ * Writes chunks to a socket `delayMs` after they arrived, in order. Node's timers cannot wait less
+ * than 1 ms, so the last stretch before a chunk is due is waited for with setImmediate, which
+ * keeps the event loop (and the client on it) running meanwhile.
+ */
+function delayedWriter(socket, delayMs) {
+  if (delayMs === 0) return (chunk) => socket.write(chunk)
+  const queue = []
+  let pumping = false
+  const pump = () => {
+    const now = performance.now()
+    while (queue.length > 0 && queue[0].due <= now) {
+      const { chunk } = queue.shift()
+      if (!socket.destroyed) socket.write(chunk)
+    }
+    if (queue.length === 0) {
+      pumping = false
+      return
+    }
+    const wait = queue[0].due - now
+    if (wait > 2) setTimeout(pump, wait - 1.5)
+    else setImmediate(pump)
+  }
+  return (chunk) => {
+    queue.push({ due: performance.now() + delayMs, chunk })
+    if (!pumping) {
+      pumping = true
+      setImmediate(pump)
+    }
+  }
+}
+
 // Counts what a client sends that waits on the server: the startup message, each password/SASL
-// message, each simple Query and each Sync that closes an extended-protocol exchange.
-async function countingProxy(target) {
+// message, each simple Query and each Sync that closes an extended-protocol exchange. Each chunk
+// is held for `delayMs` in each direction.
+async function countingProxy(target, delayMs) {
   let roundTrips = 0
   const sockets = new Set()
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host)
+    upstream.setNoDelay(true)
+    client.setNoDelay(true)
     sockets.add(client).add(upstream)
+    const toServer = delayedWriter(upstream, delayMs)
+    const toClient = delayedWriter(client, delayMs)
     let buffer = Buffer.alloc(0)
     let started = false
     client.on('data', (chunk) => {
-      upstream.write(chunk)
+      toServer(chunk)
       buffer = Buffer.concat([buffer, chunk])
       for (;;) {
         const header = started ? 5 : 4
@@ -42,7 +84,7 @@ async function countingProxy(target) {
         buffer = buffer.subarray(length)
       }
     })
-    upstream.on('data', (chunk) => client.write(chunk))
+    upstream.on('data', (chunk) => toClient(chunk))
     for (const [a, b] of [
       [client, upstream],
       [upstream, client],
@@ -118,9 +160,9 @@ function contestants(config) {
   return [perInvocation, selectFirst, warmstart, serverlessPostgres]
 }
 
-export async function run() {
-  const server = await startPostgres()
-  const proxy = await countingProxy(server.config)
+/** Every approach's warm invocations through a proxy with the given one-way delay, alternating. */
+async function measure(server, delayMs) {
+  const proxy = await countingProxy(server.config, delayMs)
   const config = { ...server.config, host: '127.0.0.1', port: proxy.port }
   const all = contestants(config)
   const latencies = new Map(all.map((c) => [c.name, []]))
@@ -141,26 +183,50 @@ export async function run() {
   } finally {
     for (const contestant of all) await contestant.end()
     proxy.close()
-    await server.stop()
   }
   const fastest = Math.min(...all.map((c) => median(latencies.get(c.name))))
-  const rows = all.map((c) => {
+  return all.map((c) => {
     const ms = median(latencies.get(c.name))
     const perInvocation = trips.get(c.name).reduce((a, b) => a + b, 0) / trips.get(c.name).length
     return `| ${c.name} | ${ms.toFixed(3)} ms | ${(ms / fastest).toFixed(2)}× | ${perInvocation.toFixed(2)} |`
   })
-  const markdown = `Warm invocations of a handler that runs one parameterised query (\`${QUERY}\`) against a real
-PostgreSQL ${INVOCATIONS * ROUNDS} times per approach (${ROUNDS} rounds, approaches alternating), on loopback
-through a TCP proxy that counts the client's round trips (startup and each password/SASL message,
-each simple Query, each Sync of the extended protocol). The first (cold) invocation is not measured.
+}
 
-| approach | median latency per warm invocation | vs fastest | round trips per invocation |
+const table = (
+  rows,
+) => `| approach | median latency per warm invocation | vs fastest | round trips per invocation |
 | --- | --- | --- | --- |
-${rows.join('\n')}
+${rows.join('\n')}`
+
+export async function run() {
+  const server = await startPostgres()
+  let loopback
+  let delayed
+  try {
+    loopback = await measure(server, 0)
+    delayed = await measure(server, ONE_WAY_DELAY_MS)
+  } finally {
+    await server.stop()
+  }
+  const markdown = `Warm invocations of a handler that runs one parameterised query (\`${QUERY}\`) against a real
+PostgreSQL ${INVOCATIONS * ROUNDS} times per approach (${ROUNDS} rounds, approaches alternating), through
+a TCP proxy that counts the client's round trips (startup and each password/SASL message, each
+simple Query, each Sync of the extended protocol). The first (cold) invocation is not measured.
+
+On loopback, where a round trip costs about 0.1 ms and the rest of the work dominates:
+
+${table(loopback)}
+
+With the proxy holding every chunk ${ONE_WAY_DELAY_MS} ms in each direction (a ${2 * ONE_WAY_DELAY_MS} ms round trip, in the
+range of a connection across availability zones in one Region), so that each round trip shows in the
+latency as it does in AWS:
+
+${table(delayed)}
 
 pgConnection's warm path is the query alone: liveness comes from the socket's events, and a
 validation round trip is paid only after an idle longer than \`validateAfterIdle\` (a freeze).
-Reproduce: \`node_modules/.bin/pnpm --filter @warmstart/pg build && node bench/run.mjs pg\`.`
+Reproduce: \`node_modules/.bin/pnpm --filter @warmstart/pg build && node bench/run.mjs pg\`
+(\`PG_BENCH_DELAY_MS\` sets the one-way delay of the second run).`
   return { title: '@warmstart/pg: warm invocation latency and round trips', markdown }
 }
 
