@@ -1,6 +1,7 @@
 // The leak guard's cost: the fast check per invocation with five registered caches of 1,000 entries
 // (plain Maps registered with registerRoot, then boundedLru caches, which the guard reads through their
-// inspector), and the deep check (a heap snapshot) on a heap of about 50 MB.
+// inspector, then caches listed by an inspector that also keep a revision, which the guard skips while
+// unchanged), and the deep check (a heap snapshot) on a heap of about 50 MB.
 // Run: node bench/leak-guard.bench.mjs
 import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
@@ -22,6 +23,28 @@ function request() {
       body: JSON.stringify({ userId: `user-${id}`, email: `p.${id}@example.org`, orderId: `ord-${id}` }),
     },
     context: { awsRequestId: randomUUID() },
+  }
+}
+
+/** A cache its owner lists through an inspector and counts the writes of, registered with that revision. */
+class CountedCache {
+  #entries = new Map()
+  #writes = 0
+  constructor(name) {
+    registerRoot(`bench:counted-${name}`, this, (cache) => cache.entries(), {
+      revision: (cache) => cache.#writes,
+    })
+  }
+  set(key, value) {
+    this.#writes++
+    this.#entries.set(key, value)
+  }
+  entries() {
+    return this.#entries.entries()
+  }
+  clear() {
+    this.#writes++
+    this.#entries.clear()
   }
 }
 
@@ -77,6 +100,15 @@ export async function run() {
   }
   const lruFigures = await fastCheck(lrus)
   for (const cache of lrus) cache.clear()
+
+  const counted = []
+  for (let c = 0; c < 5; c++) {
+    const cache = new CountedCache(c)
+    for (let i = 0; i < 1000; i++) cache.set(`product-${c}-${i}`, product(c, i))
+    counted.push(cache)
+  }
+  const countedFigures = await fastCheck(counted)
+  for (const cache of counted) cache.clear()
   const noop = async () => ({ statusCode: 200 })
 
   // About 50 MB of live data for the deep check, as 40,000 records of 1 KB: a snapshot's cost follows the
@@ -102,6 +134,8 @@ export async function run() {
     `| fast check per invocation, 5 registered Maps, one gains an entry each time (only new or replaced values read) | ${mapFigures.growing.toFixed(1)} µs |`,
     `| fast check per invocation, 5 boundedLru of 1,000 entries, unchanged (listed by their inspector) | ${lruFigures.steady.toFixed(1)} µs |`,
     `| fast check per invocation, 5 boundedLru, one gains an entry each time | ${lruFigures.growing.toFixed(1)} µs |`,
+    `| fast check per invocation, 5 caches of 1,000 entries listed by an inspector with a revision, unchanged (skipped) | ${countedFigures.steady.toFixed(1)} µs |`,
+    `| fast check per invocation, 5 caches with a revision, one gains an entry each time (that one listed again) | ${countedFigures.growing.toFixed(1)} µs |`,
     `| deep check (heap snapshot + search), heap of ${heapMb.toFixed(0)} MB | ${median(deepSamples).toFixed(0)} ms |`,
     '',
     `Node ${process.version}. Reproduce: \`node bench/leak-guard.bench.mjs\` (after \`node_modules/.bin/pnpm build\`).`,
