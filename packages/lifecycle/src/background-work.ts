@@ -1,4 +1,5 @@
 import { currentRequestId, emit, type Logger, processWide } from '@warmstart/core'
+import { environment } from './environment.js'
 import { describeFailure } from './failure.js'
 import { safeLog } from './log.js'
 
@@ -35,54 +36,51 @@ interface Bucket {
 /** Work started while no invocation could be told apart (init, or no middleware for this request). */
 const UNATTRIBUTED = Symbol('unattributed')
 
+/**
+ * Buckets exist only for invocations that registered work, so that an invocation without any
+ * (nearly all of them) allocates nothing here and ends without waiting.
+ */
 const buckets = processWide(
   'lifecycle:background-work',
   () => new Map<string | typeof UNATTRIBUTED, Bucket>(),
 )
-
-function newBucket(): Bucket {
-  return { pending: new Set(), failures: [] }
-}
 
 /**
  * Registers work that must finish before the invocation ends: Lambda freezes the process as soon
  * as the handler returns, and frozen work resumes only at the next thaw, if ever. The work is
  * attributed to the invocation the caller runs in (`currentRequestId()`), so under Managed
  * Instances each invocation waits for its own work only. Work started outside any invocation the
- * lifecycle middleware knows of is awaited by the next invocation to end. Its failure is
+ * lifecycle middleware is inside is awaited by the next invocation to end. Its failure is
  * reported, never thrown.
  */
 export function waitUntil(promise: PromiseLike<unknown>, options: WaitUntilOptions = {}): void {
   const requestId = currentRequestId()
-  const bucket = (requestId === undefined ? undefined : buckets.get(requestId)) ?? unattributedBucket()
+  const key = requestId !== undefined && environment.active.has(requestId) ? requestId : UNATTRIBUTED
+  let bucket = buckets.get(key)
+  if (bucket === undefined) {
+    bucket = { pending: new Set(), failures: [] }
+    buckets.set(key, bucket)
+  }
+  const own = bucket
   const name = options.name
   const work: Work = {
     name,
     done: Promise.resolve(promise).then(
       () => {
-        bucket.pending.delete(work)
+        own.pending.delete(work)
       },
       (error: unknown) => {
-        bucket.pending.delete(work)
-        bucket.failures.push({ name, error: describeFailure(error) })
+        own.pending.delete(work)
+        own.failures.push({ name, error: describeFailure(error) })
       },
     ),
   }
-  bucket.pending.add(work)
+  own.pending.add(work)
 }
 
-function unattributedBucket(): Bucket {
-  let bucket = buckets.get(UNATTRIBUTED)
-  if (bucket === undefined) {
-    bucket = newBucket()
-    buckets.set(UNATTRIBUTED, bucket)
-  }
-  return bucket
-}
-
-/** Starts collecting the background work of one invocation. */
-export function openBucket(requestId: string): void {
-  buckets.set(requestId, newBucket())
+/** Whether settling `requestId` has anything to wait for or report: false for nearly every invocation. */
+export function hasBackgroundWork(requestId: string): boolean {
+  return buckets.size !== 0 && (buckets.has(requestId) || buckets.has(UNATTRIBUTED))
 }
 
 /** What became of an invocation's background work. */
@@ -109,41 +107,73 @@ export interface SettleOptions {
  * invocation; call it yourself at the end of a handler that does not use Middy.
  */
 export async function settleBackgroundWork(options: SettleOptions = {}): Promise<SettleReport> {
-  const requestId = options.requestId ?? currentRequestId() ?? 'unknown'
-  const started = Date.now()
-  const deadline = started + (options.budgetMs ?? Number.POSITIVE_INFINITY)
-  const own = buckets.get(requestId)
-  const unattributed = buckets.get(UNATTRIBUTED)
-  buckets.delete(UNATTRIBUTED)
-  const mine = [own, unattributed].filter((b): b is Bucket => b !== undefined)
-  // Loop: work may register more work while it runs.
-  for (;;) {
-    const pending = mine.flatMap((b) => [...b.pending])
-    if (pending.length === 0) break
-    const remaining = deadline - Date.now()
-    if (remaining <= 0) break
-    const allDone = Promise.all(pending.map((w) => w.done)).then(() => true as const)
-    if (!(await raceTimeout(allDone, remaining))) break
+  const settlement = new Settlement(options.requestId ?? currentRequestId() ?? 'unknown')
+  const waitedMs = await settlement.wait(options.budgetMs ?? Number.POSITIVE_INFINITY)
+  return settlement.report(waitedMs, options.logger)
+}
+
+/**
+ * Settling one invocation's work in two steps, so that `lifecycleMiddleware` can end the
+ * invocation in the same synchronous step as `report`: work registered after that goes to the
+ * next invocation instead of a bucket nobody settles.
+ */
+export class Settlement {
+  /** Unattributed work is taken when settling starts; what is started later waits for the next invocation. */
+  private readonly unattributed: Bucket | undefined
+
+  constructor(readonly requestId: string) {
+    this.unattributed = buckets.get(UNATTRIBUTED)
+    buckets.delete(UNATTRIBUTED)
   }
-  buckets.delete(requestId)
-  const waitedMs = Date.now() - started
-  const stillPending = mine.flatMap((b) => [...b.pending].map((w) => w.name ?? 'unnamed'))
-  const failures = mine.flatMap((b) => b.failures.splice(0))
-  for (const failure of failures) {
-    const details = {
-      requestId,
-      ...(failure.name === undefined ? {} : { name: failure.name }),
-      error: failure.error,
+
+  /** The buckets to settle: the invocation's own may be created while waiting, by work that registers work. */
+  private mine(): Bucket[] {
+    const own = buckets.get(this.requestId)
+    const mine: Bucket[] = []
+    if (own !== undefined) mine.push(own)
+    if (this.unattributed !== undefined) mine.push(this.unattributed)
+    return mine
+  }
+
+  /** Waits until the work has settled or `budgetMs` has passed; returns the milliseconds waited. */
+  async wait(budgetMs: number): Promise<number> {
+    const started = Date.now()
+    const deadline = started + budgetMs
+    // Loop: work may register more work while it runs.
+    for (;;) {
+      const pending = this.mine().flatMap((b) => [...b.pending])
+      if (pending.length === 0) break
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) break
+      const allDone = Promise.all(pending.map((w) => w.done)).then(() => true as const)
+      if (!(await raceTimeout(allDone, remaining))) break
     }
-    emit('lifecycle.wait-failed', details)
-    safeLog(options.logger, 'warn', 'lifecycle.wait-failed', details)
+    return Date.now() - started
   }
-  if (stillPending.length > 0) {
-    const details = { requestId, pending: stillPending.length, names: stillPending, waitedMs }
-    emit('lifecycle.wait-timeout', details)
-    safeLog(options.logger, 'warn', 'lifecycle.wait-timeout', details)
+
+  /** Forgets the invocation's work and reports what failed and what is still running. */
+  report(waitedMs: number, logger: Logger | undefined): SettleReport {
+    const mine = this.mine()
+    buckets.delete(this.requestId)
+    const requestId = this.requestId
+    const stillPending = mine.flatMap((b) => [...b.pending].map((w) => w.name ?? 'unnamed'))
+    const failures = mine.flatMap((b) => b.failures.splice(0))
+    for (const failure of failures) {
+      const details = {
+        requestId,
+        ...(failure.name === undefined ? {} : { name: failure.name }),
+        error: failure.error,
+      }
+      emit('lifecycle.wait-failed', details)
+      safeLog(logger, 'warn', 'lifecycle.wait-failed', details)
+    }
+    if (stillPending.length > 0) {
+      const details = { requestId, pending: stillPending.length, names: stillPending, waitedMs }
+      emit('lifecycle.wait-timeout', details)
+      safeLog(logger, 'warn', 'lifecycle.wait-timeout', details)
+    }
+    return { pending: stillPending, failed: failures.map((f) => f.name ?? 'unnamed'), waitedMs }
   }
-  return { pending: stillPending, failed: failures.map((f) => f.name ?? 'unnamed'), waitedMs }
 }
 
 /** Resolves true when `promise` resolves first, false when `ms` pass first. */

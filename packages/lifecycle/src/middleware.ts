@@ -1,6 +1,7 @@
 import {
   type Duration,
   emit,
+  eventListening,
   type InvocationInfo,
   invalidOption,
   type LambdaContextLike,
@@ -10,7 +11,8 @@ import {
   parseDuration,
   trackInvocation,
 } from '@warmstart/core'
-import { openBucket, settleBackgroundWork } from './background-work.js'
+import { hasBackgroundWork, Settlement, type SettleReport } from './background-work.js'
+import { markEnded } from './ended-requests.js'
 import {
   environment,
   firstStartKind,
@@ -83,37 +85,44 @@ export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): M
     const info = trackInvocation(context)
     if (!environment.active.has(info.requestId)) {
       environment.active.set(info.requestId, info)
-      openBucket(info.requestId)
       if (info.coldStart && environment.first === undefined) reportInit(info, logger)
     }
     return info
   }
 
-  // `onError` also runs when a later middleware's `after` throws, after this one's `after` ended.
-  const ended = new WeakSet<InvocationInfo>()
-
-  async function end(request: MiddlewareRequest, outcome: 'success' | 'error'): Promise<void> {
-    if (ended.has(trackInvocation(request.context))) return
+  // Synchronous unless there is background work to wait for: nearly every invocation has none.
+  function end(request: MiddlewareRequest, outcome: Outcome): Promise<void> | undefined {
+    if (!markEnded(request)) return undefined
     const info = begin(request.context)
-    ended.add(info)
-    const startKind: StartKind = info.coldStart ? firstStartKind() : 'warm'
-    const report = await settleBackgroundWork({
-      requestId: info.requestId,
-      budgetMs: waitBudget(request.context, marginMs, maxWaitMs),
-      logger,
-    })
+    if (!hasBackgroundWork(info.requestId)) {
+      environment.active.delete(info.requestId)
+      reportInvoke(info, outcome, NO_BACKGROUND_WORK)
+      return undefined
+    }
+    return endAfterWork(info, outcome, waitBudget(request.context, marginMs, maxWaitMs))
+  }
+
+  async function endAfterWork(info: InvocationInfo, outcome: Outcome, budgetMs: number): Promise<void> {
+    const settlement = new Settlement(info.requestId)
+    const waitedMs = await settlement.wait(budgetMs)
+    // In the same synchronous step as the report: work registered later belongs to the next invocation.
     environment.active.delete(info.requestId)
+    reportInvoke(info, outcome, settlement.report(waitedMs, logger))
+  }
+
+  function reportInvoke(info: InvocationInfo, outcome: Outcome, work: SettleReport): void {
+    if (logger === undefined && !eventListening.active) return
     const now = Date.now()
     const details = {
       requestId: info.requestId,
       sequence: info.sequence,
       coldStart: info.coldStart,
-      startKind,
+      startKind: info.coldStart ? firstStartKind() : ('warm' as const),
       outcome,
       durationMs: now - info.startedAt,
-      waitMs: report.waitedMs,
-      backgroundPending: report.pending.length,
-      backgroundFailed: report.failed.length,
+      waitMs: work.waitedMs,
+      backgroundPending: work.pending.length,
+      backgroundFailed: work.failed.length,
       environmentAgeMs: now - processStartedAt,
     }
     emit('lifecycle.invoke', details)
@@ -128,6 +137,10 @@ export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): M
     onError: (request) => end(request, 'error'),
   }
 }
+
+type Outcome = 'success' | 'error'
+
+const NO_BACKGROUND_WORK: SettleReport = Object.freeze({ pending: [], failed: [], waitedMs: 0 })
 
 function reportInit(info: InvocationInfo, logger: Logger | undefined): void {
   environment.first = { requestId: info.requestId, startedAt: info.startedAt }

@@ -11,6 +11,7 @@ import {
   waitUntil,
 } from '@warmstart/lifecycle'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { environment } from '../src/environment.js'
 import { jsonLinesLogger } from '../src/log.js'
 import { deferred, freshEnvironment, lambdaContext, recordingLogger } from './helpers.js'
 
@@ -170,6 +171,35 @@ describe('errors and odd chains', () => {
     expect(eventsOf('lifecycle.invoke').map((e) => e.requestId)).toEqual(['o1', 'o2'])
   })
 
+  it('reports once when the request object is frozen', async () => {
+    const middleware = lifecycleMiddleware({ logger: false })
+    const request = Object.freeze({
+      event: {},
+      context: lambdaContext('f1'),
+      response: undefined,
+      error: undefined,
+    })
+    await middleware.before?.(request)
+    await middleware.after?.(request)
+    await middleware.onError?.(request)
+    expect(eventsOf('lifecycle.invoke').map((e) => [e.requestId, e.outcome])).toEqual([['f1', 'success']])
+  })
+
+  it('ends at once and keeps nothing when there is no background work, nobody listens and logging is off', async () => {
+    stopEvents()
+    const middleware = lifecycleMiddleware({ logger: false })
+    const request = { event: {}, context: lambdaContext('q1'), response: undefined, error: undefined }
+    expect(middleware.before?.(request)).toBeUndefined()
+    expect(environment.active.get('q1')).toMatchObject({ requestId: 'q1', coldStart: true })
+    expect(middleware.after?.(request)).toBeUndefined()
+    expect(environment.active.size).toBe(0)
+    stopEvents = onEvent((event) => events.push(event))
+    const handler = middy(async () => isColdStart()).use(middleware)
+    await expect(handler({}, lambdaContext('q2') as never)).resolves.toBe(false)
+    expect(eventsOf('lifecycle.invoke').map((e) => [e.requestId, e.sequence])).toEqual([['q2', 2]])
+    expect(environment.active.size).toBe(0)
+  })
+
   it('validates its options', () => {
     expect(() => lifecycleMiddleware({ margin: '1 second' as never })).toThrow(
       /^lifecycleMiddleware: option "margin" must be a duration/,
@@ -262,6 +292,48 @@ describe('waitUntil', () => {
     }).use(lifecycleMiddleware({ logger: false }))
     await handler({}, lambdaContext('w2') as never)
     expect(order).toEqual(['init work', 'outer', 'inner'])
+  })
+
+  it('waits for work that init work registers while the invocation is already waiting', async () => {
+    const order: string[] = []
+    const gate = deferred()
+    waitUntil(
+      gate.promise.then(() => {
+        waitUntil(
+          new Promise<void>((resolve) => setTimeout(resolve, 5)).then(() => {
+            order.push('follow-up')
+          }),
+          { name: 'follow-up' },
+        )
+      }),
+      { name: 'init' },
+    )
+    const handler = middy(async () => {
+      setTimeout(() => gate.resolve(), 1)
+      return 'ok'
+    }).use(lifecycleMiddleware({ logger: false }))
+    await handler({}, lambdaContext('u1') as never)
+    expect(order).toEqual(['follow-up'])
+    expect(eventsOf('lifecycle.wait-timeout')).toEqual([])
+  })
+
+  it('leaves work registered after the invocation ended to the next invocation', async () => {
+    const handler = middy(async () => 'ok').use(lifecycleMiddleware({ logger: false }))
+    await handler({}, lambdaContext('g1') as never)
+    const late = deferred()
+    waitUntil(late.promise, { name: 'late' })
+    let ended = false
+    const next = handler({}, lambdaContext('g2') as never).then(() => {
+      ended = true
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(ended).toBe(false)
+    late.resolve()
+    await next
+    expect(eventsOf('lifecycle.invoke').map((e) => [e.requestId, e.backgroundPending])).toEqual([
+      ['g1', 0],
+      ['g2', 0],
+    ])
   })
 
   it('reports work that fails without failing the invocation, and never its message', async () => {
