@@ -146,7 +146,13 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     if (typeof this.#clock.now !== 'function')
       throw invalidOption(COMPONENT, 'clock', 'must have a now() method')
     if (typeof this.#random !== 'function') throw invalidOption(COMPONENT, 'random', 'must be a function')
-    registerRoot(`ttl:${name}`, this, TtlCacheImpl.inspect)
+    // The leak guard skips the cache while this revision is unchanged. Every stored value comes from a
+    // fetch counted (miss or refresh) when it started; while a refresh-ahead runs, a value may still
+    // land without a new count, so the revision is unknown then. (A get() the handler does not await
+    // can land a value after the check too: the fast check may then miss it.)
+    registerRoot(`ttl:${name}`, this, TtlCacheImpl.inspect, {
+      revision: (cache) => (cache.#pending.size > 0 ? undefined : cache.#misses + cache.#refreshes),
+    })
   }
 
   /** What the leak guard looks into: each key with its cached value. */
