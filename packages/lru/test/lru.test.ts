@@ -146,6 +146,7 @@ describe('boundedLru TTL', () => {
     const cache = boundedLru<string, string>({ max: 10, clock })
     cache.set('forever', 'a')
     cache.set('brief', 'b', { ttl: 1000 })
+    cache.set('also forever', 'd', {})
     const sized = boundedLru<string, string>({ maxBytes: '1mb', ttl: '1h', clock })
     sized.set('brief', 'b', { ttl: '1s' })
     sized.set('long', 'c')
@@ -153,6 +154,7 @@ describe('boundedLru TTL', () => {
     expect(cache.get('brief')).toBeUndefined()
     expect(sized.get('brief')).toBeUndefined()
     expect(cache.get('forever')).toBe('a')
+    expect(cache.get('also forever')).toBe('d')
     expect(sized.get('long')).toBe('c')
     expect(() => cache.set('x', 'y', { ttl: 'soon' as '1s' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
