@@ -116,6 +116,12 @@ export class FastWalker {
     if (revision !== undefined && this.cleanRevisions.get(holder as object) === revision) return
     const findings = this.findings.length
     const inFlight = this.inFlightSeen
+    // A global named after a request value (`globalThis[userId] = ...`) keeps that value as its name.
+    if (root.global === true) {
+      this.step('text', 'globalThis')
+      this.key(root.label)
+      this.unstep()
+    }
     this.step(root.global === true ? 'global' : 'label', root.label)
     this.visit(root.value, 0)
     if (root.entries !== undefined) this.rootEntries(root.value, root.entries)
@@ -152,7 +158,7 @@ export class FastWalker {
       if (kind === 'global') text += `globalThis${propertyStep(key as string, this.reveals)}`
       else if (kind === 'label') text += describeName(key as string, this.reveals)
       else if (kind === 'text') text += key as string
-      else if (kind === 'get') text += `.get(${describeKey(key, this.reveals)})`
+      else if (kind === 'get') text += `.get(${describeKey(key, this.reveals, true)})`
       else if (kind === 'property') text += propertyStep(key as string, this.reveals)
       else text += `[${describeKey(key, this.reveals)}]`
     }

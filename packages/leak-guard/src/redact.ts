@@ -28,15 +28,19 @@ function looksLikeCode(name: string): boolean {
 }
 
 /**
- * A property name, map key or variable on a path. A name that looks like code and is no request
+ * A property name, variable or map key on a path. A name that looks like code and is no request
  * value is shown; any other string is data (an id, an email, a path) and is redacted, whether or not
- * the guard knows whose it is: it may be a value of a request the guard no longer remembers.
+ * the guard knows whose it is: it may be a value of a request the guard no longer remembers. A key of
+ * a Map or of a registered root's listing (`asData`) is data whatever it looks like (a user name
+ * `alice_smith` is an identifier too): a string is always redacted there, and so is a number of three
+ * digits or more.
  */
-export function describeKey(key: unknown, reveals: Reveals): string {
-  if (typeof key === 'string') return looksLikeCode(key) && !reveals(key) ? key : `"${redact(key)}"`
+export function describeKey(key: unknown, reveals: Reveals, asData = false): string {
+  if (typeof key === 'string')
+    return !asData && looksLikeCode(key) && !reveals(key) ? key : `"${redact(key)}"`
   if (typeof key === 'number' || typeof key === 'bigint') {
     const digits = String(key)
-    return reveals(digits) ? redact(digits) : digits
+    return reveals(digits) || (asData && DIGIT_RUN.test(digits)) ? redact(digits) : digits
   }
   if (typeof key === 'boolean') return String(key)
   return typeof key === 'symbol'

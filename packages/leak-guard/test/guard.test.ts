@@ -187,7 +187,7 @@ describe('the fast check', () => {
         'globalThis.t_map.get(a object)[0]',
         'globalThis.t_set → element',
         'globalThis.t_fn.cache.last',
-        't:private.get(slot).email',
+        't:private.get("sl…").email',
       ]),
     )
     expect(paths.some((p) => p.startsWith('globalThis.t_buf'))).toBe(false)

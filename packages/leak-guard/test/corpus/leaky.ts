@@ -107,7 +107,7 @@ export const leakyCases: LeakyCase[] = [
     name: 'Map inside a client object',
     handler: (event) => (g.corpusClient as ApiClient).cache.set('last', { tenant: body(event).tenantId }),
     check: 'fast',
-    path: /^globalThis\.corpusClient\.cache\.get\(last\)\.tenant$/,
+    path: /^globalThis\.corpusClient\.cache\.get\("la…"\)\.tenant$/,
     kind: 'tenant id',
   },
   {
