@@ -13,7 +13,7 @@ export {
 } from './events.js'
 export { currentRequestId, type InvocationInfo, invocationCount, trackInvocation } from './invocation.js'
 export type { Logger } from './logger.js'
-export type { LambdaContextLike, Middleware, MiddlewareRequest } from './middleware.js'
+export type { LambdaContext, LambdaContextLike, Middleware, MiddlewareRequest } from './middleware.js'
 export {
   type LongLivedRoot,
   longLivedRoots,

@@ -22,3 +22,26 @@ export interface LambdaContextLike {
   functionName?: string
   getRemainingTimeInMillis?: () => number
 }
+
+/**
+ * Lambda's context object as Middy types it (`Context` of `@types/aws-lambda`), declared here
+ * structurally: Middy's `use()` only carries a middleware's context type to the handler when that
+ * type extends Middy's, and this package must not need `@types/aws-lambda` to be installed.
+ */
+export interface LambdaContext extends LambdaContextLike {
+  callbackWaitsForEmptyEventLoop: boolean
+  functionName: string
+  functionVersion: string
+  invokedFunctionArn: string
+  memoryLimitInMB: string
+  awsRequestId: string
+  logGroupName: string
+  logStreamName: string
+  getRemainingTimeInMillis(): number
+  /** @deprecated Lambda's pre-promise API, declared only so that this type matches Middy's. */
+  done(error?: Error, result?: unknown): void
+  /** @deprecated Lambda's pre-promise API, declared only so that this type matches Middy's. */
+  fail(error: Error | string): void
+  /** @deprecated Lambda's pre-promise API, declared only so that this type matches Middy's. */
+  succeed(messageOrObject: unknown, object?: unknown): void
+}

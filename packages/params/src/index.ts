@@ -7,6 +7,7 @@ export {
   TransformError,
 } from './errors.js'
 export {
+  type ParamsContext,
   type ParamsMiddlewareOptions,
   type ParamsOf,
   type ParamsSpec,

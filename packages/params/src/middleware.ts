@@ -1,4 +1,4 @@
-import { invalidOption, type LambdaContextLike, type Middleware, trackInvocation } from '@warmstart/core'
+import { invalidOption, type LambdaContext, type Middleware, trackInvocation } from '@warmstart/core'
 import { errorCode, ParamsResolveError, type ResolveFailure } from './errors.js'
 import type { ParamRef, RefValue } from './ref.js'
 
@@ -16,29 +16,6 @@ export interface ParamsMiddlewareOptions<S extends ParamsSpec, C extends boolean
    * middleware only warms the caches, and the handler reads with `get()` (a cache hit).
    */
   setToContext?: C
-}
-
-/**
- * Lambda's context object as Middy types it (`Context` of `@types/aws-lambda`), declared here
- * structurally: Middy's `use()` only carries a middleware's context type to the handler when that
- * type extends Middy's, and this package must not need `@types/aws-lambda` to be installed.
- */
-export interface LambdaContext extends LambdaContextLike {
-  callbackWaitsForEmptyEventLoop: boolean
-  functionName: string
-  functionVersion: string
-  invokedFunctionArn: string
-  memoryLimitInMB: string
-  awsRequestId: string
-  logGroupName: string
-  logStreamName: string
-  getRemainingTimeInMillis(): number
-  /** @deprecated Lambda's pre-promise API, declared only so that this type matches Middy's. */
-  done(error?: Error, result?: unknown): void
-  /** @deprecated Lambda's pre-promise API, declared only so that this type matches Middy's. */
-  fail(error: Error | string): void
-  /** @deprecated Lambda's pre-promise API, declared only so that this type matches Middy's. */
-  succeed(messageOrObject: unknown, object?: unknown): void
 }
 
 /**

@@ -2,6 +2,7 @@ import {
   type Clock,
   type Duration,
   emit,
+  eventListening,
   invalidOption,
   type Logger,
   registerRoot,
@@ -168,7 +169,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
       const now = this.#clock.now()
       if (now < entry.expiresAt) {
         this.#hits++
-        emit('cache.hit', { cache: this.#name, key })
+        if (eventListening.active) emit('cache.hit', { cache: this.#name, key })
         if (now >= entry.refreshAt && entry.inflight === undefined) {
           entry.load = load
           this.#refreshAhead_(key, entry)
