@@ -57,7 +57,11 @@ export async function deepSearch(
     identities.map(([, match]) => match),
     reveals,
   )
-  return search.run(probe.marker)
+  try {
+    return search.run(probe.marker)
+  } finally {
+    graph.dispose()
+  }
 }
 
 class Search {

@@ -136,7 +136,9 @@ class Guard implements LeakGuard {
       if (this.pending.length > PENDING_LIMIT) this.pending.shift()
     }
     const matcher = new Matcher([record], this.inFlightRecords())
-    const findings = this.fastCheck(matcher, record.requestId, this.revealer([record]))
+    const known = this.revealer([record])
+    const findings = this.fastCheck(matcher, record.requestId, known.reveals)
+    known.dispose()
     return this.report(findings, options?.cause)
   }
 
@@ -197,7 +199,14 @@ class Guard implements LeakGuard {
       if (runtime !== undefined) skipped.push(runtime)
       if (record !== undefined) skipped.push(record, record.values)
     }
-    const result = await deepSearch(matcher, skipped, this.revealer(records))
+    const known = this.revealer(records)
+    let result: Awaited<ReturnType<typeof deepSearch>>
+    try {
+      result = await deepSearch(matcher, skipped, known.reveals)
+    } finally {
+      matcher.dispose()
+      known.dispose()
+    }
     const findings = result.findings.map((found) => toFinding(found.path, found.match, 'deep'))
     emit('leak.check', {
       invocation: records.map((record) => record.requestId).join(','),
@@ -220,11 +229,18 @@ class Guard implements LeakGuard {
    * What a path must not show: the values of the checked requests, of those in flight and of those
    * remembered. Built on first use, which is the first finding: a clean check never pays for it.
    */
-  private revealer(checked: readonly RequestRecord[]): Reveals {
+  private revealer(checked: readonly RequestRecord[]): { reveals: Reveals; dispose(): void } {
+    let records: readonly RequestRecord[] = checked
     let known: Matcher | undefined
-    return (text) => {
-      known ??= new Matcher([...checked, ...this.finishedRecords(), ...this.inFlightRecords()], [])
-      return known.string(text) !== undefined
+    return {
+      reveals: (text) => {
+        known ??= new Matcher([...records, ...this.finishedRecords(), ...this.inFlightRecords()], [])
+        return known.string(text) !== undefined
+      },
+      dispose: () => {
+        known?.dispose()
+        records = []
+      },
     }
   }
 

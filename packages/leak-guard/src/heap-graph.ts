@@ -105,6 +105,17 @@ export class HeapGraph {
     return (this.edges[edge + 2] as number) / this.nodeFields
   }
 
+  /**
+   * Empties the snapshot's arrays. Its strings are every string of the heap when it was taken, the
+   * request values of that moment among them: the next snapshot must not find them here, whatever
+   * still refers to this graph (V8's feedback for the search's functions can).
+   */
+  dispose(): void {
+    this.nodes.length = 0
+    this.edges.length = 0
+    this.strings.length = 0
+  }
+
   /** The node an edge of the given name leads to, from a node. */
   child(node: number, name: string): number | undefined {
     for (

@@ -78,6 +78,18 @@ export class Matcher {
     }
   }
 
+  /**
+   * Forgets every value and object. After a deep check: whatever still refers to this matcher (V8's
+   * feedback for the search's functions can) must not keep request values for the next snapshot to find.
+   */
+  dispose(): void {
+    this.exact.clear()
+    this.contained.length = 0
+    this.secrets.length = 0
+    this.objects.clear()
+    this.probes.length = 0
+  }
+
   /** The request objects being looked for, with what each is. */
   identities(): [object, Match][] {
     return [...this.objects]

@@ -176,3 +176,67 @@ describe('under Managed Instances: requests in flight together in one process', 
     }
   })
 })
+
+describe.each(['classic', 'managed-instances'] as const)(
+  'the deep check after every invocation under simulateLambda (%s)',
+  (mode) => {
+    let lambda: Simulation
+    beforeAll(() => {
+      lambda = simulateLambda({
+        handler: fixture('deep-handler.mjs'),
+        mode,
+        maxEnvironments: 1,
+        timeout: '10s',
+      })
+    })
+    afterAll(async () => {
+      await lambda?.stop()
+    })
+
+    it("judges each invocation once it has ended: finds the classic leaks, and nothing of the runtime's in-flight state or the response", async () => {
+      const expected: Record<string, RegExp> = {
+        '/module': /^module .*deep-handler\.mjs: lastUser\.(id|email) → "(user|pers)…"$/,
+        '/token': /^module .*deep-handler\.mjs: lastToken → "Bear…"$/,
+        '/timer': /^closure in .*deep-handler\.mjs: userId → "user…"$/,
+        '/event': /^module .*deep-handler\.mjs: keptEvents\[0\]$/,
+      }
+      const routes = [...Object.keys(expected), '/clean', '/clean']
+      const invocations: Invocation[] = []
+      for (const path of routes) {
+        const invocation = await lambda.invoke(request(path))
+        expect(invocation.ok, `${path}: ${invocation.error?.message}`).toBe(true)
+        invocations.push(invocation)
+      }
+      const all = invocations.flatMap((invocation) => findingsIn(invocation))
+      for (const [index, invocation] of invocations.entries()) {
+        // An invocation's deep findings come with the next one; none is about a request still in flight.
+        for (const finding of findingsIn(invocation).filter((f) => f.check === 'deep'))
+          expect(finding.invocation).toBe(invocations[index - 1]?.requestId)
+      }
+      for (const [index, path] of routes.entries()) {
+        const own = all.filter((f) => f.invocation === invocations[index]?.requestId)
+        if (path === '/clean') expect(own, path).toEqual([])
+        else
+          expect(
+            own.map((f) => f.path),
+            path,
+          ).toContainEqual(expect.stringMatching(expected[path] as RegExp))
+      }
+      // Every place is the handler's: not the runtime's in-flight records, its invoke store or the response.
+      for (const finding of all)
+        expect(finding.path).toMatch(/^module .*deep-handler\.mjs: |^closure in .*deep-handler\.mjs: /)
+      const logs = invocations.flatMap((invocation) => invocation.logs).join('\n')
+      for (const invocation of invocations) {
+        const { userId, email } = JSON.parse(
+          (invocation.result as { body: string }).body.replace('Hello ', ''),
+        ) as {
+          greeting: string
+          email: string
+          userId?: string
+        }
+        expect(logs).not.toContain(email)
+        if (userId !== undefined) expect(logs).not.toContain(userId)
+      }
+    })
+  },
+)
