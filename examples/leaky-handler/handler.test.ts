@@ -1,4 +1,4 @@
-import { type Simulation, simulateLambda } from '@warmstart/testing'
+import { type Invocation, type Simulation, simulateLambda } from '@warmstart/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { httpApiEvent } from '../shared/api-gateway-event.mjs'
 import { bundleForTest, type TestBundle } from '../shared/test-bundle.js'
@@ -8,6 +8,7 @@ interface Finding {
   kind: string
   match: string
   value: string
+  invocation: string
   check: 'fast' | 'deep'
 }
 
@@ -33,35 +34,51 @@ function findingsIn(logs: readonly string[]): Finding[] {
 }
 
 describe('leaky-handler, bundled, under simulateLambda', () => {
-  it("reports each place that keeps a caller's data: the LRU (fast check), the module Map and the token (deep check)", async () => {
-    const first = await lambda.invoke(httpApiEvent({ method: 'GET', path: '/me', subject: 'user-83731a' }))
+  const subjects = ['user-83731a', 'user-19d2b4', 'user-5f1d7a']
+  const invocations: Invocation[] = []
+
+  beforeAll(async () => {
+    for (const subject of subjects)
+      invocations.push(await lambda.invoke(httpApiEvent({ method: 'GET', path: '/me', subject })))
+  })
+
+  it('reports the LRU right after the invocation that filled it (fast check)', () => {
+    const [first] = invocations as [Invocation]
     expect(first.ok).toBe(true)
-    const findings = findingsIn(first.logs)
-    expect(findings).toEqual(
+    expect(findingsIn(first.logs)).toEqual([
+      expect.objectContaining({ path: 'lru:responses → key "user…"', kind: 'user id', check: 'fast' }),
+      expect.objectContaining({ path: 'lru:responses.get("user…")', kind: 'user id', check: 'fast' }),
+    ])
+  })
+
+  it('reports the module Map and the token once the invocation has ended, with the next one (deep check), in the same warm environment', () => {
+    const [first, second] = invocations as [Invocation, Invocation]
+    expect(second.coldStart).toBe(false)
+    const deep = findingsIn(second.logs).filter((finding) => finding.check === 'deep')
+    expect(deep).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ path: 'lru:responses → key "user…"', kind: 'user id', check: 'fast' }),
         expect.objectContaining({
           path: expect.stringMatching(/handler\.mjs: profiles → /),
           kind: 'user id',
-          check: 'deep',
+          invocation: first.requestId,
         }),
         expect.objectContaining({
           path: expect.stringMatching(/handler\.mjs: lastToken → /),
           kind: 'authorization header',
-          check: 'deep',
+          invocation: first.requestId,
         }),
       ]),
     )
-    // Values are redacted: neither the user id nor the token is in what the guard logged.
-    const logged = first.logs.join('\n')
-    expect(logged).not.toContain('Bearer ey')
   })
 
-  it("finds the second caller's data too, in the same warm environment", async () => {
-    const second = await lambda.invoke(httpApiEvent({ method: 'GET', path: '/me', subject: 'user-19d2b4' }))
-    expect(second.coldStart).toBe(false)
-    expect(findingsIn(second.logs).map((finding) => finding.check)).toEqual(
-      expect.arrayContaining(['fast', 'deep']),
-    )
+  it("reports only the handler's own state: not the runtime's in-flight records nor the response on its way out", () => {
+    const all = invocations.flatMap((invocation) => findingsIn(invocation.logs))
+    for (const finding of all) expect(finding.path).toMatch(/^lru:responses|handler\.mjs: /)
+  })
+
+  it('never logs a user id or a token in full', () => {
+    const logged = invocations.flatMap((invocation) => invocation.logs).join('\n')
+    for (const subject of subjects) expect(logged).not.toContain(subject)
+    expect(logged).not.toContain('Bearer ey')
   })
 })
