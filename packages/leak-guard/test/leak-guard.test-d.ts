@@ -1,3 +1,4 @@
+import { registerRoot } from '@warmstart/core'
 import {
   type LeakFinding,
   type LeakGuard,
@@ -14,12 +15,17 @@ test('public types', () => {
   })
   expectTypeOf(guard).toEqualTypeOf<LeakGuard>()
   expectTypeOf(guard.deepCheck()).toEqualTypeOf<Promise<LeakFinding[]>>()
+  expectTypeOf(guard.begin).returns.toEqualTypeOf<Promise<void>>()
   const wrapped = guard.wrap(
     async (event: { id: string }, _context: { awsRequestId: string }) => event.id.length,
   )
   expectTypeOf(wrapped).returns.toEqualTypeOf<Promise<number>>()
   expectTypeOf<LeakFinding['kind']>().toEqualTypeOf<ValueKind>()
   expectTypeOf(leakGuardMiddleware().guard).toEqualTypeOf<LeakGuard>()
+  // A long-lived value registers with a revision the guard reads through core.
+  registerRoot('cache', { writes: 0 }, undefined, { revision: (cache) => cache.writes })
+  // @ts-expect-error: a revision is a number (or undefined), read from the registered value
+  registerRoot('cache', { writes: 0 }, undefined, { revision: (cache) => String(cache.writes) })
   // @ts-expect-error: mode is one of three
   leakGuard({ mode: 'loud' })
 })

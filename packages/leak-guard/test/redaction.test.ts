@@ -34,7 +34,7 @@ function caller() {
 
 /** Everything the guard said, as text: findings (but their `invocation`), log lines, events, error messages. */
 function said(findings: readonly LeakFinding[], lines: readonly string[], events: readonly WarmstartEvent[]) {
-  const withoutInvocation = (value: { invocation?: string }) => ({ ...value, invocation: undefined })
+  const withoutInvocation = (value: object) => ({ ...value, invocation: undefined })
   return JSON.stringify([findings.map(withoutInvocation), lines, events.map(withoutInvocation)])
 }
 
