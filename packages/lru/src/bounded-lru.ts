@@ -52,6 +52,9 @@ export class BoundedLru<K extends {}, V extends {}> {
   #misses = 0
   #evictions = 0
   #refused = 0
+  // Bumped on every store, so the leak guard can skip a cache that gained nothing since it last
+  // read it clean (removals cannot leave request data behind).
+  #writes = 0
 
   constructor(options: BoundedLruOptions<K, V>) {
     const resolved = resolveOptions(options)
@@ -75,7 +78,7 @@ export class BoundedLru<K extends {}, V extends {}> {
         }
       },
     } as LRUCache.Options<K, V, unknown>)
-    registerRoot(`lru:${this.name}`, this, (cache) => cache.entries())
+    registerRoot(`lru:${this.name}`, this, (cache) => cache.entries(), { revision: (cache) => cache.#writes })
   }
 
   /** The value, or undefined when absent or past its TTL (by the clock, now). Counts a hit or a miss. */
@@ -94,6 +97,7 @@ export class BoundedLru<K extends {}, V extends {}> {
    * than `maxBytes`: it would otherwise flush the whole cache and still not fit.
    */
   set(key: K, value: V, options?: SetOptions): boolean {
+    this.#writes++
     if (options === undefined && this.#maxBytes === undefined) {
       this.#cache.set(key, value)
       return true

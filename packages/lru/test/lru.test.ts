@@ -237,6 +237,22 @@ describe('boundedLru and the leak guard', () => {
     boundedLru<string, string>({ max: 1, name: 'sessions' })
     expect(longLivedRoots().some((candidate) => candidate.name === 'lru:sessions#2')).toBe(true)
   })
+
+  it('gives a revision that changes on every store and on nothing else', () => {
+    const cache = boundedLru<string, string>({ max: 2, name: 'revisions' })
+    const root = longLivedRoots().find((candidate) => candidate.target() === cache)
+    const start = root?.revision()
+    expect(start).toBeTypeOf('number')
+    cache.set('a', '1')
+    const afterSet = root?.revision()
+    expect(afterSet).not.toBe(start)
+    cache.get('a')
+    cache.has('a')
+    cache.delete('a')
+    expect(root?.revision()).toBe(afterSet)
+    cache.set('b', '2', { ttl: 1000 })
+    expect(root?.revision()).not.toBe(afterSet)
+  })
 })
 
 describe('boundedLru options', () => {

@@ -121,6 +121,8 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   #hits = 0
   #misses = 0
   #refreshes = 0
+  // Bumped on every store, so the leak guard can skip a cache that stored nothing since it last read it clean.
+  #stores = 0
   #failures = 0
   #staleServed = 0
 
@@ -152,7 +154,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     // land without a new count, so the revision is unknown then. (A get() the handler does not await
     // can land a value after the check too: the fast check may then miss it.)
     registerRoot(`ttl:${name}`, this, TtlCacheImpl.inspect, {
-      revision: (cache) => (cache.#pending.size > 0 ? undefined : cache.#misses + cache.#refreshes),
+      revision: (cache) => (cache.#pending.size > 0 ? undefined : cache.#stores),
     })
   }
 
@@ -305,6 +307,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   }
 
   #store<T extends V>(entry: Entry<T>, value: T): void {
+    this.#stores++
     const now = this.#clock.now()
     const ttl = entry.ttl * entry.spread // Infinity stays Infinity: the spread is > 0
     entry.value = value

@@ -130,7 +130,11 @@ describe('ttlCache', () => {
     expect(source.calls()).toBe(1)
     clock.advance(2_000)
     expect(await Promise.all([cache.get('k', source.load), cache.get('k', source.load)])).toEqual([1, 1])
+    // While a refresh runs ahead, the leak guard is told it cannot skip the cache.
+    const root = longLivedRoots().find((r) => r.target() === cache)
+    expect(root?.revision()).toBeUndefined()
     await cache.settle()
+    expect(root?.revision()).toBeTypeOf('number')
     expect(source.calls()).toBe(2)
     expect(await cache.get('k', source.load)).toBe(2)
     await cache.settle()
@@ -273,6 +277,25 @@ describe('ttlCache', () => {
     const root = longLivedRoots().find((r) => r.name === 'ttl:registry-test')
     expect(root?.target()).toBe(cache)
     expect([...(root?.entries() ?? [])]).toEqual([['/app/a', 'va']])
+  })
+
+  it('gives a revision that changes when a value is stored, not when one is read', async () => {
+    const clock = fakeClock()
+    const cache = ttlCache<string>({ name: 'revision-test', clock, ttl: 1000, jitter: 0 })
+    const root = longLivedRoots().find((r) => r.target() === cache)
+    const start = root?.revision()
+    await cache.get('k', async () => 'v1')
+    const stored = root?.revision()
+    expect(stored).not.toBe(start)
+    await cache.get('k', async () => 'unused')
+    expect(root?.revision()).toBe(stored)
+    let release: (value: string) => void = () => {}
+    const refreshing = cache.refresh('k', () => new Promise<string>((resolve) => (release = resolve)))
+    expect(root?.revision()).toBe(stored)
+    release('v2')
+    await refreshing
+    expect(root?.revision()).not.toBe(stored)
+    expect(root?.revision()).toBeTypeOf('number')
   })
 
   it('emits hit and miss events', async () => {

@@ -56,6 +56,8 @@ export class TmpCache {
   readonly #options: ResolvedOptions
   /** By file name, least recently used first. Keeps the keys as given, for the leak guard. */
   readonly #index = new Map<string, IndexEntry>()
+  // Bumped on every entry added, so the leak guard can skip a cache that gained nothing since it last read it clean.
+  #writes = 0
   readonly #locks = new KeyedLock()
   readonly #loading = new Map<string, Promise<Buffer>>()
   #ready: Promise<void> | undefined
@@ -67,7 +69,7 @@ export class TmpCache {
 
   constructor(options: TmpCacheOptions = {}) {
     this.#options = resolveOptions(options)
-    registerRoot(`tmp:${this.#options.name}`, this, TmpCache.#inspect)
+    registerRoot(`tmp:${this.#options.name}`, this, TmpCache.#inspect, { revision: (cache) => cache.#writes })
   }
 
   static *#inspect(cache: TmpCache): Iterable<readonly [unknown, unknown]> {
@@ -276,6 +278,7 @@ export class TmpCache {
     }
     this.#forget(fileName)
     this.#remember(fileName, { key, bytes, createdAt })
+    this.#writes++
     await this.#trim(fileName)
   }
 

@@ -260,6 +260,18 @@ describe('across restarts', () => {
     expect([...(root2?.entries() ?? [])].map(([key]) => key).sort()).toEqual(['user-123', 'user-789'])
   })
 
+  it('gives the leak guard a revision that changes when an entry is added, not when one is read', async () => {
+    const cache = tmpCache({ dir: join(root, 'revision'), name: 'revision' })
+    const entry = longLivedRoots().find((r) => r.target() === cache)
+    const start = entry?.revision()
+    await cache.set('user-1', 'a')
+    const written = entry?.revision()
+    expect(written).not.toBe(start)
+    await cache.get('user-1')
+    await cache.delete('user-1')
+    expect(entry?.revision()).toBe(written)
+  })
+
   it('removes temp files of dead writers and corrupt entries, keeps live ones', async () => {
     const dir = join(root, 'temps')
     const seed = tmpCache({ dir })
