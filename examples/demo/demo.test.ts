@@ -25,6 +25,14 @@ describe('the demo (npm run demo)', () => {
     expect(text).toContain('connections left open: 0')
     expect(text).toMatch(/handler\.mjs: profiles → /)
     expect(text).toMatch(/handler\.mjs: lastToken → /)
+    // Every finding sits on the row of the invocation it is about, though the deep ones were logged
+    // by the next invocation: the first customer's row has both checks' findings.
+    const leaky = timeline.rows.filter((row) => row.fn === 'leaky')
+    for (const row of timeline.rows)
+      for (const finding of row.findings) expect(finding.invocation).toBe(row.invocation.requestId)
+    expect(new Set(leaky[0]?.findings.map((finding) => finding.check))).toEqual(new Set(['fast', 'deep']))
+    expect(leaky[0]?.invocation.logs.join('\n')).not.toContain('"check":"deep"')
+    expect(text).toContain('its deep check waits for the next invocation of this environment (none here)')
     expect(timeline.marks).toHaveLength(6)
 
     const html = renderReport(summary, timeline)

@@ -86,14 +86,15 @@ export class Timeline {
   }
 
   /**
-   * @param {object} row { fn, invocation, request, startedAt (s), calls?: { ssm, sm }, connections?, findings }
+   * @param {object} row { fn, invocation, request, startedAt (s), endedAt? (s, default now), calls?: { ssm, sm },
+   *   connections?, findings (those about this invocation) }
    */
   add(row) {
     const { invocation } = row
     const status = invocation.ok
       ? String(invocation.result?.statusCode ?? 'ok')
       : (invocation.error?.name ?? 'error')
-    const entry = { ...row, status, endedAt: this.now() }
+    const entry = { ...row, status, endedAt: row.endedAt ?? this.now() }
     this.rows.push(entry)
     const c = this.output.color
     const line = cells({

@@ -44,8 +44,10 @@ async function app(event: Event): Promise<Result> {
   return { statusCode: 200, body }
 }
 
-// `deep` adds a heap snapshot after each invocation, which finds module variables (leaks 1 and 2)
-// but costs a few hundred milliseconds: for tests and CI, not production.
+// `deep` adds a heap snapshot, which finds module variables (leaks 1 and 2) but costs a few hundred
+// milliseconds: for tests and CI, not production. It judges an invocation once it has ended: at the
+// start of the environment's next invocation, before its handler, whose logs then carry the
+// findings (each names the invocation that left the data).
 export const handler = middy<Event, Result>(app).use(
   leakGuardMiddleware({ mode: 'warn', deep: process.env.LEAK_GUARD_DEEP === '1', logger: jsonLogger }),
 )
