@@ -2,13 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pg, { type ClientConfig } from 'pg'
 import { nextDelay } from './backoff.js'
 import { describeError, isAuthFailure, isPermanentConnectFailure } from './classify.js'
+import type { Deadline } from './deadline.js'
 import { ConnectError, type ConnectFailure, redact } from './errors.js'
 import { report } from './events.js'
 import { LiveConnection } from './live-connection.js'
 import type { ResolvedOptions } from './options.js'
-
-/** `performance.now()` by which the work must be done (the invocation's remaining time), if known. */
-export type Deadline = number | undefined
 
 async function loadConfig(options: ResolvedOptions, refresh: boolean): Promise<ClientConfig> {
   const source = typeof options.config === 'function' ? await options.config({ refresh }) : options.config

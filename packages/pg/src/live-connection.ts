@@ -69,6 +69,15 @@ export class LiveConnection {
     return Math.max(0, this.clock.now() - this.createdAt)
   }
 
+  /**
+   * Whether the last holder left something to clean before anyone else uses the connection: a
+   * ReadyForQuery still due after an error, a transaction, or (with resetSession) a used session.
+   * Known without a round trip; a dead connection has nothing to clean.
+   */
+  needsCleanUp(resetSession: boolean): boolean {
+    return this.alive && (this.awaitingReady || this.status !== 'I' || (resetSession && this.sessionUsed))
+  }
+
   /** Notes the connection as unusable and closes its socket, so nothing waits on it. */
   markDead(reason: string): void {
     if (this.deadReason !== undefined) return

@@ -1,19 +1,11 @@
 import { invalidOption, type LambdaContextLike, type Middleware, trackInvocation } from '@warmstart/core'
 import type { Client } from 'pg'
-import type { Deadline } from './connect.js'
 import { invocationScope, type PgConnection } from './pg-connection.js'
 
 export interface PgMiddlewareOptions {
   db: PgConnection
   /** Puts this invocation's checked pg.Client on the context: `true` as `context.pg`, or under the name given. */
   setToContext?: boolean | string
-}
-
-/** Room left for the handler itself: a connect never eats the whole remaining time. */
-function deadlineOf(context: LambdaContextLike): Deadline {
-  const remaining = context.getRemainingTimeInMillis?.()
-  if (remaining === undefined || !Number.isFinite(remaining)) return undefined
-  return performance.now() + remaining - Math.min(1_000, remaining / 10)
 }
 
 /**
@@ -34,14 +26,17 @@ export function pgMiddleware<
     throw invalidOption('pgMiddleware', 'setToContext', 'must be true, false or a property name')
   }
   const property = setToContext === true ? 'pg' : setToContext
-  const finish = async ({ context }: { context: TContext }): Promise<void> => {
-    await scope.finish(trackInvocation(context).requestId)
+  const put = (context: TContext, client: Client): void => {
+    if (property !== false) (context as Record<string, unknown> as Record<string, Client>)[property] = client
   }
+  // A warm invocation returns no promise from either phase: its connection is ready as it is.
+  const finish = ({ context }: { context: TContext }): Promise<void> | undefined =>
+    scope.finish(trackInvocation(context).requestId)
   return {
-    async before({ context }) {
-      const client = await scope.begin(trackInvocation(context).requestId, deadlineOf(context))
-      if (property !== false)
-        (context as Record<string, unknown> as Record<string, Client>)[property] = client
+    before({ context }) {
+      const client = scope.begin(trackInvocation(context).requestId, context)
+      if (!(client instanceof Promise)) return put(context, client)
+      return client.then((ready) => put(context, ready))
     },
     after: finish,
     onError: finish,

@@ -1,7 +1,6 @@
-import { currentRequestId } from '@warmstart/core'
+import { currentRequestId, type LambdaContextLike } from '@warmstart/core'
 import { onShutdown } from '@warmstart/lifecycle'
 import type { Client, QueryConfig, QueryResult, QueryResultRow } from 'pg'
-import type { Deadline } from './connect.js'
 import { noInvocationError } from './errors.js'
 import { type PgConnectionOptions, resolveOptions } from './options.js'
 import { ConnectionPool } from './pool.js'
@@ -29,10 +28,13 @@ export interface PgConnection {
   end(): Promise<void>
 }
 
-/** The part of a PgConnection that pgMiddleware drives: one lease per invocation. */
+/**
+ * The part of a PgConnection that pgMiddleware drives: one lease per invocation. A warm invocation
+ * gets its client, and gives it back, without a promise.
+ */
 export interface InvocationScope {
-  begin(requestId: string, deadline: Deadline): Promise<Client>
-  finish(requestId: string): Promise<void>
+  begin(requestId: string, context: LambdaContextLike): Client | Promise<Client>
+  finish(requestId: string): Promise<void> | undefined
 }
 
 const scopes = new WeakMap<PgConnection, InvocationScope>()
@@ -79,17 +81,7 @@ export function pgConnection(options: PgConnectionOptions): PgConnection {
     },
     end: () => pool.end(),
   }
-  scopes.set(db, {
-    async begin(requestId, deadline) {
-      const lease = await pool.enter(requestId, true, deadline)
-      try {
-        return await pool.client(lease)
-      } finally {
-        lease.active -= 1
-      }
-    },
-    finish: (requestId) => pool.finish(requestId),
-  })
+  scopes.set(db, pool)
   if (resolved.closeOnShutdown) onShutdown(() => db.end())
   return db
 }

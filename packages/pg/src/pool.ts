@@ -1,6 +1,8 @@
+import { eventListening, type LambdaContextLike } from '@warmstart/core'
 import type { Client, QueryConfig, QueryResult, QueryResultRow } from 'pg'
 import { describeError, isConnectionLost } from './classify.js'
-import { type Deadline, openConnection } from './connect.js'
+import { openConnection } from './connect.js'
+import { type Deadline, deadlineOf } from './deadline.js'
 import { type ReplaceReason, report } from './events.js'
 import type { LiveConnection } from './live-connection.js'
 import type { ResolvedOptions } from './options.js'
@@ -12,23 +14,42 @@ interface Slot {
   checking: Promise<void> | undefined
   /** Why the next open replaces a connection, when it is not simply dead. */
   replaceReason: ReplaceReason | undefined
-  /** The invocation that holds the slot, if any. */
-  owner: string | undefined
+  /**
+   * The lease that holds the slot, or the last one that did. The next holder reuses that object once
+   * nothing refers to it any more: a warm invocation allocates no lease.
+   */
+  lease: Lease | undefined
 }
 
 /** An invocation's hold on a slot, from its first use (or pgMiddleware's before) to its end. */
 export interface Lease {
-  readonly key: string
+  key: string
+  /** Undefined only while it waits for a slot (Managed Instances, every slot held). */
   slot: Slot | undefined
+  /** From its start to its release (or, in the classic mode, until another invocation takes its slot over). */
+  held: boolean
   /** Started by pgMiddleware, which ends it; otherwise the pool decides when it ends. */
   explicit: boolean
-  deadline: Deadline
+  /** The invocation's context (pgMiddleware): its remaining time bounds a connect. Dropped when the lease ends. */
+  context: LambdaContextLike | undefined
   /** Queries of this invocation in flight. */
   active: number
-  starting: Promise<void>
+  /** Pending while its slot is taken and the connection made ready; undefined once that is done. */
+  starting: Promise<void> | undefined
 }
 
 type Waiter = (slot: Slot) => void
+
+function ignore(): void {}
+
+function newLease(
+  key: string,
+  slot: Slot | undefined,
+  explicit: boolean,
+  context: LambdaContextLike | undefined,
+): Lease {
+  return { key, slot, held: true, explicit, context, active: 0, starting: undefined }
+}
 
 /**
  * The connections of one environment: one slot in the classic mode, up to the concurrency under
@@ -37,31 +58,67 @@ type Waiter = (slot: Slot) => void
  */
 export class ConnectionPool {
   private readonly slots: Slot[] = []
+  /** The leases by request id, under Managed Instances. The classic mode has one slot and finds its lease there. */
   private readonly leases = new Map<string, Lease>()
   private readonly waiters: Waiter[] = []
+  /** Classic Lambda: one slot, one invocation at a time. */
+  private readonly single: boolean
 
-  constructor(private readonly options: ResolvedOptions) {}
+  constructor(private readonly options: ResolvedOptions) {
+    this.single = options.maxConnections === 1
+  }
+
+  /** The lease `key` holds, if any. */
+  lease(key: string): Lease | undefined {
+    if (!this.single) return this.leases.get(key)
+    const lease = this.slots[0]?.lease
+    return lease?.held === true && lease.key === key ? lease : undefined
+  }
+
+  /**
+   * pgMiddleware's start of an invocation: its checked client. At once, without a promise, when a
+   * free slot's connection can be handed over as it is (alive, clean, young enough, used recently);
+   * otherwise once whatever that takes is done (open, replace, check, clean up, wait for a slot).
+   */
+  begin(key: string, context: LambdaContextLike): Client | Promise<Client> {
+    if (this.lease(key) === undefined) {
+      const slot = this.handOver()
+      if (slot !== undefined) {
+        const live = slot.live as LiveConnection
+        this.hold(slot, key, true, context)
+        live.sessionUsed = true
+        if (eventListening.active || this.options.logger !== undefined)
+          report(this.options.logger, 'pg.reuse', { name: this.options.name, idleMs: live.idleMs() })
+        return live.client
+      }
+    }
+    return this.beginLater(key, context)
+  }
+
+  /**
+   * The invocation is over (pgMiddleware's after/onError): roll back what it left, free its slot.
+   * Without a promise when it left nothing to clean.
+   */
+  finish(key: string): Promise<void> | undefined {
+    const lease = this.lease(key)
+    if (lease === undefined) return undefined
+    if (lease.starting === undefined && lease.slot?.live?.needsCleanUp(this.options.resetSession) !== true) {
+      this.release(lease)
+      return undefined
+    }
+    return this.finishLater(lease)
+  }
 
   /** The lease of `key`, started (slot taken, leftovers cleaned, connection ready) if it was not. */
-  async enter(key: string, explicit: boolean, deadline: Deadline): Promise<Lease> {
-    let lease = this.leases.get(key)
-    if (lease === undefined) {
-      const created: Lease = {
-        key,
-        slot: undefined,
-        explicit,
-        deadline,
-        active: 0,
-        starting: Promise.resolve(),
-      }
-      created.starting = this.start(created)
-      this.leases.set(key, created)
-      lease = created
-    } else if (explicit) {
+  async enter(key: string, explicit: boolean, context: LambdaContextLike | undefined): Promise<Lease> {
+    let lease = this.lease(key)
+    if (lease === undefined) lease = this.acquire(key, explicit, context)
+    else if (explicit) {
       lease.explicit = true
-      lease.deadline = deadline
+      lease.context = context
     }
     lease.active += 1
+    if (lease.starting === undefined) return lease
     try {
       await lease.starting
       return lease
@@ -74,22 +131,9 @@ export class ConnectionPool {
   /** A query of the lease is done: a lease nobody ends explicitly ends when its connection is idle again. */
   leave(lease: Lease): void {
     lease.active -= 1
-    if (lease.explicit || lease.active > 0 || this.options.maxConnections === 1) return
-    if (lease.slot?.live?.status === 'I' || lease.slot?.live?.alive !== true) this.release(lease)
-  }
-
-  /** The invocation is over (pgMiddleware's after/onError): roll back what it left, free its slot. */
-  async finish(key: string): Promise<void> {
-    const lease = this.leases.get(key)
-    if (lease === undefined) return
-    await lease.starting.catch(() => undefined)
+    if (lease.explicit || lease.active > 0 || this.single) return
     const live = lease.slot?.live
-    if (live !== undefined) await this.cleanUp(live)
-    this.release(lease)
-  }
-
-  lease(key: string): Lease | undefined {
-    return this.leases.get(key)
+    if (live?.status === 'I' || live?.alive !== true) this.release(lease)
   }
 
   /** The connection of a started lease, replaced if dead and checked if idle for long. */
@@ -97,7 +141,7 @@ export class ConnectionPool {
     const slot = lease.slot as Slot
     for (;;) {
       const live = slot.live
-      if (live === undefined || !live.alive) return this.open(slot, lease.deadline)
+      if (live === undefined || !live.alive) return this.open(slot, deadlineOf(lease.context))
       if (live.idleMs() <= this.options.validateAfterIdle) return live
       slot.checking ??= this.validate(slot, live).finally(() => {
         slot.checking = undefined
@@ -147,9 +191,59 @@ export class ConnectionPool {
     return live.client.query<R>(text, values)
   }
 
+  private async beginLater(key: string, context: LambdaContextLike): Promise<Client> {
+    const lease = await this.enter(key, true, context)
+    try {
+      return await this.client(lease)
+    } finally {
+      lease.active -= 1
+    }
+  }
+
+  private async finishLater(lease: Lease): Promise<void> {
+    await lease.starting?.catch(ignore)
+    // A lease whose start failed was released then: its slot may be someone else's by now.
+    if (!lease.held) return
+    const live = lease.slot?.live
+    if (live !== undefined) await this.cleanUp(live)
+    this.release(lease)
+  }
+
+  /** A new lease for `key`: its slot taken now when one is free, else (Managed Instances) once one is given back. */
+  private acquire(key: string, explicit: boolean, context: LambdaContextLike | undefined): Lease {
+    const slot = this.freeSlot()
+    if (slot !== undefined) {
+      const lease = this.hold(slot, key, explicit, context)
+      this.track(lease, this.start(lease))
+      return lease
+    }
+    const lease = newLease(key, undefined, explicit, context)
+    this.leases.set(key, lease)
+    const given = new Promise<void>((resolve) => {
+      this.waiters.push((free) => {
+        free.lease = lease
+        lease.slot = free
+        resolve()
+      })
+    })
+    this.track(
+      lease,
+      given.then(() => this.start(lease)),
+    )
+    return lease
+  }
+
+  /** Keeps the promise of the lease's start while it runs: a started lease has nothing pending. */
+  private track(lease: Lease, starting: Promise<void>): void {
+    lease.starting = starting
+    starting.then(() => {
+      lease.starting = undefined
+    }, ignore)
+  }
+
+  /** Takes the slot's connection as it is, or makes it ready: leftovers of the last holder cleaned, replaced if dead or old, checked if idle. */
   private async start(lease: Lease): Promise<void> {
-    const slot = await this.take(lease.key)
-    lease.slot = slot
+    const slot = lease.slot as Slot
     try {
       const existing = slot.live?.alive === true ? slot.live : undefined
       if (existing !== undefined && existing.ageMs() > this.options.maxLifetime) {
@@ -170,43 +264,75 @@ export class ConnectionPool {
     }
   }
 
-  private take(key: string): Promise<Slot> {
-    const free =
-      this.slots.find((slot) => slot.owner === undefined && slot.live?.alive) ??
-      this.slots.find((slot) => slot.owner === undefined)
-    if (free !== undefined) return Promise.resolve(this.assign(free, key))
+  /** A free slot whose connection can be handed over as it is: no round trip, nothing to clean or wait for. */
+  private handOver(): Slot | undefined {
+    const now = this.options.clock.now()
+    for (const slot of this.slots) {
+      const live = slot.live
+      if (slot.lease?.held === true || slot.checking !== undefined || live === undefined || !live.alive)
+        continue
+      if (live.needsCleanUp(this.options.resetSession)) continue
+      if (
+        now - live.lastUsedAt <= this.options.validateAfterIdle &&
+        now - live.createdAt <= this.options.maxLifetime
+      )
+        return slot
+    }
+    return undefined
+  }
+
+  /** A slot nobody holds (one with a live connection first), a new one while there is room, or in the classic mode the one slot. */
+  private freeSlot(): Slot | undefined {
+    let free: Slot | undefined
+    for (const slot of this.slots) {
+      if (slot.lease?.held === true) continue
+      if (slot.live?.alive === true) return slot
+      free ??= slot
+    }
+    if (free !== undefined) return free
     if (this.slots.length < this.options.maxConnections) {
       const slot: Slot = {
         live: undefined,
         opening: undefined,
         checking: undefined,
         replaceReason: undefined,
-        owner: key,
+        lease: undefined,
       }
       this.slots.push(slot)
-      return Promise.resolve(slot)
+      return slot
     }
-    if (this.options.maxConnections === 1) {
-      // Classic Lambda runs one invocation at a time: a new request id means the last one is over.
-      // (The new lease is not in the map yet: enter() adds it after start() has taken its slot.)
-      this.leases.clear()
-      return Promise.resolve(this.assign(this.slots[0] as Slot, key))
-    }
-    return new Promise((resolve) => this.waiters.push((slot) => resolve(this.assign(slot, key))))
+    // Classic Lambda runs one invocation at a time: a new request id means the last one is over.
+    return this.single ? this.slots[0] : undefined
   }
 
-  private assign(slot: Slot, key: string): Slot {
-    slot.owner = key
-    return slot
+  /** Gives the slot to `key`: with the slot's last lease object when nothing refers to it any more, else a new one. */
+  private hold(slot: Slot, key: string, explicit: boolean, context: LambdaContextLike | undefined): Lease {
+    let lease = slot.lease
+    if (lease !== undefined && !lease.held && lease.active === 0 && lease.starting === undefined) {
+      lease.key = key
+      lease.held = true
+      lease.explicit = explicit
+      lease.context = context
+    } else {
+      if (lease?.held === true) {
+        // Taken over (classic mode): the last holder is over, and nothing of it is kept.
+        lease.held = false
+        lease.context = undefined
+      }
+      lease = newLease(key, slot, explicit, context)
+      slot.lease = lease
+    }
+    if (!this.single) this.leases.set(key, lease)
+    return lease
   }
 
   private release(lease: Lease): void {
-    // A lease no longer in the map was taken over (classic mode) or released already.
-    if (this.leases.get(lease.key) !== lease) return
-    this.leases.delete(lease.key)
-    const slot = lease.slot as Slot
-    slot.owner = undefined
-    this.waiters.shift()?.(slot)
+    // A lease taken over (classic mode) or released already holds nothing.
+    if (!lease.held) return
+    lease.held = false
+    lease.context = undefined
+    if (!this.single) this.leases.delete(lease.key)
+    this.waiters.shift()?.(lease.slot as Slot)
   }
 
   private open(slot: Slot, deadline: Deadline): Promise<LiveConnection> {

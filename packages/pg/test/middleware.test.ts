@@ -3,7 +3,7 @@ import middy from '@middy/core'
 import { type LambdaContextLike, trackInvocation } from '@warmstart/core'
 import { type ParamsOf, paramsMiddleware, secretsManager } from '@warmstart/params'
 import { type PgConnection, pgConnection, pgMiddleware } from '@warmstart/pg'
-import { type LocalAws, startLocalAws, startPostgres, type TestPostgres } from '@warmstart/testing'
+import { fakeClock, type LocalAws, startLocalAws, startPostgres, type TestPostgres } from '@warmstart/testing'
 import type { Context } from 'aws-lambda'
 import type { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -175,15 +175,126 @@ describe('pgMiddleware in a real Middy chain', () => {
   })
 })
 
-describe('Lambda Managed Instances: one connection per invocation in flight', () => {
-  type PgMiddleware = ReturnType<typeof pgMiddleware>
-  function begin(middleware: PgMiddleware, context: LambdaContextLike) {
-    return middleware.before!({ event: {}, context, response: undefined, error: undefined })
-  }
-  function end(middleware: PgMiddleware, context: LambdaContextLike) {
-    return middleware.after!({ event: {}, context, response: undefined, error: undefined })
-  }
+type PgMiddleware = ReturnType<typeof pgMiddleware>
+function begin(middleware: PgMiddleware, context: LambdaContextLike) {
+  return middleware.before!({ event: {}, context, response: undefined, error: undefined })
+}
+function end(middleware: PgMiddleware, context: LambdaContextLike) {
+  return middleware.after!({ event: {}, context, response: undefined, error: undefined })
+}
+async function pidOf(context: LambdaContextLike): Promise<number> {
+  return (await (context as PgContext).pg.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
+}
 
+describe('the warm path', () => {
+  it('hands a warm connection over and takes it back without a promise, a round trip or a lease of its own', async () => {
+    const db = track(pgConnection({ config: { ...server.config, application_name: 'mw-warm' } }))
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const cold = lambdaContext()
+    await begin(middleware, cold)
+    const pid = await pidOf(cold)
+    await end(middleware, cold)
+    for (let i = 0; i < 3; i++) {
+      const warm = lambdaContext()
+      expect(begin(middleware, warm)).toBeUndefined()
+      expect((warm as PgContext).pg).toBe((cold as PgContext).pg)
+      expect(end(middleware, warm)).toBeUndefined()
+    }
+    expect(log.of('pg.reuse')).toHaveLength(3)
+    // Nobody listening: the same, without an event; a logger alone still hears of it.
+    log.stop()
+    expect(begin(middleware, lambdaContext())).toBeUndefined()
+    const debug: string[] = []
+    const logged = track(
+      pgConnection({
+        config: { ...server.config, application_name: 'mw-warm' },
+        logger: { debug: (message) => debug.push(message), warn: () => {}, error: () => {} },
+      }),
+    )
+    const withLogger = pgMiddleware({ db: logged, setToContext: true })
+    for (let i = 0; i < 2; i++) {
+      const context = lambdaContext()
+      await begin(withLogger, context)
+      await end(withLogger, context)
+    }
+    expect(debug).toEqual(['pg.connect', 'pg.reuse'])
+    const last = lambdaContext()
+    await begin(middleware, last)
+    expect(await pidOf(last)).toBe(pid)
+    await end(middleware, last)
+  })
+
+  it('shares one connect between a query started at init and the first invocation', async () => {
+    const db = track(pgConnection({ config: { ...server.config, application_name: 'mw-init' } }))
+    const warming = db.query('SELECT 1')
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const context = lambdaContext()
+    await begin(middleware, context)
+    await warming
+    expect(log.of('pg.connect')).toHaveLength(1)
+    expect(await server.connectionCount({ applicationName: 'mw-init' })).toBe(1)
+    await end(middleware, context)
+  })
+
+  it('checks a connection idle past validateAfterIdle and replaces one past maxLifetime before the handler gets it', async () => {
+    const clock = fakeClock()
+    const db = track(
+      pgConnection({ config: server.config, clock, validateAfterIdle: '5s', maxLifetime: '1m' }),
+    )
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const invoke = async () => {
+      const context = lambdaContext()
+      const started = begin(middleware, context)
+      await started
+      const pid = await pidOf(context)
+      await end(middleware, context)
+      return { pid, warm: started === undefined }
+    }
+    const first = await invoke()
+    clock.advance('6s')
+    expect(await invoke()).toEqual({ pid: first.pid, warm: false })
+    expect(log.of('pg.validate')).toMatchObject([{ ok: true, idleMs: 6_000 }])
+    const seen: { pid: number; warm: boolean }[] = []
+    for (let i = 0; i < 14; i++) {
+      clock.advance('4s')
+      seen.push(await invoke())
+    }
+    // 62 s old at the last one: recycled; every other one was handed over as it was.
+    expect(seen.slice(0, -1).every((one) => one.warm && one.pid === first.pid)).toBe(true)
+    expect(seen.at(-1)).toMatchObject({ warm: false })
+    expect(seen.at(-1)?.pid).not.toBe(first.pid)
+    expect(log.of('pg.reconnect')).toMatchObject([{ reason: 'max-lifetime' }])
+    expect(log.of('pg.validate')).toHaveLength(1)
+  })
+
+  it('with resetSession, resets a connection that a query outside pgMiddleware used before an invocation gets it', async () => {
+    const db = track(pgConnection({ config: server.config, resetSession: true, maxConnections: 2 }))
+    trackInvocation({ awsRequestId: 'reset-outside' })
+    await db.query("SET statement_timeout = '4321ms'")
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const context = lambdaContext()
+    await begin(middleware, context)
+    const { rows } = await (context as PgContext).pg.query('SHOW statement_timeout')
+    expect(rows[0].statement_timeout).toBe('0')
+    expect(log.of('pg.reset')).toMatchObject([{ ok: true }])
+    await end(middleware, context)
+  })
+
+  it('an invocation ended while its connect is failing leaves nothing behind', async () => {
+    const db = track(pgConnection({ config: { ...server.config, host: '10.255.255.1' } }))
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const context = lambdaContext(0)
+    const started = Promise.resolve(begin(middleware, context)).catch((error: unknown) => error)
+    await end(middleware, context)
+    expect(await started).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'deadline' })
+    expect(log.of('pg.rollback')).toHaveLength(0)
+    expect(
+      await middleware.after?.({ event: {}, context, response: undefined, error: undefined }),
+    ).toBeUndefined()
+  })
+})
+
+describe('Lambda Managed Instances: one connection per invocation in flight', () => {
   it('gives concurrent invocations their own connections, up to the concurrency, and queues the rest', async () => {
     const db = track(
       pgConnection({ config: { ...server.config, application_name: 'mw-managed' }, maxConnections: 3 }),
@@ -211,6 +322,29 @@ describe('Lambda Managed Instances: one connection per invocation in flight', ()
     expect(log.of('pg.rollback')).toHaveLength(1)
     expect((await fourth.pg.query('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pids[0])
     await Promise.all([fourth, contexts[1]!, contexts[2]!].map((context) => end(middleware, context)))
+  })
+
+  it('gives a place back once when an invocation is ended twice at once', async () => {
+    const db = track(
+      pgConnection({ config: { ...server.config, application_name: 'mw-twice' }, maxConnections: 2 }),
+    )
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const [a, b, c, d] = [lambdaContext(), lambdaContext(), lambdaContext(), lambdaContext()] as PgContext[]
+    await Promise.all([begin(middleware, a!), begin(middleware, b!)])
+    await a!.pg.query('BEGIN')
+    const started: PgContext[] = []
+    const waiting = [c!, d!].map((context) =>
+      Promise.resolve(begin(middleware, context)).then(() => started.push(context)),
+    )
+    await Promise.all([end(middleware, a!), end(middleware, a!)])
+    await waiting[0]
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(started).toEqual([c])
+    await end(middleware, b!)
+    await waiting[1]
+    expect(started).toEqual([c, d])
+    expect(new Set([c!.pg, d!.pg]).size).toBe(2)
+    await Promise.all([end(middleware, c!), end(middleware, d!)])
   })
 
   it('gives a free place whose connection died a new connection', async () => {
