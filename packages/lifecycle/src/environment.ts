@@ -1,4 +1,5 @@
-import { currentRequestId, type InvocationInfo, invocationCount, processWide } from '@warmstart/core'
+import { currentRequestId, invocationCount, processWide } from '@warmstart/core'
+import { ActiveInvocations } from './active-invocations.js'
 
 /**
  * How this environment's first invocation began. `cold`: the caller waited for init.
@@ -17,12 +18,12 @@ export interface FirstInvocation {
 interface EnvironmentState {
   first: FirstInvocation | undefined
   /** Invocations the lifecycle middleware is inside, by request id (several at once under Managed Instances). */
-  readonly active: Map<string, InvocationInfo>
+  readonly active: ActiveInvocations
 }
 
 export const environment = processWide<EnvironmentState>('lifecycle:environment', () => ({
   first: undefined,
-  active: new Map(),
+  active: new ActiveInvocations(),
 }))
 
 /**

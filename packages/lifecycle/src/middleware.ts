@@ -84,7 +84,7 @@ export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): M
   function begin(context: LambdaContextLike): InvocationInfo {
     const info = trackInvocation(context)
     if (!environment.active.has(info.requestId)) {
-      environment.active.set(info.requestId, info)
+      environment.active.add(info)
       if (info.coldStart && environment.first === undefined) reportInit(info, logger)
     }
     return info

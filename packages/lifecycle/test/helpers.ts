@@ -7,7 +7,7 @@ interface CoreTracker {
 
 interface LifecycleEnvironment {
   first: unknown
-  active: Map<string, unknown>
+  active: { clear(): void }
 }
 
 /**
