@@ -76,22 +76,28 @@ const stamp = processWide('core:invocation-stamp', createContextStamp)
 export function trackInvocation(context: LambdaContextLike): InvocationInfo {
   let info = stamp.read(context)
   if (info === undefined) {
-    info = tracker.byContext.get(context)
+    // An object that is not extensible never becomes so again: only such a context can be in the WeakMap.
+    const extensible = Object.isExtensible(context)
+    if (!extensible) info = tracker.byContext.get(context)
     if (info === undefined) {
-      tracker.count += 1
-      info = {
-        requestId: context.awsRequestId ?? `local-${tracker.count}`,
-        sequence: tracker.count,
-        coldStart: tracker.count === 1,
-        startedAt: Date.now(),
-      }
+      info = newInvocation(context)
       // Today a private field can be added even to a frozen object; the language is moving to forbid it.
-      if (Object.isExtensible(context)) stamp.write(context, info)
+      if (extensible) stamp.write(context, info)
       else tracker.byContext.set(context, info)
     }
   }
   tracker.current = info
   return info
+}
+
+function newInvocation(context: LambdaContextLike): InvocationInfo {
+  tracker.count += 1
+  return {
+    requestId: context.awsRequestId ?? `local-${tracker.count}`,
+    sequence: tracker.count,
+    coldStart: tracker.count === 1,
+    startedAt: Date.now(),
+  }
 }
 
 /** How many invocations this environment has started (as seen by `trackInvocation`). */
