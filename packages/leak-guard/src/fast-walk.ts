@@ -21,8 +21,8 @@ export interface WalkRoot {
   readonly revision?: () => number | undefined
 }
 
-/** A global's name, a root's name, a Map key, a property, an array index, or fixed text. */
-type StepKind = 'global' | 'label' | 'get' | 'property' | 'index' | 'text'
+/** A global's name, a root's name, a Map key, a property, an array index, an index of a sparse array (data), or fixed text. */
+type StepKind = 'global' | 'label' | 'get' | 'property' | 'index' | 'sparse' | 'text'
 
 export interface WalkFinding {
   readonly path: string
@@ -160,6 +160,7 @@ export class FastWalker {
       else if (kind === 'text') text += key as string
       else if (kind === 'get') text += `.get(${describeKey(key, this.reveals, true)})`
       else if (kind === 'property') text += propertyStep(key as string, this.reveals)
+      else if (kind === 'sparse') text += `[${describeKey(key, this.reveals, true)}]`
       else text += `[${describeKey(key, this.reveals)}]`
     }
     return text
@@ -313,10 +314,35 @@ export class FastWalker {
   private array(array: unknown[], depth: number): void {
     if (this.unchanged(array, array.length)) return
     const large = array.length > LARGE_CONTAINER
+    let holes = 0
     for (let index = 0; index < array.length; index++) {
       if (this.exhausted) return
+      const value = array[index]
+      if (value === undefined && !(index in array) && ++holes > LARGE_CONTAINER) {
+        this.sparse(array, index, depth)
+        return
+      }
       this.step('index', index)
-      this.entry(array[index], depth + 1, large)
+      this.entry(value, depth + 1, large)
+      this.unstep()
+    }
+  }
+
+  /**
+   * A sparse array (`seen[userId] = true`): its length says nothing of what it holds, and a loop up
+   * to it would spend the budget on holes. Read from `from` on by its own keys, each index matched
+   * like a key (it may be the request's value). Writing below the length leaves the length as it was,
+   * so such an array is read again every time rather than probed.
+   */
+  private sparse(array: unknown[], from: number, depth: number): void {
+    this.sizes.delete(array)
+    for (const key of Object.keys(array)) {
+      const index = Number(key)
+      if (!(index >= from && index < array.length)) continue
+      if (this.exhausted || !this.spend()) return
+      this.key(index)
+      this.step('sparse', index)
+      this.entry(array[index], depth + 1, true)
       this.unstep()
     }
   }

@@ -56,14 +56,21 @@ export interface LeakGuard {
   deepCheck(): Promise<LeakFinding[]>
 }
 
-interface InFlight {
-  readonly requestId: string
-  readonly record: RequestRecord | undefined
-  readonly sampled: boolean
+/** An invocation in flight. */
+class InFlight {
   /** The request's event and context: never followed by the deep check while the request is in flight. */
-  readonly objects: readonly object[]
+  context: object | undefined = undefined
+  event: unknown = undefined
+  record: RequestRecord | undefined = undefined
+  sampled = false
   /** The runtime's record of the request (see runtimeRecord). */
-  readonly runtime: object | undefined
+  runtime: object | undefined = undefined
+}
+
+/** The phases the middleware runs: synchronous unless there is something to wait for. */
+export interface GuardPhases {
+  start(event: unknown, context: object): Promise<void> | undefined
+  check(context: object, cause: unknown): Promise<void> | undefined
 }
 
 /** A finished invocation, as the deep check remembers it: its values, and its objects held weakly. */
@@ -84,8 +91,35 @@ export function leakGuard(options?: LeakGuardOptions): LeakGuard {
   return new Guard(resolveOptions(options))
 }
 
+/**
+ * The phases of a guard: its own synchronous ones, or those of another implementation of LeakGuard
+ * through its public methods.
+ */
+export function guardPhases(guard: LeakGuard): GuardPhases {
+  if (guard instanceof Guard)
+    return {
+      start: (event, context) => guard.start(event, context),
+      check: (context, cause) => {
+        guard.check(context, cause)
+        return undefined
+      },
+    }
+  return {
+    start: (event, context) => guard.begin(event, context),
+    check: async (context, cause) => {
+      await guard.end(context, cause === undefined ? undefined : { cause })
+    },
+  }
+}
+
 class Guard implements LeakGuard {
-  private readonly inFlight = new Map<object, InFlight>()
+  /**
+   * The invocation in flight when it is the only one, as classic Lambda runs them: fields every
+   * invocation reuses (keying a Map by each new context object costs a hash and an entry per invocation).
+   */
+  private readonly solo = new InFlight()
+  /** Invocations in flight beside it (Managed Instances, or concurrent calls), by context. */
+  private readonly overlapping = new Map<object, InFlight>()
   /** The last `remember` finished invocations, for deepCheck(). */
   private readonly finished: Finished[] = []
   /** Finished invocations the deep check has not judged yet (`deep: true`). */
@@ -93,44 +127,60 @@ class Guard implements LeakGuard {
   private readonly reported = new Set<string>()
   private readonly ownObjects = new WeakSet<object>()
   private readonly walker: FastWalker
+  /**
+   * Under Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY is set) requests overlap. Read once:
+   * Lambda sets it before init and it never changes for the life of the process, and a read of
+   * process.env costs more than the rest of an unsampled invocation.
+   */
+  private readonly managed = process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined
+  private readonly rule: { readonly minLength: number; readonly allow: readonly (string | RegExp)[] }
 
   constructor(private readonly options: ResolvedOptions) {
     this.walker = new FastWalker(options.minLength, (value) => this.ownObjects.has(value))
-    for (const own of [this, this.inFlight, this.finished, this.reported, this.walker])
+    this.rule = { minLength: options.minLength, allow: options.allowValues }
+    for (const own of [this, this.solo, this.overlapping, this.finished, this.reported, this.walker])
       this.ownObjects.add(own)
   }
 
   async begin(event: unknown, context: object): Promise<void> {
+    await this.start(event, context)
+  }
+
+  /** `begin` without a promise unless a deep check is due. */
+  start(event: unknown, context: object): Promise<void> | undefined {
     const { requestId } = trackInvocation(context)
-    const sampled = this.options.sampleRate >= 1 || this.options.random() < this.options.sampleRate
+    const rate = this.options.sampleRate
+    const sampled = rate >= 1 || (rate > 0 && this.options.random() < rate)
     // Under Managed Instances every request's values are needed, sampled or not: a value of a request still in flight is never reported.
-    const needed = sampled || process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined
-    const rule = { minLength: this.options.minLength, allow: this.options.allowValues }
-    const record = needed
-      ? extractRequest(event, context, requestId, rule, this.options.extractors)
-      : undefined
+    const record =
+      sampled || this.managed
+        ? extractRequest(event, context, requestId, this.rule, this.options.extractors)
+        : undefined
     if (record !== undefined) this.own(record)
-    const objects = typeof event === 'object' && event !== null ? [event, context] : [context]
-    this.inFlight.set(context, { requestId, record, sampled, objects, runtime: runtimeRecord() })
-    if (this.pending.length === 0) return
-    // The invocations that ended before this one began are over: the runtime has sent their responses and dropped their requests.
-    const ended = this.pending
-    this.pending = []
-    try {
-      await this.judge(ended)
-    } catch (error) {
-      this.inFlight.delete(context)
-      throw error
-    }
+    const entry =
+      this.solo.context === undefined || this.solo.context === context ? this.solo : new InFlight()
+    if (entry !== this.solo) this.overlapping.set(context, entry)
+    entry.context = context
+    entry.event = event
+    entry.record = record
+    entry.sampled = sampled
+    entry.runtime = runtimeRecord()
+    if (this.pending.length === 0) return undefined
+    return this.judgeEnded(context)
   }
 
   async end(context: object, options?: { cause?: unknown }): Promise<LeakFinding[]> {
-    const entry = this.inFlight.get(context)
+    return this.check(context, options?.cause)
+  }
+
+  /** `end` without a promise: the fast check is synchronous. Throws LeakFoundError in `throw` mode. */
+  check(context: object, cause: unknown): LeakFinding[] {
+    const entry = this.inFlightOf(context)
     if (entry === undefined) return []
-    this.inFlight.delete(context)
-    if (!entry.sampled || entry.record === undefined) return []
-    const record = entry.record
-    const finished = this.remember(record, entry.runtime)
+    const { sampled, record, runtime } = entry
+    this.forget(entry)
+    if (!sampled || record === undefined) return []
+    const finished = this.remember(record, runtime)
     if (this.options.deep) {
       this.pending.push(finished)
       if (this.pending.length > PENDING_LIMIT) this.pending.shift()
@@ -139,22 +189,22 @@ class Guard implements LeakGuard {
     const known = this.revealer([record])
     const findings = this.fastCheck(matcher, record.requestId, known.reveals)
     known.dispose()
-    return this.report(findings, options?.cause)
+    return this.report(findings, cause)
   }
 
   wrap<TEvent, TContext extends object, TResult>(
     handler: (event: TEvent, context: TContext) => Promise<TResult> | TResult,
   ): (event: TEvent, context: TContext) => Promise<TResult> {
     return async (event, context) => {
-      await this.begin(event, context)
+      await this.start(event, context)
       let result: TResult
       try {
         result = await handler(event, context)
       } catch (error) {
-        await this.end(context, { cause: error })
+        this.check(context, error)
         throw error
       }
-      await this.end(context)
+      this.check(context, undefined)
       return result
     }
   }
@@ -163,6 +213,40 @@ class Guard implements LeakGuard {
     const ended = [...new Set([...this.finished, ...this.pending])]
     this.pending = []
     return this.judge(ended)
+  }
+
+  private inFlightOf(context: object): InFlight | undefined {
+    return this.solo.context === context ? this.solo : this.overlapping.get(context)
+  }
+
+  /** The invocation is no longer in flight: nothing of it stays in the guard's fields. */
+  private forget(entry: InFlight): void {
+    if (entry !== this.solo) {
+      this.overlapping.delete(entry.context as object)
+      return
+    }
+    entry.context = undefined
+    entry.event = undefined
+    entry.record = undefined
+    entry.runtime = undefined
+  }
+
+  /** The invocations that ended before this one began are over: the runtime has sent their responses and dropped their requests. */
+  private async judgeEnded(context: object): Promise<void> {
+    const ended = this.pending
+    this.pending = []
+    try {
+      await this.judge(ended)
+    } catch (error) {
+      this.forget(this.inFlightOf(context) as InFlight)
+      throw error
+    }
+  }
+
+  private inFlight(): InFlight[] {
+    const entries = this.solo.context === undefined ? [] : [this.solo]
+    for (const entry of this.overlapping.values()) entries.push(entry)
+    return entries
   }
 
   /** The deep check of invocations that have ended, while the ones in flight are excluded. */
@@ -180,7 +264,8 @@ class Guard implements LeakGuard {
     const started = performance.now()
     const skipped: object[] = [
       this,
-      this.inFlight,
+      this.solo,
+      this.overlapping,
       this.finished,
       this.pending,
       this.reported,
@@ -194,8 +279,9 @@ class Guard implements LeakGuard {
       const runtime = finished.runtime?.deref()
       if (runtime !== undefined) skipped.push(runtime)
     }
-    for (const { record, objects, runtime } of this.inFlight.values()) {
-      skipped.push(...objects)
+    for (const { context, event, record, runtime } of this.inFlight()) {
+      skipped.push(context as object)
+      if (typeof event === 'object' && event !== null) skipped.push(event)
       if (runtime !== undefined) skipped.push(runtime)
       if (record !== undefined) skipped.push(record, record.values)
     }
@@ -221,7 +307,7 @@ class Guard implements LeakGuard {
 
   private inFlightRecords(): RequestRecord[] {
     const records: RequestRecord[] = []
-    for (const { record } of this.inFlight.values()) if (record !== undefined) records.push(record)
+    for (const { record } of this.inFlight()) if (record !== undefined) records.push(record)
     return records
   }
 

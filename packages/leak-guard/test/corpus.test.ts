@@ -1,4 +1,5 @@
-import { type LeakFinding, leakGuard } from '@warmstart/leak-guard'
+import { onEvent, type WarmstartEvent } from '@warmstart/core'
+import { type LeakFinding, LeakFoundError, leakGuard } from '@warmstart/leak-guard'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanCases } from './corpus/clean.js'
 import { apiRequest } from './corpus/events.js'
@@ -72,5 +73,26 @@ describe('the corpus, in process', () => {
     ;(globalThis as { gc: () => void }).gc()
     await guard.deepCheck()
     expect(findings.map((f) => `${f.path} ${f.kind} ${f.match}`)).toEqual([])
+  })
+  it('in throw mode with deep: true, fails the next invocation before its handler runs, and forgets it', async () => {
+    const leaky = leakyCases.find((c) => c.check === 'deep')
+    const guard = leakGuard({ mode: 'throw', deep: true })
+    const first = apiRequest()
+    await guard.wrap(leaky!.handler)(first.event, first.context)
+    const next = apiRequest()
+    let ran = false
+    const failed = await guard
+      .wrap(() => {
+        ran = true
+      })(next.event, next.context)
+      .catch((error: unknown) => error)
+    expect(failed).toBeInstanceOf(LeakFoundError)
+    expect((failed as LeakFoundError).findings[0]?.invocation).toBe(first.context.awsRequestId)
+    expect(ran).toBe(false)
+    const checks: WarmstartEvent[] = []
+    const stop = onEvent((event) => checks.push(event))
+    expect(await guard.end(next.context)).toEqual([])
+    stop()
+    expect(checks).toEqual([])
   })
 })

@@ -1,6 +1,12 @@
 import middy from '@middy/core'
 import { onEvent, registerRoot, type WarmstartEvent } from '@warmstart/core'
-import { type LeakFinding, LeakFoundError, leakGuard, leakGuardMiddleware } from '@warmstart/leak-guard'
+import {
+  type LeakFinding,
+  LeakFoundError,
+  type LeakGuard,
+  leakGuard,
+  leakGuardMiddleware,
+} from '@warmstart/leak-guard'
 import { afterEach, describe, expect, it } from 'vitest'
 import { apiRequest, body, jwtFor } from './corpus/events.js'
 
@@ -206,6 +212,49 @@ describe('the fast check', () => {
         'globalThis.t_byEvent → key (the request object)',
       ]),
     )
+  })
+
+  it('reads a sparse array by its own keys: no loop up to its length, an index that is a request value found', async () => {
+    const events: WarmstartEvent[] = []
+    cleanups.push(onEvent((e) => events.push(e)))
+    const { guard, findings } = collecting()
+    const seen: unknown[] = []
+    seen[4_000_000_000] = 'the last index a client ever had'
+    g.t_seen = seen
+    const first = { body: JSON.stringify({ userId: 987654321, orderId: 'ord-2024-55501' }) }
+    await guard.wrap(() => {
+      seen[987654321] = true
+      seen[3_000_000_000] = { order: 'ord-2024-55501' }
+    })(first, {})
+    // Written below the length, which does not change: read again all the same.
+    const second = { body: JSON.stringify({ userId: 'user-sparse-2' }) }
+    await guard.wrap(() => {
+      seen[55_555_555] = { user: 'user-sparse-2' }
+    })(second, {})
+    expect(findings.map((f) => f.path)).toEqual([
+      'globalThis.t_seen → key "9876…"',
+      'globalThis.t_seen[3000…].order',
+      'globalThis.t_seen[5555…].user',
+    ])
+    const checks = events.filter((e) => e.type === 'leak.check')
+    expect(checks.map((e) => [e.exhausted, e.nodes < 50])).toEqual([
+      [false, true],
+      [false, true],
+    ])
+  })
+
+  it('reads a sparse array within the node budget, and only its indexes', async () => {
+    const events: WarmstartEvent[] = []
+    cleanups.push(onEvent((e) => events.push(e)))
+    const { guard, findings } = collecting({ budget: { nodes: 5 } })
+    const { event, context } = apiRequest()
+    const sparse: unknown[] & { note?: string } = ['first']
+    sparse.note = body(event).userId
+    for (let i = 1; i <= 10; i++) sparse[i * 1_000_000] = { i }
+    g.t_sparse = sparse
+    await guard.wrap(() => 1)(event, context)
+    expect(findings).toEqual([])
+    expect(events.filter((e) => e.type === 'leak.check').map((e) => e.exhausted)).toEqual([true])
   })
 
   it('re-reads a large container only when its size changes, and probes it by key otherwise', async () => {
@@ -465,6 +514,93 @@ describe('the middleware in a real Middy chain', () => {
     }).use(leakGuardMiddleware(leakGuard({ mode: 'throw' })))
     const r = apiRequest()
     await expect(throwing(r.event, r.context as never)).rejects.toBeInstanceOf(LeakFoundError)
+  })
+
+  it('returns no promise from a phase unless a deep check is due', async () => {
+    const findings: LeakFinding[] = []
+    const onFinding = (found: readonly LeakFinding[]) => findings.push(...found)
+    const phase = ({ event, context }: ReturnType<typeof apiRequest>, error?: unknown) => ({
+      event,
+      context,
+      response: undefined,
+      error,
+    })
+    const checked = leakGuardMiddleware({ mode: 'report', onFinding })
+    const ok = apiRequest()
+    expect(checked.before!(phase(ok))).toBeUndefined()
+    g.t_sync = body(ok.event).userId
+    expect(checked.after!(phase(ok))).toBeUndefined()
+    const failed = apiRequest()
+    expect(checked.before!(phase(failed))).toBeUndefined()
+    g.t_syncFailed = body(failed.event).userId
+    expect(checked.onError!(phase(failed, new Error('boom')))).toBeUndefined()
+    expect(findings.map((f) => [f.path, f.invocation])).toEqual([
+      ['globalThis.t_sync', ok.context.awsRequestId],
+      ['globalThis.t_syncFailed', failed.context.awsRequestId],
+    ])
+    const unsampled = leakGuardMiddleware({ mode: 'report', onFinding, sampleRate: 0 })
+    const skipped = apiRequest()
+    expect(unsampled.before!(phase(skipped))).toBeUndefined()
+    g.t_unsampled = body(skipped.event).userId
+    expect(unsampled.after!(phase(skipped))).toBeUndefined()
+    expect(findings).toHaveLength(2)
+  })
+
+  it('with deep: true, returns a promise from the begin that judges the invocations ended before it', async () => {
+    const findings: LeakFinding[] = []
+    const rolls = [0.1, 0.9]
+    const deep = leakGuardMiddleware({
+      mode: 'report',
+      onFinding: (found) => findings.push(...found),
+      deep: true,
+      sampleRate: 0.5,
+      random: () => rolls.shift() as number,
+    })
+    const gone = apiRequest()
+    const ended = { event: gone.event, context: gone.context, response: undefined, error: undefined }
+    expect(deep.before!(ended)).toBeUndefined()
+    expect(deep.after!(ended)).toBeUndefined()
+    // Not sampled, and its event not an object: in flight, and not followed, while the deep check runs.
+    const next = {
+      event: 'a plain event',
+      context: apiRequest().context,
+      response: undefined,
+      error: undefined,
+    }
+    const judging = deep.before!(next)
+    expect(judging).toBeInstanceOf(Promise)
+    await judging
+    expect(deep.after!(next)).toBeUndefined()
+    expect(findings).toEqual([])
+  })
+
+  it('runs a guard of another making through its public methods', async () => {
+    const { guard, findings } = collecting()
+    const calls: string[] = []
+    const foreign: LeakGuard = {
+      begin: (event, context) => {
+        calls.push('begin')
+        return guard.begin(event, context)
+      },
+      end: (context, options) => {
+        calls.push(options?.cause === undefined ? 'end' : 'end with cause')
+        return guard.end(context, options)
+      },
+      wrap: (handler) => guard.wrap(handler),
+      deepCheck: () => guard.deepCheck(),
+    }
+    const handler = middy(async (event: ReturnType<typeof apiRequest>['event']) => {
+      g.t_foreign = body(event).userId
+      if (event.rawPath === '/fail') throw new Error('boom')
+      return 1
+    }).use(leakGuardMiddleware(foreign))
+    const ok = apiRequest()
+    await handler(ok.event, ok.context as never)
+    const failing = apiRequest()
+    failing.event.rawPath = '/fail'
+    await expect(handler(failing.event, failing.context as never)).rejects.toThrow('boom')
+    expect(calls).toEqual(['begin', 'end', 'begin', 'end with cause'])
+    expect(findings.map((f) => f.invocation)).toEqual([ok.context.awsRequestId, failing.context.awsRequestId])
   })
 
   it('with deep: true, runs the deep check of an invocation once it has ended: when the next one begins', async () => {
