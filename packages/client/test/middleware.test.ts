@@ -86,6 +86,29 @@ describe('clientsMiddleware in a middy chain', () => {
     await expect(handler({}, lambdaContext('req-5'))).resolves.toBe('ok')
   })
 
+  it('serves warm instances without a promise, awaits a lazy that validates, and sees a new instance after reset', async () => {
+    let made = 0
+    const db = lazy(async () => ({ id: ++made }))
+    const config = lazy(() => ({ table: 'orders' }))
+    const checked = lazy(async () => 'checked', { validate: async () => true })
+    const middleware = clientsMiddleware({ db, config }, { setToContext: true })
+    const request = (id: string) => ({ context: lambdaContext(id) as unknown as Record<string, unknown> })
+    await middleware.before?.(request('l-1') as never)
+    const warm = request('l-2')
+    expect(middleware.before?.(warm as never)).toBeUndefined()
+    expect(warm.context).toMatchObject({ db: { id: 1 }, config: { table: 'orders' }, coldStart: false })
+
+    await db.reset()
+    const renewed = request('l-3')
+    expect(middleware.before?.(renewed as never)).toBeInstanceOf(Promise)
+    await middleware.before?.(renewed as never)
+    expect(renewed.context.db).toEqual({ id: 2 })
+
+    const validating = clientsMiddleware({ checked })
+    await validating.before?.(request('l-4') as never)
+    expect(validating.before?.(request('l-5') as never)).toBeInstanceOf(Promise)
+  })
+
   it('rejects what is not a record of lazies, and a bad setToContext', () => {
     const expectInvalid = (make: () => unknown, option: string) =>
       expect(make).toThrow(

@@ -61,29 +61,67 @@ export function paramsMiddleware<S extends ParamsSpec, C extends boolean = true>
   }
   if (typeof setToContext !== 'boolean')
     throw invalidOption('paramsMiddleware', 'setToContext', 'must be a boolean')
-  // Refreshes started ahead of expiry finish inside this invocation, not after a freeze. Refs of
-  // one provider share its settle function: each provider is awaited once.
-  const settles = [...new Set(entries.map(([, ref]) => ref.settle))]
-  const settle = async (): Promise<void> => {
-    for (const providerSettle of settles) await providerSettle()
-  }
   const keys = entries.map(([key]) => key)
+  const refs = entries.map(([, ref]) => ref)
+  // A resolved promise keeps its value: a ref that hands out the same promise as last time (a
+  // cache hit returns its entry's settled promise) has the value read then, so a warm invocation
+  // reads it without awaiting. `reads` is scratch for one synchronous pass of before().
+  const knownReads: unknown[] = refs.map(() => undefined)
+  const knownValues: unknown[] = refs.map(() => undefined)
+  const reads: unknown[] = refs.map(() => undefined)
+  const assign = (context: Record<string, unknown>, values: unknown[]): void => {
+    if (setToContext) for (let i = 0; i < keys.length; i++) context[keys[i] as string] = values[i]
+  }
+  const resolveAll = async (context: Record<string, unknown>, pending: unknown[]): Promise<void> => {
+    let values: unknown[]
+    try {
+      values = await Promise.all(pending)
+    } catch {
+      throw resolveError(entries, await Promise.allSettled(pending))
+    }
+    for (let i = 0; i < values.length; i++) {
+      knownReads[i] = pending[i]
+      knownValues[i] = values[i]
+    }
+    assign(context, values)
+  }
+
+  // Refreshes started ahead of expiry finish inside this invocation, not after a freeze. Refs of
+  // one provider share its settle function: each provider is awaited once. A provider with nothing
+  // in flight hands out the same settled promise each time: once seen settled, it is not awaited.
+  const settles = [...new Set(refs.map((ref) => ref.settle))]
+  const settledPromises: unknown[] = settles.map(() => undefined)
+  const settleFrom = async (first: number, firstPromise: Promise<void>): Promise<void> => {
+    await firstPromise
+    settledPromises[first] = firstPromise
+    for (let i = first + 1; i < settles.length; i++) {
+      const promise = (settles[i] as () => Promise<void>)()
+      await promise
+      settledPromises[i] = promise
+    }
+  }
+  const settle = (): Promise<void> | undefined => {
+    for (let i = 0; i < settles.length; i++) {
+      const promise = (settles[i] as () => Promise<void>)()
+      if (promise !== settledPromises[i]) return settleFrom(i, promise)
+    }
+    return undefined
+  }
 
   return {
-    async before(request) {
+    before(request) {
       trackInvocation(request.context)
+      const context = request.context as Record<string, unknown>
       // Every resolve starts in this loop, in one tick, so the providers batch them together.
-      const reads = entries.map(([, ref]) => ref.resolve())
-      let values: unknown[]
-      try {
-        values = await Promise.all(reads)
-      } catch {
-        throw resolveError(entries, await Promise.allSettled(reads))
+      let known = true
+      for (let i = 0; i < refs.length; i++) {
+        const read = (refs[i] as ParamRef<unknown>).resolve()
+        reads[i] = read
+        if (read !== knownReads[i]) known = false
       }
-      if (setToContext) {
-        const context = request.context as Record<string, unknown>
-        for (let i = 0; i < keys.length; i++) context[keys[i] as string] = values[i]
-      }
+      if (!known) return resolveAll(context, reads.slice())
+      assign(context, knownValues)
+      return undefined
     },
     after: settle,
     onError: settle,

@@ -124,11 +124,15 @@ class SecretsProvider implements SecretsManager {
     this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids) => this.#fetchCurrent(ids))
     this.get = ((id: string, getOptions?: SecretGetOptions) => this.#read(id, getOptions)) as SecretGet
     this.ref = ((id: string, refOptions?: SecretGetOptions) => {
-      this.#spec(id, refOptions)
+      // Built once per ref: each resolve is a cache read with no spec, key or loader to make.
+      const spec = this.#spec(id, refOptions)
+      const key = cacheKey(spec)
+      const load = () => this.#load(spec)
+      const ttl = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
       return {
         source: 'secretsmanager',
         name: id,
-        resolve: () => this.#read(id, refOptions),
+        resolve: () => this.#cache.get(key, load, ttl),
         settle: this.#settle,
       }
     }) as SecretRef

@@ -163,11 +163,15 @@ class SsmProvider implements SsmParameters {
     }
     this.get = ((name: string, getOptions?: SsmGetOptions) => this.#read(name, getOptions)) as SsmGet
     this.ref = ((name: string, refOptions?: SsmGetOptions) => {
-      this.#spec(name, refOptions)
+      // Built once per ref: each resolve is a cache read with no spec, key or loader to make.
+      const spec = this.#spec(name, refOptions)
+      const key = cacheKey(spec)
+      const load = () => this.#load(spec)
+      const ttl = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
       return {
         source: 'ssm',
         name,
-        resolve: () => this.#read(name, refOptions),
+        resolve: () => this.#cache.get(key, load, ttl),
         settle: this.#settle,
       }
     }) as SsmRef

@@ -277,7 +277,9 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     const settled = loading.then(
       (value) => {
         if (this.#entries.get(key) === (entry as unknown as Entry<V>) && entry.inflight === settled) {
-          this.#store(entry, value)
+          // Hits hand out this same promise (fulfilled with `value` once this returns), so callers
+          // that remember the promise they awaited see a warm read as the same one.
+          this.#store(entry, value, settled)
         }
         return value
       },
@@ -306,12 +308,12 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     return this.#tickSpread
   }
 
-  #store<T extends V>(entry: Entry<T>, value: T): void {
+  #store<T extends V>(entry: Entry<T>, value: T, current: Promise<T>): void {
     this.#stores++
     const now = this.#clock.now()
     const ttl = entry.ttl * entry.spread // Infinity stays Infinity: the spread is > 0
     entry.value = value
-    entry.current = Promise.resolve(value)
+    entry.current = current
     entry.fetchedAt = now
     entry.expiresAt = now + ttl
     entry.refreshAt = this.#refreshAhead > 0 ? now + ttl * (1 - this.#refreshAhead) : Number.POSITIVE_INFINITY

@@ -164,6 +164,65 @@ describe('paramsMiddleware in a Middy chain', () => {
     expect(aws.callCount({ service: 'ssm' })).toBe(3)
   })
 
+  it('serves a warm invocation without a promise, and reads a value fetched again as soon as it lands', async () => {
+    const clock = fakeClock()
+    const ssm = ssmParameters({ client: ssmClient, clock, ttl: 100_000, jitter: 0, refreshAhead: 0.5 })
+    const secrets = secretsManager({ client: secretsClient, clock, ttl: 100_000, jitter: 0 })
+    const middleware = paramsMiddleware({
+      fetch: { url: ssm.ref('/app/url'), apiKey: secrets.ref('api/key') },
+    })
+    const request = (id: string) => ({ context: context(id) as Record<string, unknown> }) as never
+    const cold = request('w-1')
+    await middleware.before?.(cold)
+    expect(await middleware.after?.(cold)).toBeUndefined()
+    const warm = request('w-2') as { context: Record<string, unknown> }
+    expect(middleware.before?.(warm as never)).toBeUndefined()
+    expect(warm.context).toMatchObject({ url: 'https://example.test', apiKey: 'key-123' })
+    expect(middleware.after?.(warm as never)).toBeUndefined()
+    expect(ssm.stats()).toMatchObject({ hits: 1, misses: 1 })
+
+    // Refresh ahead: the current value is served at once, and after awaits the refresh.
+    clock.advance(60_000)
+    const ahead = request('w-3')
+    expect(middleware.before?.(ahead)).toBeUndefined()
+    const settling = middleware.after?.(ahead)
+    expect(settling).toBeInstanceOf(Promise)
+    await settling
+    expect(ssm.stats()).toMatchObject({ refreshes: 1 })
+
+    // Past expiry the secret is fetched again: that invocation awaits it, the next one is warm again.
+    clock.advance(150_000)
+    const expired = request('w-4') as { context: Record<string, unknown> }
+    const resolving = middleware.before?.(expired as never)
+    expect(resolving).toBeInstanceOf(Promise)
+    await resolving
+    expect(expired.context.apiKey).toBe('key-123')
+    expect(middleware.before?.(request('w-5'))).toBeUndefined()
+    expect(aws.callCount({ service: 'secretsmanager' })).toBe(2)
+  })
+
+  it('awaits every provider after the first one found busy, and refs whose settle is never the same promise', async () => {
+    let settles = 0
+    const custom = {
+      source: 'ssm' as const,
+      name: 'custom',
+      resolve: () => Promise.resolve('value'),
+      settle: () => {
+        settles++
+        return Promise.resolve()
+      },
+    }
+    const ssm = ssmParameters({ client: ssmClient })
+    const middleware = paramsMiddleware({ fetch: { custom, url: ssm.ref('/app/url') } })
+    const request = { context: context('c-1') } as never
+    await middleware.before?.(request)
+    expect(middleware.after?.(request)).toBeInstanceOf(Promise)
+    await middleware.onError?.(request)
+    expect(settles).toBe(2)
+    // A resolve that hands out a new promise each time is awaited on every invocation.
+    expect(middleware.before?.(request)).toBeInstanceOf(Promise)
+  })
+
   it('validates its options', () => {
     const ssm = ssmParameters({ client: ssmClient })
     const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })
