@@ -26,9 +26,13 @@ const unextensible = new WeakSet<object>()
 
 /** Marks `request` as ended; false when it already was. */
 export function markEnded(request: object): boolean {
-  if (EndedRequest.has(request) || unextensible.has(request)) return false
+  if (EndedRequest.has(request)) return false
   // Today a private field can be added even to a frozen object; the language is moving to forbid it.
-  if (Object.isExtensible(request)) new EndedRequest(request)
-  else unextensible.add(request)
+  if (Object.isExtensible(request)) {
+    new EndedRequest(request)
+    return true
+  }
+  if (unextensible.has(request)) return false
+  unextensible.add(request)
   return true
 }
