@@ -3,15 +3,10 @@
 // process, and sum a field of what they get so the JIT cannot drop the call.
 import { pathToFileURL } from 'node:url'
 import { lazy } from '@warmstart/client'
+import { median } from './stats.mjs'
 
 const ITERATIONS = 20_000_000
 const ROUNDS = 9
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 
 const create = () => ({ answer: 1 })
 

@@ -7,6 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
+import { median } from './stats.mjs'
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url))
 const outDir = `${benchDir}.tmp/cold-start`
@@ -35,12 +36,6 @@ const CASES = [
   ['lifecycle', '@warmstart/lifecycle', "export * from '@warmstart/lifecycle'"],
   ['/tmp cache', '@warmstart/tmp-cache', "export * from '@warmstart/tmp-cache'"],
 ]
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 
 async function bundle(label, contents) {
   const result = await build({

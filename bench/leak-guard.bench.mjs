@@ -8,11 +8,7 @@ import { pathToFileURL } from 'node:url'
 import { registerRoot } from '@warmstart/core'
 import { leakGuard } from '@warmstart/leak-guard'
 import { boundedLru } from '@warmstart/lru'
-
-function median(samples) {
-  const sorted = [...samples].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
+import { median } from './stats.mjs'
 
 function request() {
   const id = randomUUID().slice(0, 8)

@@ -4,16 +4,11 @@
 import { pathToFileURL } from 'node:url'
 import { boundedLru, estimateSize } from '@warmstart/lru'
 import { LRUCache } from 'lru-cache'
+import { median } from './stats.mjs'
 
 const KEYS = 1_000
 const ITERATIONS = 2_000_000
 const ROUNDS = 12
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 
 const keys = Array.from({ length: KEYS }, (_, i) => `user-${i}`)
 const values = Array.from({ length: KEYS }, (_, i) => ({ id: i, name: `name ${i}` }))

@@ -19,6 +19,7 @@ import middySecrets from '@middy/secrets-manager'
 import middySsm from '@middy/ssm'
 import { paramsMiddleware, secretsManager, ssmParameters } from '@warmstart/params'
 import { startLocalAws } from '@warmstart/testing'
+import { median } from './stats.mjs'
 
 const PARAMETERS = Array.from({ length: 20 }, (_, i) => `/bench/app/p${String(i).padStart(2, '0')}`)
 const SECRETS = ['bench/db', 'bench/api']
@@ -27,12 +28,6 @@ const STEP_MS = 600
 const TTL_S = 300
 const READS = 200_000
 const ROUNDS = 5
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 
 const context = (n) => ({
   awsRequestId: `req-${n}`,

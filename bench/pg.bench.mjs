@@ -11,18 +11,13 @@ import { pgConnection, pgMiddleware } from '@warmstart/pg'
 import { startPostgres } from '@warmstart/testing'
 import pg from 'pg'
 import ServerlessClient from 'serverless-postgres'
+import { median } from './stats.mjs'
 
 const INVOCATIONS = 200
 const ROUNDS = 5
 const QUERY = 'SELECT $1::int AS n'
 /** The proxy's delay in each direction for the second run (PG_BENCH_DELAY_MS overrides it). */
 const ONE_WAY_DELAY_MS = Number(process.env.PG_BENCH_DELAY_MS ?? 0.5)
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 
 /**
  * Writes chunks to a socket `delayMs` after they arrived, in order. Node's timers cannot wait less

@@ -17,6 +17,7 @@ import { lifecycleMiddleware } from '@warmstart/lifecycle'
 import { paramsMiddleware, secretsManager, ssmParameters } from '@warmstart/params'
 import { pgConnection, pgMiddleware } from '@warmstart/pg'
 import { startLocalAws, startPostgres } from '@warmstart/testing'
+import { median } from './stats.mjs'
 
 const ROUNDS = 51
 const BATCH = 500
@@ -37,12 +38,6 @@ const SECRET_VALUE = 'k-0123456789abcdef'
 const { clearCache: clearMiddyCache } = await import(
   new URL('../util/index.js', import.meta.resolve('@middy/ssm')).href
 )
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 
 /** The application itself: the same function at the end of every chain. */
 const app = async (event) => ({ statusCode: 200, body: event.pathParameters.orderId })
