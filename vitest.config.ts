@@ -25,7 +25,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     execArgv: ['--expose-gc'],
-    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'], tsconfig: './tsconfig.typetests.json' },
+    typecheck: {
+      enabled: true,
+      include: ['packages/*/test/**/*.test-d.ts'],
+      tsconfig: './tsconfig.typetests.json',
+    },
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**/*.ts'],

@@ -1,5 +1,5 @@
-import { expect, it } from 'vitest'
 import { fakeClock } from '@warmstart/testing'
+import { expect, it } from 'vitest'
 
 it('moves only when told to', () => {
   const clock = fakeClock(1_000)
