@@ -11,6 +11,7 @@ export {
   type WarmstartEventMap,
   type WarmstartEventType,
 } from './events.js'
+export { type HiddenField, hiddenField } from './hidden-field.js'
 export { currentRequestId, type InvocationInfo, invocationCount, trackInvocation } from './invocation.js'
 export type { Logger } from './logger.js'
 export type { LambdaContext, LambdaContextLike, Middleware, MiddlewareRequest } from './middleware.js'

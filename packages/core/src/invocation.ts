@@ -1,3 +1,4 @@
+import { hiddenField } from './hidden-field.js'
 import type { LambdaContextLike } from './middleware.js'
 import { processWide } from './shared-state.js'
 
@@ -16,57 +17,17 @@ export interface InvocationInfo {
 interface Tracker {
   count: number
   current: InvocationInfo | undefined
-  /** Only for contexts that cannot take a stamp: frozen, sealed or otherwise not extensible. */
-  readonly byContext: WeakMap<object, InvocationInfo>
 }
 
 const tracker = processWide<Tracker>('core:invocations', () => ({
   count: 0,
   current: undefined,
-  byContext: new WeakMap(),
 }))
 
-/** Keeps an invocation's info on its context object. */
-interface ContextStamp {
-  read(context: object): InvocationInfo | undefined
-  write(context: object, info: InvocationInfo): void
-}
-
-/**
- * Lambda hands every invocation a new context object. Keyed in a WeakMap, each one cost an insert
- * plus the garbage collector's work on weak entries: the costliest single step of a warm
- * invocation. A private field on the context is an ordinary property store, and nothing outside
- * this class can see it: not Object.keys, JSON.stringify, spreading, Reflect.ownKeys or
- * util.inspect. A base constructor that returns an existing object makes the subclass install its
- * field on that object. The class is process-wide, like the count, so that every copy of core
- * (ESM and CommonJS, two bundles) reads the same field.
- */
-function createContextStamp(): ContextStamp {
-  class ExistingObject {
-    constructor(target: object) {
-      // biome-ignore lint/correctness/noConstructorReturn: returning the target is what puts the subclass's field on it
-      return target
-    }
-  }
-  class Stamped extends ExistingObject {
-    readonly #info: InvocationInfo
-    constructor(context: object, info: InvocationInfo) {
-      super(context)
-      this.#info = info
-    }
-    static read(context: object): InvocationInfo | undefined {
-      return #info in context ? context.#info : undefined
-    }
-  }
-  return {
-    read: Stamped.read,
-    write: (context, info) => {
-      new Stamped(context, info)
-    },
-  }
-}
-
-const stamp = processWide('core:invocation-stamp', createContextStamp)
+// Lambda hands every invocation a new context object: the info is kept on it in a hidden field
+// (see hiddenField: far cheaper than a WeakMap insert per invocation, and invisible), one field
+// for the whole process so that every copy of core (ESM and CommonJS, two bundles) reads it.
+const stamp = processWide('core:invocation-stamp', () => hiddenField<InvocationInfo>())
 
 /**
  * Notes that an invocation has started and returns what is known about it. Every middleware
@@ -76,15 +37,8 @@ const stamp = processWide('core:invocation-stamp', createContextStamp)
 export function trackInvocation(context: LambdaContextLike): InvocationInfo {
   let info = stamp.read(context)
   if (info === undefined) {
-    // An object that is not extensible never becomes so again: only such a context can be in the WeakMap.
-    const extensible = Object.isExtensible(context)
-    if (!extensible) info = tracker.byContext.get(context)
-    if (info === undefined) {
-      info = newInvocation(context)
-      // Today a private field can be added even to a frozen object; the language is moving to forbid it.
-      if (extensible) stamp.write(context, info)
-      else tracker.byContext.set(context, info)
-    }
+    info = newInvocation(context)
+    stamp.write(context, info)
   }
   tracker.current = info
   return info
