@@ -219,6 +219,9 @@ class Search {
         if (match !== null) start(node, { match, ending: ` → key "${redact(match.value as string)}"` })
       }
     }
+    // Emptied now: V8 may keep this frame's context alive after the call (seen on Node 24), and a
+    // later snapshot would find the request values it holds and report the guard itself.
+    byName.clear()
   }
 
   /** The request objects: the probe's `watched` list holds them, in the order of `identities`. */

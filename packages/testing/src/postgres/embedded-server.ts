@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -187,13 +187,38 @@ export class EmbeddedServer {
 
   /** Synchronous last resort at process exit: immediate shutdown, then the directory goes. */
   killAndRemoveSync(): void {
-    this.#process?.child.kill('SIGQUIT')
-    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5 })
+    const child = this.#process?.child
+    child?.kill('SIGQUIT')
+    // The server and its backends write into the directory until they have gone, and an exit hook
+    // cannot wait asynchronously: wait (bounded) for the postmaster, then remove, again while files
+    // still appear (Node 24's rmSync does not retry a directory that refilled during removal).
+    const until = Date.now() + 3000
+    while (child?.pid !== undefined && isRunningSync(child.pid) && Date.now() < until) sleepSync(10)
+    for (let attempt = 0; attempt < 20 && existsSync(this.dir); attempt++) {
+      try {
+        rmSync(this.dir, { recursive: true, force: true })
+      } catch {
+        sleepSync(25)
+      }
+    }
     live.delete(this)
   }
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/** Whether a process still runs; an exited child not yet reaped by libuv (a zombie) does not. */
+function isRunningSync(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
 
 function track(server: EmbeddedServer): void {
   live.add(server)
