@@ -61,6 +61,7 @@ export async function deepSearch(
     return search.run(probe.marker)
   } finally {
     graph.dispose()
+    search.forgetTargets()
   }
 }
 
@@ -80,7 +81,7 @@ class Search {
   constructor(
     private readonly graph: HeapGraph,
     private readonly matcher: Matcher,
-    private readonly identities: readonly Match[],
+    private identities: readonly Match[],
     private readonly reveals: Reveals,
   ) {
     this.skipped = new Uint8Array(graph.nodeCount)
@@ -89,6 +90,15 @@ class Search {
     this.next = new Int32Array(graph.nodeCount).fill(-1)
     this.via = new Int32Array(graph.nodeCount).fill(-1)
     this.target = new Int32Array(graph.nodeCount).fill(-1)
+  }
+
+  /**
+   * Empties what this search matched: V8 may keep the search alive for a while after it returns,
+   * and the next snapshot would find the request values its targets hold and report the guard.
+   */
+  forgetTargets(): void {
+    this.targets.length = 0
+    this.identities = []
   }
 
   run(marker: string): DeepResult {
