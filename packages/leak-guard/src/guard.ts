@@ -1,4 +1,4 @@
-import { emit, longLivedRoots, trackInvocation } from '@warmstart/core'
+import { emit, longLivedRoots, processWide, trackInvocation } from '@warmstart/core'
 import { deepSearch } from './deep-search.js'
 import { extractRequest } from './extract.js'
 import { FastWalker, type WalkRoot } from './fast-walk.js'
@@ -112,6 +112,13 @@ export function guardPhases(guard: LeakGuard): GuardPhases {
   }
 }
 
+/**
+ * Every guard of the process, held weakly: a deep check skips what any guard keeps for itself
+ * (remembered values of finished invocations), not only its own, or two guards in one process
+ * (two handlers in one test file) would report each other's memory.
+ */
+const liveGuards = processWide('leak-guard:guards', () => new Set<WeakRef<Guard>>())
+
 class Guard implements LeakGuard {
   /**
    * The invocation in flight when it is the only one, as classic Lambda runs them: fields every
@@ -140,6 +147,37 @@ class Guard implements LeakGuard {
     this.rule = { minLength: options.minLength, allow: options.allowValues }
     for (const own of [this, this.solo, this.overlapping, this.finished, this.reported, this.walker])
       this.ownObjects.add(own)
+    liveGuards.add(new WeakRef(this))
+  }
+
+  /** What this guard keeps for itself, which no deep check (of any guard) reports. */
+  private ownState(): object[] {
+    const own: object[] = [
+      this,
+      this.solo,
+      this.overlapping,
+      this.finished,
+      this.pending,
+      this.reported,
+      this.walker,
+    ]
+    for (const finished of new Set([...this.finished, ...this.pending])) {
+      own.push(finished, finished.objects, finished.values)
+      const runtime = finished.runtime?.deref()
+      if (runtime !== undefined) own.push(runtime)
+    }
+    return own
+  }
+
+  /** The own state of every other live guard of the process. */
+  private otherGuardsState(): object[] {
+    const state: object[] = []
+    for (const ref of liveGuards) {
+      const guard = ref.deref()
+      if (guard === undefined) liveGuards.delete(ref)
+      else if (guard !== this) state.push(ref, ...guard.ownState())
+    }
+    return state
   }
 
   async begin(event: unknown, context: object): Promise<void> {
@@ -262,16 +300,7 @@ class Guard implements LeakGuard {
     if (records.length === 0) return []
     const matcher = new Matcher(records, this.inFlightRecords())
     const started = performance.now()
-    const skipped: object[] = [
-      this,
-      this.solo,
-      this.overlapping,
-      this.finished,
-      this.pending,
-      this.reported,
-      this.walker,
-      matcher,
-    ]
+    const skipped: object[] = [...this.ownState(), matcher, liveGuards, ...this.otherGuardsState()]
     // The records the matcher and the path writer hold: the guard's own.
     skipped.push(records, ...records)
     for (const finished of ended) {

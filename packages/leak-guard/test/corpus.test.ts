@@ -58,6 +58,22 @@ describe('the corpus, in process', () => {
     }
   })
 
+  it("a deep check does not report another guard's memory of its own requests", async () => {
+    const other = reportingGuard({ remember: 4 })
+    const { guard, findings } = reportingGuard({ remember: 4 })
+    const clean = cleanCases[0]!
+    // Both see requests from the same source IP: the other guard remembers it, as it should.
+    const seenByOther = apiRequest()
+    await other.guard.wrap(clean.handler)(seenByOther.event, seenByOther.context)
+    const seen = apiRequest()
+    await guard.wrap(clean.handler)(seen.event, seen.context)
+    await new Promise((resolve) => setImmediate(resolve))
+    ;(globalThis as { gc: () => void }).gc()
+    await guard.deepCheck()
+    expect(findings.map((f) => `${f.path} ${f.kind} ${f.match}`)).toEqual([])
+    expect(await other.guard.deepCheck()).toEqual([])
+  })
+
   it('no clean handler is flagged, by the fast or the deep check, across warm invocations', async () => {
     const { guard, findings } = reportingGuard({ remember: cleanCases.length * 2 })
     for (const clean of cleanCases) {
