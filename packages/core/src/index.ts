@@ -24,4 +24,4 @@ export {
   registerRoot,
 } from './registry.js'
 export { processWide } from './shared-state.js'
-export { parseSize, type Size } from './size.js'
+export { parseSize, type Size, type SizeUnit } from './size.js'
