@@ -1,12 +1,9 @@
-import { emit, invalidOption } from '@warmstart/core'
+import { emit, invalidOption, processWide } from '@warmstart/core'
 import { configKey } from './config-key.js'
 import { withLambdaDefaults } from './lambda-defaults.js'
 
 /** One client per class and config key, for the whole process (every copy of this package shares it). */
-const CLIENTS = Symbol.for('@warmstart/client:aws-clients')
-const holder = globalThis as unknown as Record<symbol, WeakMap<object, Map<string, object>> | undefined>
-const clientsByClass: WeakMap<object, Map<string, object>> = holder[CLIENTS] ?? new WeakMap()
-Object.defineProperty(globalThis, CLIENTS, { value: clientsByClass, enumerable: false, configurable: true })
+const clientsByClass = processWide('client:aws-clients', () => new WeakMap<object, Map<string, object>>())
 
 /**
  * One AWS SDK v3 client per class and equal config for the whole execution environment, so that

@@ -1,3 +1,5 @@
+import { processWide } from '@warmstart/core'
+
 /**
  * Identities of the values in a config that are compared by reference (functions, class
  * instances, symbols). One table per process, shared by every copy of this package that is
@@ -9,14 +11,11 @@ interface IdentityTable {
   next: number
 }
 
-const IDENTITIES = Symbol.for('@warmstart/client:config-identities')
-const holder = globalThis as unknown as Record<symbol, IdentityTable | undefined>
-const identities: IdentityTable = holder[IDENTITIES] ?? {
+const identities = processWide<IdentityTable>('client:config-identities', () => ({
   objects: new WeakMap(),
   symbols: new Map(),
   next: 0,
-}
-Object.defineProperty(globalThis, IDENTITIES, { value: identities, enumerable: false, configurable: true })
+}))
 
 function identityOf(value: object | symbol): string {
   const table: WeakMap<object, number> | Map<symbol, number> =
