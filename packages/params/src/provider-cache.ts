@@ -1,10 +1,9 @@
-import type { Clock, Duration, Logger } from '@warmstart/core'
 import { powertoolsDefaults } from './env.js'
 import type { Ttl } from './ttl.js'
-import { type TtlCache, ttlCache } from './ttl-cache.js'
+import { type TtlCache, type TtlCacheOptions, ttlCache } from './ttl-cache.js'
 
-/** The caching options both providers take. */
-export interface ProviderCacheOptions {
+/** The caching options both providers take: ttlCache's, with the providers' own defaults. */
+export interface ProviderCacheOptions extends Omit<TtlCacheOptions, 'name' | 'ttl' | 'jitter'> {
   /** Names the cache in events, logs and errors. Default `'ssm'` / `'secrets'`. */
   name?: string
   /** Default TTL of a value. Default `'5m'` (or `POWERTOOLS_PARAMETERS_MAX_AGE` seconds when set). */
@@ -14,14 +13,6 @@ export interface ProviderCacheOptions {
    * Default 0.1 (±10%).
    */
   jitter?: number
-  /** Refresh ahead within this last share of the TTL (`0.2`); `settle()` awaits it. Default 0. */
-  refreshAhead?: number
-  /** Serve the last good value for up to this long past its expiry when a refresh fails. Default 0. */
-  staleIfError?: Duration | 'forever'
-  clock?: Clock
-  /** Randomness for jitter, in [0, 1). Default `Math.random`. */
-  random?: () => number
-  logger?: Logger
 }
 
 export const DEFAULT_JITTER = 0.1
