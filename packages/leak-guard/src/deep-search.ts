@@ -58,10 +58,11 @@ export async function deepSearch(
     reveals,
   )
   try {
-    return search.run(probe.marker)
+    const result = search.run(probe.marker)
+    return { findings: [...result.findings], nodes: result.nodes }
   } finally {
     graph.dispose()
-    search.forgetTargets()
+    search.forget()
   }
 }
 
@@ -93,11 +94,13 @@ class Search {
   }
 
   /**
-   * Empties what this search matched: V8 may keep the search alive for a while after it returns,
-   * and the next snapshot would find the request values its targets hold and report the guard.
+   * Empties what this search matched and found: V8 may keep the search alive after it returns (a
+   * closure of its own, seen in CI even after a collection), and the next snapshot would find the
+   * request objects and values its targets and findings hold, and report the guard itself.
    */
-  forgetTargets(): void {
+  forget(): void {
     this.targets.length = 0
+    this.findings.length = 0
     this.identities = []
   }
 
