@@ -77,7 +77,7 @@ export async function run() {
 
   const kb = (bytes) => `${(bytes / 1024).toFixed(1)} kB`
   const lines = [
-    `Each entry is bundled with esbuild (\`bundle, minify, platform node, format esm\`; \`@aws-sdk/*\` and \`pg\` external, as the runtime ships the SDK and every PostgreSQL option needs pg alike) and imported ${IMPORT_RUNS} times in a fresh \`node\` process; the import time is the median. Import time includes loading the external SDK where a library loads it at import.`,
+    `Each entry is bundled with esbuild (\`bundle, minify, platform node, format esm\`; \`@aws-sdk/*\` and \`pg\` external, as the runtime ships the SDK and every PostgreSQL option needs pg alike) and imported ${IMPORT_RUNS} times in a fresh \`node\` process; the import time is the median. Import time includes loading the external SDK or pg where a library loads it at import.`,
     '',
     '| job | package | minified | gzip | import (median) |',
     '| --- | --- | ---: | ---: | ---: |',

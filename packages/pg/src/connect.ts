@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import pg, { type ClientConfig } from 'pg'
+import type { ClientConfig } from 'pg'
 import { nextDelay } from './backoff.js'
 import { describeError, isAuthFailure, isPermanentConnectFailure } from './classify.js'
 import type { Deadline } from './deadline.js'
@@ -7,6 +7,17 @@ import { ConnectError, type ConnectFailure, redact } from './errors.js'
 import { report } from './events.js'
 import { LiveConnection } from './live-connection.js'
 import type { ResolvedOptions } from './options.js'
+
+let pgModule: Promise<typeof import('pg')> | undefined
+
+/**
+ * pg is loaded at the first connect, not at import: loading it takes about 60 ms, which a cold
+ * start whose first invocation never reaches the database should not pay.
+ */
+function loadPg(): Promise<typeof import('pg')> {
+  pgModule ??= import('pg')
+  return pgModule
+}
 
 async function loadConfig(options: ResolvedOptions, refresh: boolean): Promise<ClientConfig> {
   const source = typeof options.config === 'function' ? await options.config({ refresh }) : options.config
@@ -56,6 +67,7 @@ export async function openConnection(options: ResolvedOptions, deadline: Deadlin
       throw fail('config')
     }
     refresh = false
+    const pg = (await loadPg()).default
     const client = new pg.Client({ ...config, connectionTimeoutMillis: timeout })
     client.on('error', ignoreUntilWatched)
     password = typeof client.password === 'string' ? client.password : undefined
