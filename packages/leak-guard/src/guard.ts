@@ -321,6 +321,7 @@ class Guard implements LeakGuard {
     } finally {
       matcher.dispose()
       known.dispose()
+      skipped.length = 0
     }
     const findings = result.findings.map((found) => toFinding(found.path, found.match, 'deep'))
     emit('leak.check', {
