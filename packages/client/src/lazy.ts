@@ -1,4 +1,11 @@
-import { emit, eventListening, invalidOption, type Logger, WarmstartError } from '@warmstart/core'
+import {
+  type EventListening,
+  emit,
+  eventListening,
+  invalidOption,
+  type Logger,
+  WarmstartError,
+} from '@warmstart/core'
 import { isThenable } from './thenable.js'
 
 declare module '@warmstart/core' {
@@ -76,8 +83,14 @@ class LazyValue<T> {
   readonly #logger: Logger | undefined
   /** What `get()` hands out while the instance is current: the instance (sync) or its settled promise (async). */
   #result: T | Promise<T> | typeof EMPTY = EMPTY
-  /** `#result` when reuse needs no validation, else EMPTY: the warm path reads this one field. */
-  #warm: T | Promise<T> | typeof EMPTY = EMPTY
+  /**
+   * `#result` when reuse needs no validation, else undefined: the warm path reads this one field.
+   * Compared with a constant rather than with EMPTY, a module binding the JIT loads on every call
+   * (an instance that is itself `undefined` takes the slow path, which reads `#result`).
+   */
+  #warm: T | Promise<T> | undefined = undefined
+  /** core's listening flag, held by the instance for the same reason: a field, not an imported binding. */
+  readonly #listening: EventListening = eventListening
   /** The details of `client.reused` on the warm path, made once: emitting costs no allocation. */
   readonly #reusedDetails: { readonly name: string }
   #value: T | undefined
@@ -101,8 +114,8 @@ class LazyValue<T> {
     // The warm path: two field reads and two checks, small enough for the JIT to inline into
     // the caller. Everything else, emit included, lives out of line.
     const warm = this.#warm
-    if (warm !== EMPTY) {
-      if (eventListening.active) emit('client.reused', this.#reusedDetails)
+    if (warm !== undefined) {
+      if (this.#listening.active) emit('client.reused', this.#reusedDetails)
       return warm
     }
     return this.#getSlow()
@@ -133,8 +146,11 @@ class LazyValue<T> {
 
   #getSlow(): T | Promise<T> {
     if (this.#pending !== undefined) return this.#pending
-    if (this.#result !== EMPTY) return this.#reuse(this.#value as T, this.#result)
-    return this.#create()
+    if (this.#result === EMPTY) return this.#create()
+    if (this.#validate !== undefined) return this.#reuse(this.#value as T, this.#result)
+    // An instance that is `undefined`, which the warm path cannot tell from none.
+    if (this.#listening.active) emit('client.reused', this.#reusedDetails)
+    return this.#result
   }
 
   #create(): T | Promise<T> {
@@ -246,7 +262,7 @@ class LazyValue<T> {
 
   #forget(): void {
     this.#result = EMPTY
-    this.#warm = EMPTY
+    this.#warm = undefined
     this.#value = undefined
   }
 

@@ -26,6 +26,15 @@ describe('lazy with a synchronous factory', () => {
     expect(recorder.events[1]).toMatchObject({ name: 'thing' })
   })
 
+  it('keeps an instance that is undefined: made once, reused after', () => {
+    const factory = vi.fn(() => undefined)
+    const value = lazy(factory)
+    expect(value.get()).toBeUndefined()
+    expect(value.get()).toBeUndefined()
+    expect(factory).toHaveBeenCalledTimes(1)
+    expect(recorder.types()).toEqual(['client.created', 'client.reused'])
+  })
+
   it('names itself after the factory, or "lazy"', () => {
     function makeDatabase() {
       return 1
