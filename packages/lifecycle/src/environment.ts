@@ -31,7 +31,10 @@ export const environment = processWide<EnvironmentState>('lifecycle:environment'
  * client and the handler's module load all come after it, so "init" here covers what Lambda's
  * own Init Duration covers, and does not depend on when this package happened to be imported.
  */
-export const processStartedAt = Math.round(performance.timeOrigin)
+export function processStartedAt(): number {
+  // Read when asked, not at import: the first touch of `performance` loads perf_hooks (about 1 ms).
+  return Math.round(performance.timeOrigin)
+}
 
 /** `AWS_LAMBDA_INITIALIZATION_TYPE`, read when asked (tests and SnapStart restores may change it). */
 export function initializationType(): string {
@@ -72,10 +75,10 @@ export function startKind(): StartKind {
  */
 export function initDuration(): number | undefined {
   const first = environment.first
-  return first === undefined ? undefined : Math.max(0, first.startedAt - processStartedAt)
+  return first === undefined ? undefined : Math.max(0, first.startedAt - processStartedAt())
 }
 
 /** Milliseconds since the process started. */
 export function environmentAge(): number {
-  return Date.now() - processStartedAt
+  return Date.now() - processStartedAt()
 }

@@ -123,7 +123,7 @@ export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): M
       waitMs: work.waitedMs,
       backgroundPending: work.pending.length,
       backgroundFailed: work.failed.length,
-      environmentAgeMs: now - processStartedAt,
+      environmentAgeMs: now - processStartedAt(),
     }
     emit('lifecycle.invoke', details)
     safeLog(logger, 'info', 'lifecycle.invoke', details)

@@ -45,13 +45,16 @@ export function fileNameOf(key: string): string {
 
 export const ENTRY_NAME = /^[0-9a-f]{64}$/
 
-const processStart = Math.round(performance.timeOrigin)
+/** When this process started; read when first asked, since touching `performance` at import loads perf_hooks. */
+function processStart(): number {
+  return Math.round(performance.timeOrigin)
+}
 
 /** Temp files name their writer, so that a later process can tell a dead writer's file from a live one's. */
 export const TEMP_NAME = /^([0-9a-f]{64})\.(\d+)-(\d+)-(\d+)-[0-9a-f]+\.tmp$/
 
 function tempNameOf(fileName: string): string {
-  return `${fileName}.${process.pid}-${processStart}-${threadId}-${randomBytes(6).toString('hex')}.tmp`
+  return `${fileName}.${process.pid}-${processStart()}-${threadId}-${randomBytes(6).toString('hex')}.tmp`
 }
 
 /** Whether a temp file was left by a writer that can no longer finish it. */
@@ -60,7 +63,7 @@ export function isAbandonedTemp(match: RegExpExecArray, modifiedAt: number, now:
   const start = Number(match[3])
   // No invocation runs longer than 15 minutes: a temp file untouched for longer is nobody's.
   if (now - modifiedAt > 15 * 60_000) return true
-  if (pid === process.pid) return start !== processStart
+  if (pid === process.pid) return start !== processStart()
   try {
     process.kill(pid, 0)
     return false
