@@ -11,7 +11,7 @@ import { median } from './stats.mjs'
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url))
 const outDir = `${benchDir}.tmp/cold-start`
-const IMPORT_RUNS = 15
+const IMPORT_RUNS = 31
 
 /** [group, label, entry source]: each group compares warmstart with the anchors doing the same job. */
 const CASES = [
@@ -52,15 +52,9 @@ async function bundle(label, contents) {
   return result.outputFiles[0].contents
 }
 
-function importMs(file) {
+function importOnce(file) {
   const script = `const t = process.hrtime.bigint(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6))`
-  const runs = []
-  for (let i = 0; i < IMPORT_RUNS; i++) {
-    runs.push(
-      Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: benchDir })),
-    )
-  }
-  return median(runs)
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: benchDir }))
 }
 
 export async function run() {
@@ -71,13 +65,16 @@ export async function run() {
     const code = await bundle(label, contents)
     const file = `${outDir}/${label.replace(/[^a-z0-9]+/gi, '_')}.mjs`
     writeFileSync(file, code)
-    rows.push({ group, label, bytes: code.length, gzip: gzipSync(code).length, importMs: importMs(file) })
+    rows.push({ group, label, bytes: code.length, gzip: gzipSync(code).length, file, imports: [] })
   }
+  // Imports interleaved, one of each case per pass: a slow spell of the machine hits them all alike.
+  for (let i = 0; i < IMPORT_RUNS; i++) for (const row of rows) row.imports.push(importOnce(row.file))
+  for (const row of rows) row.importMs = median(row.imports)
   rmSync(outDir, { recursive: true, force: true })
 
   const kb = (bytes) => `${(bytes / 1024).toFixed(1)} kB`
   const lines = [
-    `Each entry is bundled with esbuild (\`bundle, minify, platform node, format esm\`; \`@aws-sdk/*\` and \`pg\` external, as the runtime ships the SDK and every PostgreSQL option needs pg alike) and imported ${IMPORT_RUNS} times in a fresh \`node\` process; the import time is the median. Import time includes loading the external SDK or pg where a library loads it at import.`,
+    `Each entry is bundled with esbuild (\`bundle, minify, platform node, format esm\`; \`@aws-sdk/*\` and \`pg\` external, as the runtime ships the SDK and every PostgreSQL option needs pg alike) and imported ${IMPORT_RUNS} times, each time in a fresh \`node\` process and in turn with the other entries; the import time is the median. Import time includes loading the external SDK or pg where a library loads it at import.`,
     '',
     '| job | package | minified | gzip | import (median) |',
     '| --- | --- | ---: | ---: | ---: |',
