@@ -53,7 +53,6 @@ export async function deepSearch(
   let search: Search | undefined
   try {
     graph = await takeHeapGraph()
-    probe.watched.length = 0
     search = new Search(
       graph,
       matcher,
