@@ -2,6 +2,7 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import { FetchError, ParameterNotFoundError, ssmParameters, TransformError } from '@warmstart/params'
 import { fakeClock, type LocalAws, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { warnings } from './warnings.js'
 
 let aws: LocalAws
 let client: SSMClient
@@ -38,17 +39,6 @@ beforeEach(() => {
 })
 
 const calls = (operation: string) => aws.callCount({ service: 'ssm', operation })
-
-function warnings() {
-  const lines: { message: string; details?: Record<string, unknown> }[] = []
-  return {
-    lines,
-    logger: {
-      warn: (message: string, details?: Record<string, unknown>) => lines.push({ message, details }),
-      error() {},
-    },
-  }
-}
 
 describe('ssmParameters: batching', () => {
   it('reads 25 names with 3 GetParameters calls (10 + 10 + 5)', async () => {

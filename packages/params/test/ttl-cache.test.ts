@@ -2,6 +2,7 @@ import { longLivedRoots, onEvent, WarmstartError, type WarmstartEvent } from '@w
 import { ttlCache } from '@warmstart/params'
 import { fakeClock } from '@warmstart/testing'
 import { afterEach, describe, expect, it } from 'vitest'
+import { warnings } from './warnings.js'
 
 function recordEvents(): { events: WarmstartEvent[]; stop: () => void } {
   const events: WarmstartEvent[] = []
@@ -17,17 +18,6 @@ function counter<T>(values: () => T): { load: () => Promise<T>; calls: () => num
       return values()
     },
     calls: () => calls,
-  }
-}
-
-function warnings() {
-  const lines: { message: string; details?: Record<string, unknown> }[] = []
-  return {
-    lines,
-    logger: {
-      warn: (message: string, details?: Record<string, unknown>) => lines.push({ message, details }),
-      error() {},
-    },
   }
 }
 
