@@ -53,7 +53,8 @@ export function logSafely(logger: Logger | undefined, level: Level, message: str
   }
   if (level === 'warn' || level === 'error') {
     try {
-      console.error(message, details ?? '')
+      if (details === undefined) console.error(message)
+      else console.error(message, details)
     } catch {
       // Nowhere left to report to.
     }
