@@ -76,7 +76,7 @@ export function pgConnection(options: PgConnectionOptions): PgConnection {
       try {
         return await pool.client(lease)
       } finally {
-        lease.active -= 1
+        pool.leave(lease)
       }
     },
     end: () => pool.end(),

@@ -1,7 +1,7 @@
 import { ConnectError, isConnectionLost, pgConnection } from '@warmstart/pg'
 import { describe, expect, it } from 'vitest'
 import { nextDelay } from '../src/backoff.js'
-import { isAuthFailure, isPermanentConnectFailure } from '../src/classify.js'
+import { classifyConnectFailure, isAuthFailure } from '../src/classify.js'
 import { redact } from '../src/errors.js'
 
 describe('decorrelated jitter', () => {
@@ -59,9 +59,24 @@ describe('reading errors', () => {
     expect(isAuthFailure({ code: '28P01' })).toBe(true)
     expect(isAuthFailure({ code: '28000' })).toBe(true)
     expect(isAuthFailure({ code: '3D000' })).toBe(false)
-    expect(isPermanentConnectFailure({ code: '3D000' })).toBe(true)
-    expect(isPermanentConnectFailure(new TypeError('Password must be a string'))).toBe(true)
-    expect(isPermanentConnectFailure(new Error('connect ECONNREFUSED'))).toBe(false)
+  })
+
+  it.each([
+    [{ code: '53300' }, 'too-many-connections', true],
+    [{ code: '57P03' }, 'starting-up', true],
+    [{ code: '57P01' }, 'unreachable', true],
+    [{ code: '57P02' }, 'unreachable', true],
+    [{ code: '08006' }, 'unreachable', true],
+    [{ code: 'ECONNREFUSED' }, 'unreachable', true],
+    [{ code: 'ECONNRESET' }, 'unreachable', true],
+    [new Error('timeout expired'), 'unreachable', true],
+    [new Error('Connection terminated unexpectedly'), 'unreachable', true],
+    [{ code: '28P01' }, 'auth', false],
+    [{ code: '3D000' }, 'config', false],
+    [new TypeError('Invalid URL'), 'config', false],
+    [new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'), 'config', false],
+  ])('classifies a failed connect %o as %s (retried: %s)', (error, reason, retry) => {
+    expect(classifyConnectFailure(error)).toEqual({ reason, retry })
   })
 
   it('redacts the password wherever it appears', () => {
@@ -93,7 +108,6 @@ describe('options', () => {
     [{ config, validateTimeout: 0 }, /option "validateTimeout" must be more than 0/],
     [{ config, connectTimeout: 0 }, /option "connectTimeout" must be more than 0/],
     [{ config, maxLifetime: -1 }, /option "maxLifetime"/],
-    [{ config, retry: { attempts: 0 } }, /option "retry.attempts" must be an integer >= 1/],
     [
       { config, retry: { baseDelay: '1s', maxDelay: '10ms' } },
       /option "retry.maxDelay" must be >= retry.baseDelay/,
