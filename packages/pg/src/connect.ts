@@ -1,4 +1,5 @@
 import { WarmstartError } from '@warmstart/core'
+import { loadOnce } from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
 import { nextDelay } from './backoff.js'
 import { classifyConnectFailure, describeError, isAuthFailure } from './classify.js'
@@ -15,10 +16,8 @@ function sleep(ms: number): Promise<void> {
 
 type PgModule = typeof import('pg')
 
-let pgModule: Promise<PgModule> | undefined
-
 /** What an esbuild (or other) ESM bundle of CommonJS pg says when it first runs without a `require`. */
-function bundleError(error: unknown): WarmstartError | undefined {
+export function bundleError(error: unknown): WarmstartError | undefined {
   const message = error instanceof Error ? error.message : ''
   if (!message.startsWith('Dynamic require of')) return undefined
   return new WarmstartError(
@@ -31,15 +30,13 @@ function bundleError(error: unknown): WarmstartError | undefined {
 /**
  * pg is loaded at the first connect, not at import: loading it takes about 60 ms, which a cold
  * start whose first invocation never reaches the database should not pay. A failed load is not
- * kept: the next connect tries again.
+ * kept (loadOnce): the next connect tries again.
  */
-export function loadPg(load: () => Promise<PgModule> = () => import('pg')): Promise<PgModule> {
-  pgModule ??= load().catch((error: unknown) => {
-    pgModule = undefined
+const loadPg = loadOnce<PgModule>(() =>
+  import('pg').catch((error: unknown) => {
     throw bundleError(error) ?? error
-  })
-  return pgModule
-}
+  }),
+)
 
 async function loadConfig(options: ResolvedOptions, refresh: boolean): Promise<ClientConfig> {
   const source = typeof options.config === 'function' ? await options.config({ refresh }) : options.config

@@ -1,4 +1,5 @@
-import { invalidOption, type LambdaContextLike, type Middleware, trackInvocation } from '@warmstart/core'
+import { invalidOption, type LambdaContextLike, type Middleware } from '@warmstart/core'
+import { trackInvocation } from '@warmstart/core/internal'
 import type { Client } from 'pg'
 import { invocationScope, type PgConnection } from './pg-connection.js'
 

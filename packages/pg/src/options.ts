@@ -4,9 +4,9 @@ import {
   describeValue,
   invalidOption,
   type Logger,
-  parseDuration,
   systemClock,
 } from '@warmstart/core'
+import { checkOptions, durationOption, positiveInteger } from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
 
 /** What the config provider is told: `refresh` is true once after the server refused the password. */
@@ -97,11 +97,23 @@ export interface ResolvedOptions {
 
 const COMPONENT = 'pgConnection'
 
-function positiveInteger(value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return value
-  throw invalidOption(COMPONENT, option, `must be an integer >= 1 (got ${describeValue(value)})`)
-}
+const OPTIONS = [
+  'config',
+  'validateAfterIdle',
+  'validateTimeout',
+  'connectTimeout',
+  'deadlineMargin',
+  'idleTimeout',
+  'maxLifetime',
+  'retry',
+  'resetSession',
+  'closeOnShutdown',
+  'maxConnections',
+  'clock',
+  'logger',
+  'name',
+] as const satisfies readonly (keyof PgConnectionOptions)[]
+const RETRY_OPTIONS = ['baseDelay', 'maxDelay'] as const satisfies readonly (keyof PgRetryOptions)[]
 
 function flag(value: unknown, option: string): boolean {
   if (value === undefined) return false
@@ -110,7 +122,7 @@ function flag(value: unknown, option: string): boolean {
 }
 
 function duration(value: Duration | undefined, option: string, fallback: number): number {
-  return value === undefined ? fallback : parseDuration(value, COMPONENT, option)
+  return durationOption(COMPONENT, option, value, fallback)
 }
 
 function defaultMaxConnections(): number {
@@ -122,6 +134,8 @@ export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw invalidOption(COMPONENT, 'options', `must be an object (got ${describeValue(options)})`)
   }
+  checkOptions(COMPONENT, options, OPTIONS)
+  checkOptions(COMPONENT, options.retry, RETRY_OPTIONS, 'retry')
   const { config } = options
   if (
     !(
@@ -163,7 +177,12 @@ export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
     maxDelay,
     resetSession: flag(options.resetSession, 'resetSession'),
     closeOnShutdown: flag(options.closeOnShutdown, 'closeOnShutdown'),
-    maxConnections: positiveInteger(options.maxConnections, 'maxConnections', defaultMaxConnections()),
+    maxConnections: positiveInteger(
+      COMPONENT,
+      'maxConnections',
+      options.maxConnections,
+      defaultMaxConnections(),
+    ),
     clock: options.clock ?? systemClock,
     logger: options.logger,
     name,

@@ -1,4 +1,5 @@
-import { eventListening, type LambdaContextLike } from '@warmstart/core'
+import type { LambdaContextLike } from '@warmstart/core'
+import { eventChannel, InvocationSlots } from '@warmstart/core/internal'
 import type { Client, QueryConfig, QueryResult, QueryResultRow } from 'pg'
 import { describeError, isConnectionLost } from './classify.js'
 import { openConnection } from './connect.js'
@@ -64,6 +65,8 @@ type Waiter = (slot: Slot) => void
 
 function ignore(): void {}
 
+const reuse = eventChannel('pg.reuse')
+
 function newSlot(): Slot {
   return {
     live: undefined,
@@ -81,7 +84,7 @@ function newSlot(): Slot {
 export class ConnectionPool {
   private readonly slots: Slot[] = []
   /** The leases by request id, under Managed Instances. The classic mode has one slot and finds its lease there. */
-  private readonly leases = new Map<string, Lease>()
+  private readonly leases = new InvocationSlots<Lease>()
   private readonly waiters: Waiter[] = []
   /** Classic Lambda: one slot, one invocation at a time. */
   private readonly single: boolean
@@ -111,7 +114,7 @@ export class ConnectionPool {
         const lease = this.take(slot, key, true, context)
         live.deadline = this.deadline(lease)
         live.sessionUsed = true
-        if (eventListening.active || this.options.logger !== undefined)
+        if (reuse.active || this.options.logger !== undefined)
           report(this.options.logger, 'pg.reuse', { name: this.options.name, idleMs: live.idleMs() })
         return live.client
       }
