@@ -316,6 +316,13 @@ export class ConnectionPool {
 
   /** Resolves once a slot is given to the lease; rejects at its deadline (outside an invocation: after connectTimeout). */
   private waitForSlot(lease: Lease): Promise<void> {
+    // Every other holder may have left while this lease's connect was refused: nobody would wake it.
+    const free = this.slots.find((slot) => slot.lease?.held !== true && slot.live?.alive === true)
+    if (free !== undefined) {
+      free.lease = lease
+      lease.slot = free
+      return Promise.resolve()
+    }
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = (free) => {
         clearTimeout(timer)

@@ -324,6 +324,32 @@ describe('Lambda Managed Instances: one connection per invocation in flight', ()
     await Promise.all([fourth, contexts[1]!, contexts[2]!].map((context) => end(middleware, context)))
   })
 
+  it('when the server refuses more connections (53300), waits for one of the process, and closes idle ones after idleTimeout', async () => {
+    await server.admin.query(`ALTER ROLE "${server.config.user}" CONNECTION LIMIT 3`)
+    try {
+      const db = track(
+        pgConnection({
+          config: { ...server.config, application_name: 'mw-limit' },
+          maxConnections: 8,
+          idleTimeout: 50,
+        }),
+      )
+      const middleware = pgMiddleware({ db, setToContext: true })
+      const handler = middy(async (_: unknown, context: PgContext) => {
+        const { rows } = await context.pg.query('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)')
+        return rows[0].pid as number
+      }).use(middleware)
+      const pids = await Promise.all(Array.from({ length: 8 }, () => handler({}, lambdaContext(10_000))))
+      expect(pids).toHaveLength(8)
+      while ((await server.connectionCount({ applicationName: 'mw-limit' })) !== 1) {
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      expect(log.of('pg.close-idle').length).toBeGreaterThanOrEqual(1)
+    } finally {
+      await server.admin.query(`ALTER ROLE "${server.config.user}" CONNECTION LIMIT -1`)
+    }
+  })
+
   it('gives a place back once when an invocation is ended twice at once', async () => {
     const db = track(
       pgConnection({ config: { ...server.config, application_name: 'mw-twice' }, maxConnections: 2 }),
