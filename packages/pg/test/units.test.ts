@@ -2,7 +2,8 @@ import { ConnectError, isConnectionLost, pgConnection } from '@warmstart/pg'
 import { describe, expect, it } from 'vitest'
 import { nextDelay } from '../src/backoff.js'
 import { classifyConnectFailure, isAuthFailure } from '../src/classify.js'
-import { redact } from '../src/errors.js'
+import { bundleError } from '../src/connect.js'
+import { QueryTimeoutError, redact } from '../src/errors.js'
 
 describe('decorrelated jitter', () => {
   it('draws each sleep between the base and three times the previous one, capped', () => {
@@ -98,6 +99,30 @@ describe('reading errors', () => {
   })
 })
 
+describe('typed errors', () => {
+  it('QueryTimeoutError names the connection and the time allowed, and what became of the connection', () => {
+    const cancelled = new QueryTimeoutError({ connection: 'orders', timeoutMs: 2_500, outcome: 'cancelled' })
+    expect(cancelled).toMatchObject({
+      name: 'QueryTimeoutError',
+      code: 'ERR_PG_QUERY_TIMEOUT',
+      connection: 'orders',
+    })
+    expect(cancelled.message).toMatch(/"orders".*2500 ms.*cancelled on the server/)
+    const discarded = new QueryTimeoutError({ connection: 'orders', timeoutMs: 1, outcome: 'discarded' })
+    expect(discarded.message).toMatch(/connection was closed/)
+  })
+
+  it('names the banner when pg cannot load in an ESM bundle, and leaves other load errors as they are', () => {
+    const error = bundleError(new Error('Dynamic require of "events" is not supported'))
+    expect(error).toMatchObject({
+      code: 'ERR_PG_ESM_BUNDLE',
+      message: expect.stringContaining('createRequire'),
+    })
+    expect(bundleError(new Error("Cannot find module 'pg'"))).toBeUndefined()
+    expect(bundleError('odd')).toBeUndefined()
+  })
+})
+
 describe('options', () => {
   const config = { host: 'localhost' }
 
@@ -116,6 +141,19 @@ describe('options', () => {
     [{ config, maxConnections: 1.5 }, /option "maxConnections"/],
     [{ config, name: '' }, /option "name"/],
   ])('rejects %o', (options, message) => {
+    expect(() => pgConnection(options as never)).toThrow(message)
+  })
+
+  it.each([
+    [
+      { config, validateAfterIdel: '5s' },
+      /"validateAfterIdel" is not an option \(did you mean "validateAfterIdle"\?\)/,
+    ],
+    [{ config, retry: { attempts: 3 } }, /"retry.attempts" is not an option/],
+    [{ config, retry: { baseDelai: 5 } }, /did you mean "retry.baseDelay"/],
+    [{ config, deadlineMargin: 'soon' }, /option "deadlineMargin"/],
+    [{ config, idleTimeout: -1 }, /option "idleTimeout"/],
+  ])('rejects unknown or bad options %o, with the closest name', (options, message) => {
     expect(() => pgConnection(options as never)).toThrow(message)
   })
 
