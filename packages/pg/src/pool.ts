@@ -429,25 +429,25 @@ export class ConnectionPool {
     this.sweepTimer.unref()
   }
 
-  /** Closes free connections idle past idleTimeout, keeping at least one slot. */
+  /** Closes free connections idle past idleTimeout (and drops free slots whose connection is gone), keeping at least one slot. */
   sweep(): void {
     for (const slot of [...this.slots]) {
       if (this.slots.length <= 1) break
+      // A held slot is in use; one being opened is about to be.
+      if (slot.lease?.held === true || slot.opening !== undefined) continue
       const live = slot.live
-      if (slot.lease?.held === true || slot.opening !== undefined || slot.checking !== undefined) continue
-      const idleMs = live?.idleMs() ?? Number.POSITIVE_INFINITY
-      if (live?.alive === true && idleMs < this.options.idleTimeout) continue
+      if (live?.alive === true && live.idleMs() < this.options.idleTimeout) continue
       this.slots.splice(this.slots.indexOf(slot), 1)
       if (live?.alive === true) {
-        void live.end(this.options.validateTimeout)
         report(this.options.logger, 'pg.close-idle', {
           name: this.options.name,
-          idleMs,
+          idleMs: live.idleMs(),
           open: this.slots.length,
         })
+        void live.end(this.options.validateTimeout)
       }
     }
-    if (this.slots.length > 1) this.scheduleSweep()
+    this.scheduleSweep()
   }
 
   private open(slot: Slot, deadline: Deadline): Promise<LiveConnection> {

@@ -1,9 +1,13 @@
 import middy from '@middy/core'
+import { systemClock } from '@warmstart/core'
 import { ConnectError, type PgConnection, pgConnection, pgMiddleware, QueryTimeoutError } from '@warmstart/pg'
 import { startPostgres, type TestPostgres } from '@warmstart/testing'
 import type { Context } from 'aws-lambda'
 import type { Client } from 'pg'
+import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { sendCancelRequest } from '../src/cancel.js'
+import { LiveConnection } from '../src/live-connection.js'
 import { type EventLog, recordEvents } from './helpers/events.js'
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
 
@@ -177,6 +181,117 @@ describe('statement deadlines', () => {
     }).use(pgMiddleware({ db, setToContext: true }))
     expect(await handler({}, invocationContext(10_000))).toBe('57014')
     expect(await handler({}, invocationContext(10_000))).toBe('57014')
+  })
+})
+
+describe('cancelling', () => {
+  it('closes the connection when the cancel cannot even be sent (the server refuses new connections)', async () => {
+    log = recordEvents()
+    const application = nextApplication()
+    const db = connect(application)
+    const handler = middy(async (_: unknown, context: PgContext) => {
+      const statement = context.pg.query('SELECT pg_sleep(20)')
+      await untilSleeping(application)
+      await proxy.refuse()
+      return statement
+    }).use(pgMiddleware({ db, setToContext: true }))
+    await expect(handler({}, invocationContext(2_000))).rejects.toMatchObject({
+      code: 'ERR_PG_QUERY_TIMEOUT',
+      outcome: 'discarded',
+    })
+    // The socket is closed: the server ends the session, and its statement, itself.
+    while ((await running(application)).length > 0) await new Promise((resolve) => setImmediate(resolve))
+    expect(log.of('pg.dead')[0]!.reason).toBe('statement still running and the cancel could not be sent')
+  })
+
+  it('a LiveConnection with nothing in flight has nothing to interrupt; a dead one is discarded', async () => {
+    const client = new pg.Client({ ...server.config })
+    await client.connect()
+    const live = new LiveConnection(client, {
+      name: 'unit',
+      clock: systemClock,
+      logger: undefined,
+      cancelWait: 100,
+    })
+    expect(await live.interrupt()).toBe('cancelled')
+    await live.quiet(100)
+    // A Submittable passes through as pg returns it, and is counted until its ReadyForQuery.
+    let ready!: () => void
+    const done = new Promise<void>((resolve) => {
+      ready = resolve
+    })
+    const submittable = {
+      submit: (connection: { query(text: string): void }) => connection.query('SELECT 1'),
+      handleRowDescription: () => undefined,
+      handleDataRow: () => undefined,
+      handleCommandComplete: () => undefined,
+      handleError: () => undefined,
+      handleReadyForQuery: () => ready(),
+    }
+    live.deadline = performance.now() + 10_000
+    expect(client.query(submittable as never)).toBe(submittable)
+    expect(live.busy).toBe(true)
+    await done
+    expect(live.busy).toBe(false)
+    live.markDead('unit')
+    expect(await live.interrupt()).toBe('discarded')
+    await client.end().catch(() => undefined)
+  })
+
+  it('sendCancelRequest reports what it could not do, and never rejects', async () => {
+    const target = { host: '127.0.0.1', port: proxy.port, processID: 1, secretKey: 2 }
+    expect(await sendCancelRequest({ ...target, processID: null }, 100)).toBe(false)
+    expect(await sendCancelRequest({ ...target, host: '/nonexistent-dir' }, 100)).toBe(false)
+    expect(await sendCancelRequest({ ...target, host: '10.255.255.1' }, 30)).toBe(false)
+    // A key the server does not know: it is sent, and the server ignores it.
+    expect(await sendCancelRequest(target, 1_000)).toBe(true)
+  })
+
+  it('callback and Submittable forms of client.query pass through; what they leave running is stopped at the end', async () => {
+    const application = nextApplication()
+    const db = connect(application)
+    const handler = middy(async (event: { leave: boolean }, context: PgContext) => {
+      const one = await new Promise<number>((resolve, reject) =>
+        context.pg.query<{ one: number }>('SELECT 1 AS one', (error, result) =>
+          error ? reject(error) : resolve(result.rows[0]!.one),
+        ),
+      )
+      if (event.leave) {
+        context.pg.query('SELECT pg_sleep(20)', [], () => undefined)
+        await untilSleeping(application)
+      }
+      return one
+    }).use(pgMiddleware({ db, setToContext: true }))
+    expect(await handler({ leave: true }, invocationContext(30_000))).toBe(1)
+    expect(await running(application)).toEqual([])
+    expect(await handler({ leave: false }, invocationContext(30_000))).toBe(1)
+  })
+})
+
+describe('Managed Instances: waiting for a connection of the process', () => {
+  it('gives up at the deadline with too-many-connections when every connection stays busy', async () => {
+    const application = nextApplication()
+    await server.admin.query(`ALTER ROLE "${server.config.user}" CONNECTION LIMIT 1`)
+    try {
+      const db = pgConnection({
+        config: { ...server.config, application_name: application },
+        maxConnections: 2,
+        deadlineMargin: 100,
+      })
+      open.push(db)
+      const middleware = pgMiddleware({ db, setToContext: true })
+      const holder = invocationContext(30_000)
+      await middleware.before?.({ event: {}, context: holder, response: undefined, error: undefined })
+      const waiter = invocationContext(800)
+      const error = await Promise.resolve(
+        middleware.before?.({ event: {}, context: waiter, response: undefined, error: undefined }),
+      ).catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'too-many-connections', outOfTime: true })
+      expect(waiter.getRemainingTimeInMillis()).toBeGreaterThan(0)
+      await middleware.after?.({ event: {}, context: holder, response: undefined, error: undefined })
+    } finally {
+      await server.admin.query(`ALTER ROLE "${server.config.user}" CONNECTION LIMIT -1`)
+    }
   })
 })
 

@@ -7,6 +7,8 @@ import { fakeClock, type LocalAws, startLocalAws, startPostgres, type TestPostgr
 import type { Context } from 'aws-lambda'
 import type { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { invocationScope } from '../src/pg-connection.js'
+import type { ConnectionPool } from '../src/pool.js'
 import { type EventLog, recordEvents } from './helpers/events.js'
 
 let server: TestPostgres
@@ -348,6 +350,34 @@ describe('Lambda Managed Instances: one connection per invocation in flight', ()
     } finally {
       await server.admin.query(`ALTER ROLE "${server.config.user}" CONNECTION LIMIT -1`)
     }
+  })
+
+  it('closes free connections idle past idleTimeout, all but the one in use', async () => {
+    const clock = fakeClock()
+    const db = track(
+      pgConnection({
+        config: { ...server.config, application_name: 'mw-sweep' },
+        maxConnections: 3,
+        idleTimeout: '1m',
+        clock,
+      }),
+    )
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const contexts = [lambdaContext(), lambdaContext(), lambdaContext()]
+    await Promise.all(contexts.map((context) => begin(middleware, context)))
+    await Promise.all(contexts.map((context) => pidOf(context)))
+    await end(middleware, contexts[1]!)
+    await end(middleware, contexts[2]!)
+    const pool = invocationScope(db) as ConnectionPool
+    pool.sweep()
+    expect(log.of('pg.close-idle')).toHaveLength(0)
+    clock.advance('2m')
+    pool.sweep()
+    expect(log.of('pg.close-idle')).toHaveLength(2)
+    while ((await server.connectionCount({ applicationName: 'mw-sweep' })) !== 1) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await end(middleware, contexts[0]!)
   })
 
   it('gives a place back once when an invocation is ended twice at once', async () => {
