@@ -28,13 +28,10 @@ export interface PgConnection {
   end(): Promise<void>
 }
 
-/**
- * The part of a PgConnection that pgMiddleware drives: one lease per invocation. A warm invocation
- * gets its client, and gives it back, without a promise.
- */
+/** The part of a PgConnection that pgMiddleware drives: one lease per invocation. */
 export interface InvocationScope {
-  begin(requestId: string, context: LambdaContextLike): Client | Promise<Client>
-  finish(requestId: string): Promise<void> | undefined
+  begin(requestId: string, context: LambdaContextLike): Promise<Client>
+  finish(requestId: string): Promise<void>
 }
 
 const scopes = new WeakMap<PgConnection, InvocationScope>()

@@ -102,11 +102,14 @@ export class ConnectionPool {
   }
 
   /**
-   * pgMiddleware's start of an invocation: its checked client. At once, without a promise, when a
-   * free slot's connection can be handed over as it is (alive, clean, young enough, used recently);
-   * otherwise once whatever that takes is done (open, replace, check, clean up, wait for a slot).
+   * pgMiddleware's start of an invocation: its checked client. A free slot whose connection can be
+   * handed over as it is (alive, clean, young enough, used recently) is taken without starting the
+   * lease (no round trip, no lease object); otherwise the lease is started (open, replace, check,
+   * clean up, wait for a slot). One async path: Middy awaits every phase anyway, and a sync twin
+   * saved 0.1 to 1 µs per warm invocation (measured on a loaded 2-core machine), not worth a
+   * second state machine.
    */
-  begin(key: string, context: LambdaContextLike): Client | Promise<Client> {
+  async begin(key: string, context: LambdaContextLike): Promise<Client> {
     if (this.lease(key) === undefined) {
       const slot = this.handOver()
       if (slot !== undefined) {
@@ -119,28 +122,24 @@ export class ConnectionPool {
         return live.client
       }
     }
-    return this.enter(key, true, context).then((lease) => this.client(lease).finally(() => this.leave(lease)))
+    const lease = await this.enter(key, true, context)
+    try {
+      return await this.client(lease)
+    } finally {
+      this.leave(lease)
+    }
   }
 
-  /**
-   * The invocation is over (pgMiddleware's after/onError): stop what it left running, roll back
-   * what it left open, free its slot. Without a promise when it left nothing to clean.
-   */
-  finish(key: string): Promise<void> | undefined {
+  /** The invocation is over (pgMiddleware's after/onError): stop what it left running, roll back what it left open, free its slot. */
+  async finish(key: string): Promise<void> {
     const lease = this.lease(key)
-    if (lease === undefined) return undefined
-    if (lease.starting === undefined && lease.slot?.live?.needsCleanUp(this.options.resetSession) !== true) {
-      this.release(lease)
-      return undefined
-    }
-    return (async () => {
-      await lease.starting?.catch(ignore)
-      // A lease whose start failed was released then: its slot may be someone else's by now.
-      if (!lease.held) return
-      const live = lease.slot?.live
-      if (live !== undefined) await this.cleanUp(live)
-      this.release(lease)
-    })()
+    if (lease === undefined) return
+    await lease.starting?.catch(ignore)
+    // A lease whose start failed was released then: its slot may be someone else's by now.
+    if (!lease.held) return
+    const live = lease.slot?.live
+    if (live?.needsCleanUp(this.options.resetSession) === true) await this.cleanUp(live)
+    this.release(lease)
   }
 
   /** The lease of `key`, started (slot taken, leftovers cleaned, connection ready) if it was not; one more query of it in flight. */
