@@ -7,14 +7,14 @@ import {
   pgMiddleware,
 } from '@warmstart/pg'
 import { type FakeClock, fakeClock, startPostgres, type TestPostgres } from '@warmstart/testing'
+import { type EventRecorder, recordEvents } from '@warmstart/testing/doubles'
 import type { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type EventLog, recordEvents } from './helpers/events.js'
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
 
 let server: TestPostgres
 let proxy: TcpProxy
-let log: EventLog
+let log: EventRecorder
 let clock: FakeClock
 const open: PgConnection[] = []
 let app = 0
@@ -34,7 +34,7 @@ afterAll(async () => {
 })
 
 beforeEach(() => {
-  log = recordEvents()
+  log = recordEvents('pg.')
   clock = fakeClock()
   app += 1
   application = `pg-test-${app}`

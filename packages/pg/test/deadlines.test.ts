@@ -2,20 +2,19 @@ import middy from '@middy/core'
 import { systemClock } from '@warmstart/core'
 import { ConnectError, type PgConnection, pgConnection, pgMiddleware, QueryTimeoutError } from '@warmstart/pg'
 import { startPostgres, type TestPostgres } from '@warmstart/testing'
+import { lambdaContext as contextDouble, type EventRecorder, recordEvents } from '@warmstart/testing/doubles'
 import type { Context } from 'aws-lambda'
 import type { Client } from 'pg'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { sendCancelRequest } from '../src/cancel.js'
 import { LiveConnection } from '../src/live-connection.js'
-import { type EventLog, recordEvents } from './helpers/events.js'
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
 
 let server: TestPostgres
 let proxy: TcpProxy
-let log: EventLog
+let log: EventRecorder
 const open: PgConnection[] = []
-let request = 0
 let app = 0
 
 beforeAll(async () => {
@@ -38,13 +37,7 @@ type PgContext = Context & { pg: Client }
 
 /** A context whose remaining time runs down with the wall clock, as Lambda's does. */
 function invocationContext(budgetMs: number): PgContext {
-  request += 1
-  const ends = Date.now() + budgetMs
-  return {
-    awsRequestId: `deadline-${request}`,
-    functionName: 'deadlines',
-    getRemainingTimeInMillis: () => ends - Date.now(),
-  } as PgContext
+  return contextDouble({ remainingMs: budgetMs, functionName: 'deadlines' }) as PgContext
 }
 
 function connect(application: string, options: { port?: number; deadlineMargin?: number } = {}) {
@@ -85,7 +78,7 @@ function nextApplication(): string {
 
 describe('statement deadlines', () => {
   it('a hung statement ends with QueryTimeoutError before the function times out, cancelled on the server; the next invocation gets the idle connection', async () => {
-    log = recordEvents()
+    log = recordEvents('pg.')
     const application = nextApplication()
     const db = connect(application)
     const handler = middy(async (event: { sql: string }, context: PgContext) => {
@@ -130,7 +123,7 @@ describe('statement deadlines', () => {
   })
 
   it('a flow dropped silently mid-statement ends before the timeout: the statement is cancelled, the connection discarded', async () => {
-    log = recordEvents()
+    log = recordEvents('pg.')
     const application = nextApplication()
     const db = connect(application)
     const handler = middy(async (event: { sql: string }, context: PgContext) => {
@@ -186,7 +179,7 @@ describe('statement deadlines', () => {
 
 describe('cancelling', () => {
   it('closes the connection when the cancel cannot even be sent (the server refuses new connections)', async () => {
-    log = recordEvents()
+    log = recordEvents('pg.')
     const application = nextApplication()
     const db = connect(application)
     const handler = middy(async (_: unknown, context: PgContext) => {

@@ -4,18 +4,17 @@ import { type LambdaContextLike, trackInvocation } from '@warmstart/core'
 import { type ParamsOf, paramsMiddleware, secretsManager } from '@warmstart/params'
 import { type PgConnection, pgConnection, pgMiddleware } from '@warmstart/pg'
 import { fakeClock, type LocalAws, startLocalAws, startPostgres, type TestPostgres } from '@warmstart/testing'
+import { lambdaContext as contextDouble, type EventRecorder, recordEvents } from '@warmstart/testing/doubles'
 import type { Context } from 'aws-lambda'
 import type { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { invocationScope } from '../src/pg-connection.js'
 import type { ConnectionPool } from '../src/pool.js'
-import { type EventLog, recordEvents } from './helpers/events.js'
 
 let server: TestPostgres
 let aws: LocalAws
-let log: EventLog
+let log: EventRecorder
 const open: PgConnection[] = []
-let request = 0
 
 beforeAll(async () => {
   server = await startPostgres()
@@ -30,7 +29,7 @@ afterAll(async () => {
 })
 
 beforeEach(() => {
-  log = recordEvents()
+  log = recordEvents('pg.')
 })
 
 afterEach(async () => {
@@ -40,12 +39,7 @@ afterEach(async () => {
 
 /** What Lambda passes in; typed as the chain's context, whose extra keys the middlewares fill in. */
 function lambdaContext<C extends Context = Context>(remainingMs = 30_000): C {
-  request += 1
-  return {
-    awsRequestId: `mw-${request}`,
-    functionName: 'orders',
-    getRemainingTimeInMillis: () => remainingMs,
-  } as C
+  return contextDouble({ remainingMs, functionName: 'orders' }) as unknown as C
 }
 
 function track(db: PgConnection): PgConnection {
