@@ -46,7 +46,7 @@ async function bundle(format: 'esm' | 'cjs', banner: boolean): Promise<Record<st
   // CommonJS has no top-level await: the same handler wrapped in an async function.
   await writeFile(
     entry,
-    format === 'esm' ? ENTRY : ENTRY.replace(/^(import .*)$/m, '$1\n;(async () => {') + '})()',
+    format === 'esm' ? ENTRY : `${ENTRY.replace(/^(import .*)$/m, '$1\n;(async () => {')}})()`,
   )
   const outfile = path.join(dir, `${name}.${format === 'esm' ? 'mjs' : 'cjs'}`)
   await build({
