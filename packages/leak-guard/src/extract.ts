@@ -283,6 +283,7 @@ export function extractRequest(
   requestId: string,
   rule: ValueRule,
   extractors: readonly Extractor[],
+  failed: (index: number, error: unknown) => void = () => {},
 ): RequestRecord {
   const collector = new Collector(rule)
   const objects: { object: object; kind: ValueKind }[] = []
@@ -298,10 +299,16 @@ export function extractRequest(
   const bus = event as { id?: unknown; 'detail-type'?: unknown } | null
   if (typeof bus === 'object' && bus !== null && bus['detail-type'] !== undefined)
     collector.add(bus.id, 'event id')
-  for (const extractor of extractors) {
-    for (const extra of extractor(event, context) ?? []) {
-      if (typeof extra === 'string') collector.add(extra, 'custom')
-      else collector.add(extra.value, extra.kind ?? 'custom')
+  for (const [index, extractor] of extractors.entries()) {
+    try {
+      for (const extra of extractor(event, context) ?? []) {
+        if (typeof extra === 'string') collector.add(extra, 'custom')
+        else if (typeof extra === 'object' && extra !== null)
+          collector.add(extra.value, extra.kind ?? 'custom')
+      }
+    } catch (error) {
+      // The user's code: it must not fail the invocation. What it gave before it threw is kept.
+      failed(index, error)
     }
   }
   return { requestId, values: [...collector.values.values()], objects }

@@ -1,4 +1,5 @@
 import { type LeakFinding, leakGuard } from '@warmstart/leak-guard'
+import { deepCheck } from '@warmstart/leak-guard/deep'
 import { describe, expect, it } from 'vitest'
 import { alignedNames } from '../src/deep-search.js'
 import { takeHeapGraph, V8_NAMES } from '../src/heap-graph.js'
@@ -31,11 +32,12 @@ describe('the deep check', () => {
       countVisit()
       lastOrders = [body(event).orderId]
     })(event, context)
-    await guard.deepCheck()
+    await guard.deepCheck(deepCheck)
     expect(findings.map((f) => f.path)).toEqual([
       expect.stringMatching(/^module .*test\/deep\.test\.ts: lastOrders\[0\] → "ord-…"$/),
     ])
     lastOrders = []
+    expect(lastOrders).toEqual([])
   })
 
   it('does not report a WeakMap entry whose key is the event, and reports one whose key is kept', async () => {
@@ -51,7 +53,7 @@ describe('the deep check', () => {
       byKeptKey.set(key, { userId: body(second.event).userId })
     })(second.event, second.context)
     // The first event is still alive (this test holds it): only the map's weak hold on its entry is not.
-    await guard.deepCheck()
+    await guard.deepCheck(deepCheck)
     expect(findings.map((f) => [f.invocation, f.path])).toEqual([
       [
         second.context.awsRequestId,
