@@ -93,7 +93,7 @@ interface Finished {
 }
 
 const REPORTED_LIMIT = 10_000
-/** Ended invocations waiting for the deep check (`deep: true`) when more end than begin: the oldest go first. */
+/** Ended invocations waiting for the deep check (the `deep` option) when more end than begin: the oldest go first. */
 const PENDING_LIMIT = 64
 
 /** Creates a leak guard. Use one per handler module; `leakGuardMiddleware` makes one for a Middy chain. */
