@@ -2,7 +2,7 @@ import { type LeakFinding, leakGuard } from '@warmstart/leak-guard'
 import { deepCheck } from '@warmstart/leak-guard/deep'
 import { describe, expect, it } from 'vitest'
 import { alignedNames } from '../src/deep-search.js'
-import { takeHeapGraph, V8_NAMES } from '../src/heap-graph.js'
+import { missingFields, takeHeapGraph, V8_NAMES } from '../src/heap-graph.js'
 import { apiRequest, body } from './corpus/events.js'
 
 // This file's module scope. Vitest compiles a test file into a function with non-simple
@@ -113,5 +113,17 @@ describe("V8's snapshot names", () => {
     }
     expect(weak.has(key) && matched !== null).toBe(true)
     expect(Object.keys(V8_NAMES.edgeNames).length).toBeGreaterThan(0)
+  })
+
+  it('says which fields a snapshot lacks, so that a renamed one stops the deep check with a reason', () => {
+    const meta = (node_fields: string[], edge_fields: string[]) => ({
+      snapshot: { meta: { node_fields, edge_fields } },
+    })
+    expect(
+      missingFields(meta(['type', 'name', 'id', 'edge_count'], ['type', 'name_or_index', 'to_node'])),
+    ).toEqual([])
+    expect(missingFields(meta(['type', 'name', 'id', 'edges'], ['type', 'name_or_index', 'target']))).toEqual(
+      ['edge_count', 'to_node'],
+    )
   })
 })
