@@ -1,6 +1,7 @@
 import { registerRoot } from '@warmstart/core'
 import type { LeakGuardMode } from '@warmstart/leak-guard'
 import { type LeakFinding, leakGuard, leakGuardMiddleware } from '@warmstart/leak-guard'
+import { recordingLogger } from '@warmstart/testing/doubles'
 import { afterEach, describe, expect, it } from 'vitest'
 import { apiRequest, body } from './corpus/events.js'
 
@@ -11,21 +12,11 @@ afterEach(() => {
   for (const key of Object.keys(g)) if (key.startsWith('s_')) delete g[key]
 })
 
-function recordingLogger() {
-  const lines: { level: string; message: string }[] = []
-  return {
-    lines,
-    logger: {
-      warn: (message: string) => lines.push({ level: 'warn', message }),
-      error: (message: string) => lines.push({ level: 'error', message }),
-    },
-  }
-}
-
 describe("callbacks of the user's never fail the invocation", () => {
   for (const mode of ['warn', 'throw', 'report'] as LeakGuardMode[]) {
     it(`in ${mode} mode: an inspector, a revision and an extractor that throw are reported once, and their root is skipped`, async () => {
-      const { lines, logger } = recordingLogger()
+      const logger = recordingLogger()
+      const { lines } = logger
       const secret = new Error('carries user-secret-0001')
       cleanups.push(
         registerRoot('s:inspect', { kind: 'cache' }, () => {
@@ -75,7 +66,7 @@ describe("callbacks of the user's never fail the invocation", () => {
   }
 
   it('reads a root whose listing failed part way in full next time, whatever its revision says', async () => {
-    const { logger } = recordingLogger()
+    const logger = recordingLogger()
     let fail = true
     const entries = new Map<string, unknown>([['a-key', 'a-value']])
     cleanups.push(
@@ -141,7 +132,7 @@ describe("callbacks of the user's never fail the invocation", () => {
   })
 
   it('in a Middy-shaped chain, a throwing inspector leaves the response alone', async () => {
-    const { logger } = recordingLogger()
+    const logger = recordingLogger()
     cleanups.push(
       registerRoot('s:middy', { kind: 'cache' }, () => {
         throw new Error('broken')
