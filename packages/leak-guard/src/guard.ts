@@ -184,6 +184,8 @@ class Guard implements LeakGuard {
   }
 
   async end(context: object, options?: { cause?: unknown }): Promise<LeakFinding[]> {
+    // Nothing in flight: an end without its begin is not tracked as a new invocation of the environment.
+    if (this.inFlight.size === 0) return []
     const { requestId } = trackInvocation(context)
     const entry = this.inFlight.get(requestId)
     if (entry === undefined || entry.context !== context) return []

@@ -1,4 +1,5 @@
 import { registerRoot } from '@warmstart/core'
+import { invocationCount } from '@warmstart/core/internal'
 import type { LeakGuardMode } from '@warmstart/leak-guard'
 import { type LeakFinding, leakGuard, leakGuardMiddleware } from '@warmstart/leak-guard'
 import { recordingLogger } from '@warmstart/testing/doubles'
@@ -143,6 +144,14 @@ describe("callbacks of the user's never fail the invocation", () => {
     const request = { event, context, response: { statusCode: 200 }, error: undefined }
     await middleware.before?.(request)
     await expect(middleware.after?.(request)).resolves.toBeUndefined()
+  })
+})
+
+describe('an end without its begin', () => {
+  it('checks nothing and counts no invocation', async () => {
+    const before = invocationCount()
+    expect(await leakGuard().end({ awsRequestId: 'never-begun-1' })).toEqual([])
+    expect(invocationCount()).toBe(before)
   })
 })
 
