@@ -173,7 +173,7 @@ describe('simulateLambda: an invocation that ends at its timeout', () => {
   // blocks its own event loop until the function has sent its result AND the timeout has passed,
   // so both are pending together when the loop runs again.
   it('reports timedOut exactly when it kills the environment, and never invokes a killed one', async () => {
-    const timeoutMs = 300
+    const timeoutMs = 2_000
     const lambda = simulate({ handler: actions, timeout: timeoutMs })
     const warm = await lambda.invoke({ action: 'count' })
     const marker = join(scratch, 'sent-at-deadline')

@@ -89,8 +89,7 @@ export class ExecutionEnvironment {
     this.child.on('error', () => undefined)
     this.initTimer = setTimeout(() => {
       this.initError = initTimedOut(settings.timeoutMs)
-      for (const running of this.awaitingInit) running.timedOut = true
-      this.kill()
+      this.timeOut(this.awaitingInit)
     }, settings.timeoutMs)
   }
 
@@ -129,6 +128,16 @@ export class ExecutionEnvironment {
     }
     if (this.phase === 'starting') this.awaitingInit.push(running)
     else this.dispatch(running)
+  }
+
+  /**
+   * The one place where an invocation is decided to have timed out: it is marked, and the
+   * environment is killed in the same step. From here on nothing the process still sends can
+   * settle it (close() does, as a timeout) or make the environment take another invocation.
+   */
+  private timeOut(runs: Iterable<Running>): void {
+    for (const running of runs) running.timedOut = true
+    this.kill()
   }
 
   /** SIGKILL, as Lambda reaps: works on a frozen process too. */
@@ -185,6 +194,8 @@ export class ExecutionEnvironment {
       this.completeIfDone(running)
       return
     }
+    // Init already timed out or the environment was stopped: it is being killed, never ready.
+    if (this.phase !== 'starting') return
     clearTimeout(this.initTimer)
     this.initDurationMs = message.initDurationMs
     if (message.type === 'init-error') {
@@ -212,20 +223,20 @@ export class ExecutionEnvironment {
     }
     // A send to a process that just died fails; 'close' then settles the invocation.
     this.child.send(message, () => undefined)
-    running.timer = setTimeout(() => {
-      running.timedOut = true
-      this.kill()
-    }, this.settings.timeoutMs)
+    running.timer = setTimeout(() => this.timeOut([running]), this.settings.timeoutMs)
   }
 
   /** An invocation is done once its result and the end of its output on both streams are in. */
   private completeIfDone(running: Running): void {
     const result = running.result
-    if (result === undefined || running.ended.size < 2) return
+    // A result that arrives after the timeout fired (both were due in the same turn of the loop)
+    // does not count: the environment is being killed and close() reports the timeout.
+    if (result === undefined || running.ended.size < 2 || running.timedOut) return
     clearTimeout(running.timer)
     this.running.delete(result.requestId)
     this.served += 1
-    if (this.load === 0 && this.settings.freeze) {
+    // Only a live environment is frozen: one being killed stays 'ending' and takes no invocation.
+    if (this.load === 0 && this.settings.freeze && this.phase === 'ready') {
       this.child.kill('SIGSTOP')
       this.phase = 'frozen'
     }
