@@ -6,6 +6,7 @@ import { environmentBusy, simulationStopped, unknownEnvironment } from './errors
 import { ExecutionEnvironment, type InvocationTicket } from './execution-environment.js'
 import { resolveOptions, type SimulateLambdaOptions, type SimulationSettings } from './options.js'
 import { runnerPath } from './runner-path.js'
+import { runnerProcess } from './runner-process.js'
 import type { EnvironmentInfo, ExitStatus, Invocation, Simulation } from './types.js'
 
 const COMPONENT = 'simulateLambda'
@@ -135,10 +136,12 @@ class LambdaSimulation implements Simulation {
     const environment = new ExecutionEnvironment(
       {
         id: `env-${this.environmentsStarted}`,
-        runnerPath: this.runner,
-        args: [settings.modulePath, settings.exportName],
-        env: lambdaEnvironmentVariables(settings),
-        execArgv: settings.execArgv,
+        start: runnerProcess({
+          runnerPath: this.runner,
+          args: [settings.modulePath, settings.exportName],
+          env: lambdaEnvironmentVariables(settings),
+          execArgv: settings.execArgv,
+        }),
         timeoutMs: settings.timeoutMs,
         concurrency: settings.concurrencyPerEnvironment,
         freeze: settings.freeze,
