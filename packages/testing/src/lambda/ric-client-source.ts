@@ -6,7 +6,7 @@
  * leave it out. The preload, given to the runtime's process with `--require`, answers the
  * runtime's own `require('./rapid-client.node')` with the JavaScript client when the addon is not
  * there, and leaves a built addon alone. The client does what the addon's three functions do
- * (`next`, `done`, `error`) over plain HTTP; everything else is the runtime's own code.
+ * (`next`, `done`, `error`) over plain HTTP, `done` and `error` blocking as the addon's do; everything else is the runtime's own code.
  */
 
 /** `--require`d into the runtime's process (and its worker threads, which inherit execArgv). */
@@ -29,40 +29,90 @@ Module._resolveFilename = function (request, parent, ...rest) {
 
 /** The Runtime API client the preload hands to aws-lambda-ric, as `rapid-client.cjs`. */
 export const RIC_CLIENT = `'use strict'
+// The three functions of aws-lambda-ric's native rapid-client.node, in JavaScript. Like the
+// addon, done() and error() return only once the Runtime API has answered the post (the addon
+// makes a blocking curl call): the thread waits on a shared flag while a worker thread sends
+// the request, so nothing else in the function runs between its result and the freeze.
 const http = require('node:http')
+const { Worker } = require('node:worker_threads')
 const api = process.env.AWS_LAMBDA_RUNTIME_API ?? ''
 const colon = api.lastIndexOf(':')
 const hostname = api.slice(0, colon)
 const port = Number(api.slice(colon + 1))
 const BASE = '/2018-06-01/runtime'
 const nextAgent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-const postAgent = new http.Agent({ keepAlive: true })
-function call(agent, method, path, body, headers) {
+
+const POSTER = \`
+const http = require('node:http')
+const { parentPort, workerData } = require('node:worker_threads')
+const agent = new http.Agent({ keepAlive: true })
+parentPort.on('message', ({ path, body, headers }) => {
+  let answered = false
+  const done = () => {
+    if (answered) return
+    answered = true
+    Atomics.store(workerData.flag, 0, 1)
+    Atomics.notify(workerData.flag, 0)
+  }
+  const request = http.request(
+    { hostname: workerData.hostname, port: workerData.port, path, method: 'POST', agent, headers },
+    (response) => {
+      response.on('end', done).on('error', done).resume()
+    },
+  )
+  request.on('error', done)
+  request.end(body)
+})
+\`
+const flag = new Int32Array(new SharedArrayBuffer(4))
+const poster = new Worker(POSTER, { eval: true, workerData: { hostname, port, flag } })
+poster.unref()
+
+function postAndWait(path, body, headers) {
+  Atomics.store(flag, 0, 0)
+  poster.postMessage({ path, body, headers: { 'content-type': 'application/json', ...headers } })
+  Atomics.wait(flag, 0, 0)
+}
+
+exports.next = function next() {
   return new Promise((resolve, reject) => {
-    const request = http.request({ hostname, port, path, method, agent, headers }, (response) => {
-      let data = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk) => { data += chunk })
-      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: data }))
-      response.on('error', reject)
-    })
+    const request = http.request(
+      { hostname, port, path: \`\${BASE}/invocation/next\`, method: 'GET', agent: nextAgent },
+      (response) => {
+        let data = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk) => {
+          data += chunk
+        })
+        response.on('error', reject)
+        response.on('end', () => {
+          if (response.statusCode !== 200) {
+            reject(new Error(\`Runtime API: GET next answered \${response.statusCode}\`))
+            return
+          }
+          const headers = { ...response.headers }
+          headers['lambda-runtime-deadline-ms'] = Number(headers['lambda-runtime-deadline-ms'])
+          resolve({ bodyJson: data, headers })
+        })
+      },
+    )
     request.on('error', reject)
-    request.end(body)
+    request.end()
   })
 }
-exports.next = async function next() {
-  const answer = await call(nextAgent, 'GET', \`\${BASE}/invocation/next\`)
-  if (answer.status !== 200) throw new Error(\`Runtime API: GET next answered \${answer.status}\`)
-  const headers = { ...answer.headers, 'lambda-runtime-deadline-ms': Number(answer.headers['lambda-runtime-deadline-ms']) }
-  return { bodyJson: answer.body, headers }
+
+exports.done = function done(id, body) {
+  postAndWait(\`\${BASE}/invocation/\${id}/response\`, body, {})
 }
-function post(path, body, headers) {
-  call(postAgent, 'POST', path, body, { 'content-type': 'application/json', ...headers }).catch(() => undefined)
-}
-exports.done = function done(id, body) { post(\`\${BASE}/invocation/\${id}/response\`, body, {}) }
+
 exports.error = function error(id, body) {
   let type = 'Unhandled'
-  try { type = JSON.parse(body).errorType ?? type } catch {}
-  post(\`\${BASE}/invocation/\${id}/error\`, body, { 'lambda-runtime-function-error-type': String(type).replace(/[^\\x20-\\x7e]/g, '?') })
+  try {
+    type = String(JSON.parse(body).errorType ?? type)
+  } catch {}
+  // A header value must be printable ASCII.
+  postAndWait(\`\${BASE}/invocation/\${id}/error\`, body, {
+    'lambda-runtime-function-error-type': type.replace(/[^\\x20-\\x7e]/g, '?'),
+  })
 }
 `

@@ -133,7 +133,10 @@ class OutputFile {
     }
     const lines = text.split('\n')
     this.partial = lines.pop()!
-    if (final && this.partial !== '') lines.push(this.partial)
+    if (final && this.partial !== '') {
+      lines.push(this.partial)
+      this.partial = ''
+    }
     return lines
   }
 
