@@ -173,7 +173,7 @@ describe('ricProcess, with a stand-in runtime', () => {
     await Promise.all(environments.splice(0).map((environment) => environment.stop()))
   })
 
-  function environment(env: Record<string, string> = {}, timeout = '10s'): ExecutionEnvironment {
+  function environment(env: Record<string, string> = {}, timeout: number = 10_000): ExecutionEnvironment {
     const settings = resolveOptions({ handler: `${fixture('fake-runtime.mjs')}#handler`, env, timeout })
     const id = `env-${environments.length + 1}`
     const created = new ExecutionEnvironment(
@@ -241,7 +241,7 @@ describe('ricProcess, with a stand-in runtime', () => {
   })
 
   it('times out an invocation that never posts a result', async () => {
-    const target = environment({}, '2s')
+    const target = environment({}, 2_000)
     await invoke(target, { action: 'echo' })
     const late = await invoke(target, { action: 'hang' })
     expect(late).toMatchObject({ ok: false, timedOut: true, error: { name: 'TimeoutError' } })
