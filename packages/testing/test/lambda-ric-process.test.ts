@@ -22,7 +22,7 @@ const BASE = '/2018-06-01/runtime'
 describe('RuntimeApi', () => {
   const seen: string[] = []
   const events: RuntimeApiEvents = {
-    ready: () => seen.push('ready'),
+    ready: (uptimeMs) => seen.push(uptimeMs === undefined ? 'ready' : `ready ${uptimeMs}`),
     response: (id, body) => seen.push(`response ${id} ${body}`),
     error: (id, error) => seen.push(`error ${id} ${JSON.stringify(error)}`),
     initError: (error) => seen.push(`init-error ${JSON.stringify(error)}`),
@@ -74,7 +74,10 @@ describe('RuntimeApi', () => {
   it('queues invocations given before the runtime asks, and makes a trace id when none is given', async () => {
     api = await RuntimeApi.start(events)
     api.invoke({ requestId: 'r-2', payload: 'null', deadlineMs: 1, functionArn: 'arn:f' })
-    const answer = await fetch(`http://${api.address}${BASE}/invocation/next`)
+    const answer = await fetch(`http://${api.address}${BASE}/invocation/next`, {
+      headers: { 'x-warmstart-process-uptime-ms': '42.5' },
+    })
+    expect(seen).toEqual(['ready 42.5'])
     expect(answer.headers.get('lambda-runtime-trace-id')).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=/)
     expect(answer.headers.get('lambda-runtime-client-context')).toBeNull()
     const failed = await fetch(`http://${api.address}${BASE}/invocation/r-2/error`, {

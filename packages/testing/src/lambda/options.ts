@@ -25,7 +25,8 @@ export interface SimulateLambdaOptions {
   /** Node options for each environment's process (`--enable-source-maps`, ...). */
   execArgv?: string[]
   /** 'runner' (default): warmstart's own model of the Node.js runtime. 'ric': the real runtime
-   * interface client (`aws-lambda-ric`, Node >= 22) against a local Runtime API. */
+   * interface client (`aws-lambda-ric`, Node >= 22) against a local Runtime API. The default is
+   * the environment variable WARMSTART_LAMBDA_RUNTIME when it is set, else 'runner'. */
   runtime?: 'runner' | 'ric'
 }
 
@@ -132,6 +133,14 @@ export function resolveOptions(options: SimulateLambdaOptions): SimulationSettin
       ? 'lambda-managed-instances'
       : oneOf(options.initType, 'initType', INIT_TYPES, 'on-demand'),
     execArgv: stringList(options.execArgv),
-    runtime: oneOf<'runner' | 'ric'>(options.runtime, 'runtime', RUNTIMES, 'runner'),
+    // WARMSTART_LAMBDA_RUNTIME=ric runs a whole suite under the real client without editing it.
+    runtime: oneOf<'runner' | 'ric'>(
+      options.runtime ?? process.env.WARMSTART_LAMBDA_RUNTIME,
+      options.runtime === undefined && process.env.WARMSTART_LAMBDA_RUNTIME !== undefined
+        ? 'WARMSTART_LAMBDA_RUNTIME'
+        : 'runtime',
+      RUNTIMES,
+      'runner',
+    ),
   }
 }

@@ -74,10 +74,16 @@ function postAndWait(path, body, headers) {
   Atomics.wait(flag, 0, 0)
 }
 
+let asked = false
+
 exports.next = function next() {
+  // The first request tells how long the process has existed (performance.timeOrigin is its
+  // start): init as the process measures it, which the parent cannot see from outside.
+  const headers = asked ? {} : { 'x-warmstart-process-uptime-ms': String(performance.now()) }
+  asked = true
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { hostname, port, path: \`\${BASE}/invocation/next\`, method: 'GET', agent: nextAgent },
+      { hostname, port, path: \`\${BASE}/invocation/next\`, method: 'GET', agent: nextAgent, headers },
       (response) => {
         let data = ''
         response.setEncoding('utf8')

@@ -208,9 +208,9 @@ export function ricProcess(settings: RicProcessSettings): StartProcess {
       })
     }
     const handlers: RuntimeApiEvents = {
-      ready: () => {
+      ready: (uptimeMs) => {
         drain()
-        events.message({ type: 'ready', initDurationMs: performance.now() - spawnedAt })
+        events.message({ type: 'ready', initDurationMs: uptimeMs ?? performance.now() - spawnedAt })
       },
       response: (requestId, body) => {
         const durationMs = finished(requestId)
@@ -271,6 +271,10 @@ export function ricProcess(settings: RicProcessSettings): StartProcess {
             stdio: ['ignore', outputs.stdout.fd, outputs.stderr.fd],
           },
         )
+        // Init is counted from the moment the process exists, not from the request to create it.
+        child.once('spawn', () => {
+          spawnedAt = performance.now()
+        })
         child.on('close', closed)
         // A failed spawn is followed by 'close', which settles everything.
         child.on('error', () => undefined)

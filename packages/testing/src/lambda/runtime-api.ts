@@ -32,8 +32,9 @@ export interface RuntimeError {
 
 /** What the runtime does through the API. */
 export interface RuntimeApiEvents {
-  /** The runtime asked for its first invocation: init is done. */
-  ready(): void
+  /** The runtime asked for its first invocation: init is done. `uptimeMs`: how long its process
+   * had existed then, when the runtime's client says (warmstart's JavaScript client does). */
+  ready(uptimeMs: number | undefined): void
   response(requestId: string, body: string): void
   error(requestId: string, error: RuntimeError): void
   initError(error: RuntimeError): void
@@ -165,7 +166,8 @@ export class RuntimeApi {
       })
       if (!this.asked) {
         this.asked = true
-        this.events.ready()
+        const uptime = Number(request.headers['x-warmstart-process-uptime-ms'])
+        this.events.ready(Number.isFinite(uptime) && uptime > 0 ? uptime : undefined)
       }
       this.deliver()
       return
