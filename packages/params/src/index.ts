@@ -1,5 +1,6 @@
 export {
   FetchError,
+  FetchTimeoutError,
   ParameterNotFoundError,
   ParamsResolveError,
   type ResolveFailure,
@@ -37,8 +38,10 @@ export type { Ttl } from './ttl.js'
 export {
   type Loader,
   type TtlCache,
+  type TtlCacheBackoff,
   type TtlCacheGetOptions,
   type TtlCacheOptions,
   type TtlCacheStats,
   ttlCache,
 } from './ttl-cache.js'
+export type { DeepReadonly } from './types.js'
