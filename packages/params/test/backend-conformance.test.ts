@@ -175,13 +175,16 @@ describe.each(paths)('%s', (_, path) => {
     'answers a malformed %s (%s) with MalformedResponseError, never a cached value',
     async (operation, body) => {
       respond(operation, body)
-      const read = operation === 'GetParameters' ? ssm() : secrets()
+      const params = ssm()
+      const sm = secrets()
+      const read = (name: string): Promise<unknown> =>
+        operation === 'GetParameters' ? params.get(name) : sm.get(name)
       const name = operation === 'GetParameters' ? '/app/url' : 'api/key'
-      const error = await read.get(name).catch((e: unknown) => e)
+      const error = await read(name).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(MalformedResponseError)
       expect(error).toMatchObject({ code: 'ERR_PARAMS_MALFORMED_RESPONSE', operation })
       expect((error as Error).message).not.toContain('https://example.test')
-      expect(await read.get(name)).toBe(operation === 'GetParameters' ? 'https://example.test' : 'key-123')
+      expect(await read(name)).toBe(operation === 'GetParameters' ? 'https://example.test' : 'key-123')
     },
   )
 
