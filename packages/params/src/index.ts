@@ -1,3 +1,4 @@
+export { AwsServiceError, MalformedResponseError } from './backend/index.js'
 export {
   FetchError,
   FetchTimeoutError,

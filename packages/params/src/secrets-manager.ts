@@ -1,9 +1,15 @@
-import type { GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { awsClient } from '@warmstart/client'
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { checkOptions, invalidOption } from '@warmstart/core/internal'
+import {
+  type CallOptions,
+  MalformedResponseError,
+  NO_DEADLINE,
+  type SecretsBackend,
+  secretsBackend,
+  type WireSecret,
+} from './backend/index.js'
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { errorCode, SecretNotFoundError } from './errors.js'
-import { missingPeer, peerLoader } from './peer.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import type { ParamRef } from './ref.js'
 import { isTransform, type Transform } from './transform.js'
@@ -16,21 +22,19 @@ const COMPONENT = 'secretsManager'
 /** BatchGetSecretValue takes at most 20 ids. */
 const MAX_IDS = 20
 
-// Loaded on first use: a function that never reads this service never loads its SDK. The import
-// sits in try/catch so that a bundle made without this optional peer still builds (esbuild leaves
-// it for run time), and a missing peer is a typed error.
-const loadSdk = peerLoader(async () => {
-  try {
-    return await import('@aws-sdk/client-secrets-manager')
-  } catch (error) {
-    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
-    throw missingPeer('@aws-sdk/client-secrets-manager', COMPONENT, error)
-  }
-})
-
 export interface SecretsManagerOptions extends ProviderCacheOptions {
-  /** The SDK client. Default: the environment's shared `awsClient(SecretsManagerClient)`, made on first use. */
+  /**
+   * An SDK client: requests go through it (its credentials, retries, middleware). Default: none,
+   * and requests are AWS JSON 1.1 signed with SigV4 over Node's own HTTP, without loading the SDK.
+   */
   client?: SecretsManagerClient
+  /**
+   * The default transport's endpoint. Default: AWS_ENDPOINT_URL_SECRETS_MANAGER, else
+   * AWS_ENDPOINT_URL, else `https://secretsmanager.<region>.amazonaws.com`.
+   */
+  endpoint?: string
+  /** The default transport's region. Default AWS_REGION (set by the Lambda runtime), else AWS_DEFAULT_REGION. */
+  region?: string
   /**
    * Read secrets asked for in the same tick with one BatchGetSecretValue (needs the
    * `secretsmanager:BatchGetSecretValue` permission; without it, the provider falls back to
@@ -107,7 +111,7 @@ const GET_OPTIONS = ['transform', 'versionStage', 'ttl'] as const
 class SecretsProvider implements SecretsManager {
   readonly #cache: TtlCache<RawSecret>
   readonly #views = new Views()
-  readonly #client: SecretsManagerClient | undefined
+  readonly #backend: SecretsBackend
   #batch: boolean
   readonly #batcher: MicrotaskBatcher<RawSecret>
   /** The version stages read of each id, so that refresh(id) and invalidate(id) reach them all. */
@@ -116,21 +120,14 @@ class SecretsProvider implements SecretsManager {
   readonly ref: SecretRef
 
   constructor(options: SecretsManagerOptions) {
-    checkOptions(COMPONENT, options, [...PROVIDER_OPTIONS, 'client', 'batch'])
-    if (options.client !== undefined && typeof (options.client as { send?: unknown }).send !== 'function') {
-      throw invalidOption(
-        COMPONENT,
-        'client',
-        'must be a SecretsManagerClient from @aws-sdk/client-secrets-manager',
-      )
-    }
+    checkOptions(COMPONENT, options, [...PROVIDER_OPTIONS, 'client', 'batch', 'endpoint', 'region'])
     if (options.batch !== undefined && typeof options.batch !== 'boolean') {
       throw invalidOption(COMPONENT, 'batch', 'must be a boolean')
     }
-    this.#client = options.client
+    this.#backend = secretsBackend(COMPONENT, options)
     this.#batch = options.batch ?? true
     this.#cache = providerCache<RawSecret>('secrets', options, COMPONENT)
-    this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids, signal) => this.#fetchCurrent(ids, signal))
+    this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids, signal) => this.#fetchCurrent(ids, { signal }))
     this.get = ((id: string, getOptions?: SecretGetOptions) => this.#read(id, getOptions)) as SecretGet
     this.ref = ((id: string, refOptions?: SecretGetOptions) => {
       // Built once per ref: each resolve is a cache read with no spec, key or loader to make.
@@ -245,34 +242,30 @@ class SecretsProvider implements SecretsManager {
   #loader(spec: ReadSpec): Loader<RawSecret> {
     const { id, versionStage } = spec
     if (versionStage === undefined) return this.#loadCurrent
-    return (_, signal) => this.#getOne(id, versionStage, signal)
+    return (_, signal) => this.#getOne(id, versionStage, { signal })
   }
 
-  async #sdk() {
-    const sdk = await loadSdk()
-    return { sdk, client: this.#client ?? awsClient(sdk.SecretsManagerClient) }
-  }
-
-  async #getOne(id: string, versionStage: string | undefined, signal: AbortSignal): Promise<RawSecret> {
-    const { sdk, client } = await this.#sdk()
-    let output: GetSecretValueCommandOutput
+  async #getOne(
+    id: string,
+    versionStage: string | undefined,
+    call: CallOptions = NO_DEADLINE,
+  ): Promise<RawSecret> {
+    let output: WireSecret
     try {
-      output = await client.send(
-        new sdk.GetSecretValueCommand({ SecretId: id, VersionStage: versionStage }),
-        {
-          abortSignal: signal,
-        },
+      output = await this.#backend.getSecretValue(
+        versionStage === undefined ? { SecretId: id } : { SecretId: id, VersionStage: versionStage },
+        call,
       )
     } catch (error) {
       throw errorCode(error) === 'ResourceNotFoundException' ? new SecretNotFoundError([id]) : error
     }
-    return secretValue(output)
+    return secretValue(output, 'GetSecretValue')
   }
 
-  async #fetchCurrent(ids: string[], signal: AbortSignal): Promise<BatchResults<RawSecret>> {
+  async #fetchCurrent(ids: string[], call: CallOptions): Promise<BatchResults<RawSecret>> {
     if (ids.length > 1 && this.#batch) {
       try {
-        return await this.#batchGet(ids, signal)
+        return await this.#batchGet(ids, call)
       } catch (error) {
         // A role allowed GetSecretValue but not BatchGetSecretValue: read one by one from now on.
         if (errorCode(error) !== 'AccessDeniedException') throw error
@@ -280,7 +273,7 @@ class SecretsProvider implements SecretsManager {
       }
     }
     const results: BatchResults<RawSecret> = new Map()
-    const outcomes = await Promise.allSettled(ids.map((id) => this.#getOne(id, undefined, signal)))
+    const outcomes = await Promise.allSettled(ids.map((id) => this.#getOne(id, undefined, call)))
     for (const [index, outcome] of outcomes.entries()) {
       const id = ids[index] as string
       if (outcome.status === 'fulfilled') results.set(id, outcome.value)
@@ -290,14 +283,17 @@ class SecretsProvider implements SecretsManager {
     return results
   }
 
-  async #batchGet(ids: string[], signal: AbortSignal): Promise<BatchResults<RawSecret>> {
-    const { sdk, client } = await this.#sdk()
-    const output = await client.send(new sdk.BatchGetSecretValueCommand({ SecretIdList: ids }), {
-      abortSignal: signal,
-    })
+  async #batchGet(ids: string[], call: CallOptions = NO_DEADLINE): Promise<BatchResults<RawSecret>> {
+    const output = await this.#backend.batchGetSecretValue({ SecretIdList: ids }, call)
     const found = new Map<string, RawSecret | Error>()
     for (const secret of output.SecretValues ?? []) {
-      const value = secretValue(secret)
+      // A malformed entry fails its own id only.
+      let value: RawSecret | Error
+      try {
+        value = secretValue(secret, 'BatchGetSecretValue')
+      } catch (error) {
+        value = error as MalformedResponseError
+      }
       for (const alias of [secret.Name, secret.ARN]) if (alias !== undefined) found.set(alias, value)
     }
     for (const failure of output.Errors ?? []) {
@@ -310,14 +306,25 @@ class SecretsProvider implements SecretsManager {
           : Object.assign(new Error(`BatchGetSecretValue failed for this secret (${code})`), { name: code }),
       )
     }
+    // An id the answer neither returns nor reports in Errors is a malformed answer, not a missing
+    // secret (an empty body parses as an empty output on the SDK path).
     const results: BatchResults<RawSecret> = new Map()
-    for (const id of ids) results.set(id, found.get(id) ?? new SecretNotFoundError([id]))
+    for (const id of ids) {
+      results.set(
+        id,
+        found.get(id) ??
+          new MalformedResponseError('BatchGetSecretValue', 'an id neither in SecretValues nor in Errors'),
+      )
+    }
     return results
   }
 }
 
-function secretValue(output: { SecretString?: string; SecretBinary?: Uint8Array }): RawSecret {
-  return output.SecretString ?? output.SecretBinary ?? ''
+/** The secret's value; one with neither SecretString nor SecretBinary is malformed, never `''`. */
+function secretValue(output: WireSecret, operation: string): RawSecret {
+  const value = output.SecretString ?? output.SecretBinary
+  if (typeof value === 'string' || value instanceof Uint8Array) return value
+  throw new MalformedResponseError(operation, 'neither SecretString nor SecretBinary')
 }
 
 /** The cache key of one remote value: an id, at its current version or at a version stage. */

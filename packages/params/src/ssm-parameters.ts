@@ -1,10 +1,16 @@
-import type { Parameter, SSMClient } from '@aws-sdk/client-ssm'
-import { awsClient } from '@warmstart/client'
+import type { SSMClient } from '@aws-sdk/client-ssm'
 import { checkOptions, invalidOption } from '@warmstart/core/internal'
+import {
+  type CallOptions,
+  MalformedResponseError,
+  NO_DEADLINE,
+  type SsmBackend,
+  ssmBackend,
+  type WireParameter,
+} from './backend/index.js'
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { powertoolsDefaults } from './env.js'
 import { ParameterNotFoundError } from './errors.js'
-import { missingPeer, peerLoader } from './peer.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import type { ParamRef } from './ref.js'
 import { applyTransform, isTransform, type Transform } from './transform.js'
@@ -17,21 +23,19 @@ const COMPONENT = 'ssmParameters'
 /** GetParameters takes at most 10 names; GetParametersByPath returns at most 10 per page. */
 const MAX_NAMES = 10
 
-// Loaded on first use: a function that never reads this service never loads its SDK. The import
-// sits in try/catch so that a bundle made without this optional peer still builds (esbuild leaves
-// it for run time), and a missing peer is a typed error.
-const loadSdk = peerLoader(async () => {
-  try {
-    return await import('@aws-sdk/client-ssm')
-  } catch (error) {
-    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
-    throw missingPeer('@aws-sdk/client-ssm', COMPONENT, error)
-  }
-})
-
 export interface SsmParametersOptions extends ProviderCacheOptions {
-  /** The SDK client. Default: the environment's shared `awsClient(SSMClient)`, made on first use. */
+  /**
+   * An SDK client: requests go through it (its credentials, retries, middleware). Default: none,
+   * and requests are AWS JSON 1.1 signed with SigV4 over Node's own HTTP, without loading the SDK.
+   */
   client?: SSMClient
+  /**
+   * The default transport's endpoint, such as `'http://127.0.0.1:4566'`. Default:
+   * AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL, else `https://ssm.<region>.amazonaws.com`.
+   */
+  endpoint?: string
+  /** The default transport's region. Default AWS_REGION (set by the Lambda runtime), else AWS_DEFAULT_REGION. */
+  region?: string
 }
 
 export interface SsmGetOptions {
@@ -156,22 +160,21 @@ class SsmProvider implements SsmParameters {
   readonly #cache: TtlCache<SsmCached>
   readonly #views = new Views()
   readonly #defaultDecrypt: boolean
-  readonly #client: SSMClient | undefined
+  readonly #backend: SsmBackend
   readonly #batchers: Record<'decrypted' | 'raw', MicrotaskBatcher<RawParameter>>
   readonly get: SsmGet
   readonly ref: SsmRef
 
   constructor(options: SsmParametersOptions) {
-    checkOptions(COMPONENT, options, [...PROVIDER_OPTIONS, 'client'])
-    if (options.client !== undefined && typeof (options.client as { send?: unknown }).send !== 'function') {
-      throw invalidOption(COMPONENT, 'client', 'must be an SSMClient from @aws-sdk/client-ssm')
-    }
-    this.#client = options.client
+    checkOptions(COMPONENT, options, [...PROVIDER_OPTIONS, 'client', 'endpoint', 'region'])
+    this.#backend = ssmBackend(COMPONENT, options)
     this.#cache = providerCache<SsmCached>('ssm', options, COMPONENT)
     this.#defaultDecrypt = powertoolsDefaults().decrypt ?? true
     this.#batchers = {
-      decrypted: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, true, signal)),
-      raw: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, false, signal)),
+      decrypted: new MicrotaskBatcher(MAX_NAMES, (names, signal) =>
+        this.#getParameters(names, true, { signal }),
+      ),
+      raw: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, false, { signal })),
     }
     this.get = ((name: string, getOptions?: SsmGetOptions) => this.#read(name, getOptions)) as SsmGet
     this.ref = ((name: string, refOptions?: SsmGetOptions) => {
@@ -221,7 +224,7 @@ class SsmProvider implements SsmParameters {
     const ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
     return (await this.#cache.get(
       key,
-      (_, signal) => this.#getByPath(path, recursive, decrypt, transform, signal),
+      (_, signal) => this.#getByPath(path, recursive, decrypt, transform, { signal }),
       ttl,
     )) as Readonly<Record<string, T>>
   }
@@ -308,33 +311,40 @@ class SsmProvider implements SsmParameters {
     return rawValue(raw)
   }
 
-  async #sdk() {
-    const sdk = await loadSdk()
-    return { sdk, client: this.#client ?? awsClient(sdk.SSMClient) }
-  }
-
   async #getParameters(
     names: string[],
     decrypt: boolean,
-    signal: AbortSignal,
+    call: CallOptions = NO_DEADLINE,
   ): Promise<BatchResults<RawParameter>> {
-    const { sdk, client } = await this.#sdk()
-    const output = await client.send(
-      new sdk.GetParametersCommand({ Names: names, WithDecryption: decrypt }),
-      {
-        abortSignal: signal,
-      },
-    )
-    const found = new Map<string, RawParameter>()
+    const output = await this.#backend.getParameters({ Names: names, WithDecryption: decrypt }, call)
+    const found = new Map<string, RawParameter | Error>()
     for (const parameter of output.Parameters ?? []) {
-      const raw = { value: parameter.Value ?? '', type: parameter.Type }
+      // A malformed entry fails its own name only.
+      const raw =
+        typeof parameter.Value === 'string'
+          ? rawParameter(parameter, 'GetParameters')
+          : new MalformedResponseError('GetParameters', 'a parameter without Value')
       // A name asked for with a version or label comes back as Name plus Selector; one asked for
       // by ARN comes back with its ARN.
       if (parameter.Selector !== undefined) found.set(`${parameter.Name}${parameter.Selector}`, raw)
       else for (const alias of [parameter.Name, parameter.ARN]) if (alias !== undefined) found.set(alias, raw)
     }
+    // A name is missing only when the service says so; one it neither returns nor lists as invalid
+    // is a malformed answer (an empty body parses as an empty output on the SDK path).
+    const invalid = new Set(output.InvalidParameters ?? [])
     const results: BatchResults<RawParameter> = new Map()
-    for (const name of names) results.set(name, found.get(name) ?? new ParameterNotFoundError([name]))
+    for (const name of names) {
+      results.set(
+        name,
+        found.get(name) ??
+          (invalid.has(name)
+            ? new ParameterNotFoundError([name])
+            : new MalformedResponseError(
+                'GetParameters',
+                'a name neither in Parameters nor in InvalidParameters',
+              )),
+      )
+    }
     return results
   }
 
@@ -343,21 +353,20 @@ class SsmProvider implements SsmParameters {
     recursive: boolean,
     decrypt: boolean,
     transform: Transform | undefined,
-    signal: AbortSignal,
+    call: CallOptions = NO_DEADLINE,
   ): Promise<Readonly<Record<string, unknown>>> {
-    const { sdk, client } = await this.#sdk()
     const values: Record<string, unknown> = {}
     let nextToken: string | undefined
     do {
-      const page = await client.send(
-        new sdk.GetParametersByPathCommand({
+      const page = await this.#backend.getParametersByPath(
+        {
           Path: path,
           Recursive: recursive,
           WithDecryption: decrypt,
           MaxResults: MAX_NAMES,
-          NextToken: nextToken,
-        }),
-        { abortSignal: signal },
+          ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+        },
+        call,
       )
       for (const parameter of page.Parameters ?? []) addParameter(values, parameter, transform)
       nextToken = page.NextToken
@@ -368,11 +377,20 @@ class SsmProvider implements SsmParameters {
 
 function addParameter(
   values: Record<string, unknown>,
-  parameter: Parameter,
+  parameter: WireParameter,
   transform: Transform | undefined,
 ): void {
-  const name = parameter.Name as string
-  values[name] = toValue(name, { value: parameter.Value ?? '', type: parameter.Type }, transform)
+  const name = parameter.Name
+  if (typeof name !== 'string')
+    throw new MalformedResponseError('GetParametersByPath', 'a parameter without Name')
+  values[name] = toValue(name, rawParameter(parameter, 'GetParametersByPath'), transform)
+}
+
+/** A parameter's value and type; one without a string Value is a malformed answer, never `''`. */
+function rawParameter(parameter: WireParameter, operation: string): RawParameter {
+  if (typeof parameter.Value !== 'string')
+    throw new MalformedResponseError(operation, 'a parameter without Value')
+  return { value: parameter.Value, type: parameter.Type }
 }
 
 function toValue(name: string, raw: RawParameter, transform: Transform | undefined): unknown {

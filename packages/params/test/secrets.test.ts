@@ -202,7 +202,7 @@ describe('secretsManager', () => {
     await expect(secrets.getMany('x' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
   })
 
-  it('uses the shared awsClient(SecretsManagerClient) by default', async () => {
+  it('uses the default HTTP transport (no SDK client) when none is given', async () => {
     const keys = [
       'AWS_ENDPOINT_URL_SECRETS_MANAGER',
       'AWS_REGION',

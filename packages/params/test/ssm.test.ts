@@ -320,7 +320,7 @@ describe('ssmParameters: options', () => {
     }
   })
 
-  it('uses the shared awsClient(SSMClient) by default, made on first use', async () => {
+  it('uses the default HTTP transport (no SDK client) when none is given, nothing sent before the first read', async () => {
     const saved = { ...process.env }
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SSM: aws.endpoint,
