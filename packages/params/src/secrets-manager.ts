@@ -333,3 +333,7 @@ function cacheKey(spec: ReadSpec): string {
   // '#' cannot appear in a secret name, so these keys never collide with a plain id.
   return `${spec.id}#${spec.versionStage}`
 }
+
+// '@warmstart/params/secrets-manager' is this module: Secrets Manager and everything shared; its
+// declarations do not name @aws-sdk/client-ssm.
+export * from './common.js'
