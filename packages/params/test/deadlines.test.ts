@@ -156,6 +156,33 @@ describe('deadlines', () => {
   })
 })
 
+describe('backoff after timeouts', () => {
+  it('keys of one batch that time out together (each on its own timer) back off together', async () => {
+    const clock = fakeClock()
+    const ssm = ssmParameters({
+      client: ssmClient,
+      clock,
+      ttl: '1m',
+      jitter: 0,
+      staleIfError: '1h',
+      staleAfter: 30,
+    })
+    const names = ['/app/url', '/app/flags']
+    await Promise.all(names.map((name) => ssm.get(name)))
+    aws.resetCalls()
+    aws.injectFault({ service: 'ssm', kind: 'hang', times: Number.POSITIVE_INFINITY })
+    clock.advance('1m')
+    for (let i = 0; i < 12; i++) {
+      clock.advance('5s')
+      expect(await Promise.all(names.map((name) => ssm.get(name)))).toHaveLength(2)
+    }
+    // Every refresh asked for both names in one request, never one name alone.
+    expect(aws.calls.length).toBeGreaterThan(0)
+    expect(aws.calls.every((call) => call.names.length === 2)).toBe(true)
+    expect(ssm.stats().refreshes).toBe(2 * aws.calls.length)
+  })
+})
+
 describe('one remote value, one entry', () => {
   it('refresh(id) after a rotation: the next json read returns the new value', async () => {
     const secrets = secretsManager({ client: smClient })
