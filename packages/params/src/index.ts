@@ -1,6 +1,7 @@
 export { AwsServiceError, MalformedResponseError } from './backend/index.js'
 export {
   FetchError,
+  FetchTimeoutError,
   ParameterNotFoundError,
   ParamsResolveError,
   type ResolveFailure,
@@ -38,8 +39,10 @@ export type { Ttl } from './ttl.js'
 export {
   type Loader,
   type TtlCache,
+  type TtlCacheBackoff,
   type TtlCacheGetOptions,
   type TtlCacheOptions,
   type TtlCacheStats,
   ttlCache,
 } from './ttl-cache.js'
+export type { DeepReadonly } from './types.js'

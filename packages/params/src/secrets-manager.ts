@@ -1,20 +1,20 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { invalidOption } from '@warmstart/core'
+import { checkOptions, invalidOption } from '@warmstart/core/internal'
 import {
-  type CallOptions,
   MalformedResponseError,
-  NO_DEADLINE,
   type SecretsBackend,
   secretsBackend,
   type WireSecret,
 } from './backend/index.js'
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { errorCode, SecretNotFoundError } from './errors.js'
-import { type ProviderCacheOptions, providerCache } from './provider-cache.js'
+import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import type { ParamRef } from './ref.js'
-import { applyTransform, isTransform, type Transform } from './transform.js'
+import { isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
-import type { TtlCache, TtlCacheStats } from './ttl-cache.js'
+import type { Loader, TtlCache, TtlCacheGetOptions, TtlCacheStats } from './ttl-cache.js'
+import type { DeepReadonly } from './types.js'
+import { type RawValue, Views } from './views.js'
 
 const COMPONENT = 'secretsManager'
 /** BatchGetSecretValue takes at most 20 ids. */
@@ -52,7 +52,7 @@ export interface SecretGetOptions {
 
 /** Reads a secret: a SecretString as a string, a SecretBinary as bytes (`get<Uint8Array>(id)`). */
 export interface SecretGet {
-  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): Promise<T>
+  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): Promise<DeepReadonly<T>>
   (id: string, options: SecretGetOptions & { transform: 'binary' }): Promise<Uint8Array>
   <T extends string | Uint8Array = string>(
     id: string,
@@ -62,7 +62,7 @@ export interface SecretGet {
 
 /** Describes a secret for `paramsMiddleware`, typed like `get`. */
 export interface SecretRef {
-  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): ParamRef<T>
+  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): ParamRef<DeepReadonly<T>>
   (id: string, options: SecretGetOptions & { transform: 'binary' }): ParamRef<Uint8Array>
   <T extends string | Uint8Array = string>(
     id: string,
@@ -79,11 +79,14 @@ export interface SecretsManager {
     options?: SecretGetOptions,
   ): Promise<Record<string, T>>
   /**
-   * Fetches a secret now, whatever its age, and returns the new value: for a consumer that has
-   * learnt the cached value is wrong (a password rejected after a rotation).
+   * Fetches a secret now, whatever its age, and returns the new value (the view `options` ask
+   * for): for a consumer that has learnt the cached value is wrong (a password rejected after a
+   * rotation). Every cached read of the id is fetched again: each version stage asked for, and
+   * every transform of it (views of one fetch). With `versionStage`, only that stage.
    */
   refresh<T = string | Uint8Array>(id: string, options?: SecretGetOptions): Promise<T>
-  invalidate(id: string, options?: SecretGetOptions): boolean
+  /** Forgets a cached secret: every stage and view of it (with `versionStage`, that stage only). */
+  invalidate(id: string, options?: Pick<SecretGetOptions, 'versionStage'>): boolean
   settle(): Promise<void>
   stats(): TtlCacheStats
 }
@@ -94,42 +97,51 @@ interface ReadSpec {
   readonly versionStage: string | undefined
 }
 
-type RawSecret = string | Uint8Array
+type RawSecret = Extract<RawValue, string | Uint8Array>
 
 /** AWS Secrets Manager, cached per environment. See {@link SecretsManagerOptions}. */
 export function secretsManager(options: SecretsManagerOptions = {}): SecretsManager {
   return new SecretsProvider(options)
 }
 
+const GET_OPTIONS = ['transform', 'versionStage', 'ttl'] as const
+
 class SecretsProvider implements SecretsManager {
-  readonly #cache: TtlCache
+  readonly #cache: TtlCache<RawSecret>
+  readonly #views = new Views()
   readonly #backend: SecretsBackend
   #batch: boolean
   readonly #batcher: MicrotaskBatcher<RawSecret>
+  /** The version stages read of each id, so that refresh(id) and invalidate(id) reach them all. */
+  readonly #stages = new Map<string, Set<string>>()
   readonly get: SecretGet
   readonly ref: SecretRef
 
   constructor(options: SecretsManagerOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw invalidOption(COMPONENT, 'options', 'must be an object')
+    checkOptions(COMPONENT, options, [...PROVIDER_OPTIONS, 'client', 'batch', 'endpoint', 'region'])
     if (options.batch !== undefined && typeof options.batch !== 'boolean') {
       throw invalidOption(COMPONENT, 'batch', 'must be a boolean')
     }
     this.#backend = secretsBackend(COMPONENT, options)
     this.#batch = options.batch ?? true
-    this.#cache = providerCache('secrets', options)
-    this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids) => this.#fetchCurrent(ids))
+    this.#cache = providerCache<RawSecret>('secrets', options, COMPONENT)
+    this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids, signal) => this.#fetchCurrent(ids, signal))
     this.get = ((id: string, getOptions?: SecretGetOptions) => this.#read(id, getOptions)) as SecretGet
     this.ref = ((id: string, refOptions?: SecretGetOptions) => {
       // Built once per ref: each resolve is a cache read with no spec, key or loader to make.
+      checkOptions(`${COMPONENT}.ref`, refOptions, GET_OPTIONS)
       const spec = this.#spec(id, refOptions)
       const key = cacheKey(spec)
-      const load = () => this.#load(spec)
+      const load = this.#loader(spec)
       const ttl = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
+      const view = spec.transform === undefined ? undefined : this.#views.reader(id, spec.transform)
       return {
         source: 'secretsmanager',
         name: id,
-        resolve: () => this.#cache.get(key, load, ttl),
+        resolve:
+          view === undefined
+            ? () => this.#cache.get(key, load, ttl)
+            : () => view(this.#cache.get(key, load, ttl)),
         settle: this.#settle,
       }
     }) as SecretRef
@@ -150,13 +162,27 @@ class SecretsProvider implements SecretsManager {
     return values
   }
 
-  refresh<T>(id: string, options?: SecretGetOptions): Promise<T> {
+  async refresh<T>(id: string, options?: SecretGetOptions): Promise<T> {
+    checkOptions(`${COMPONENT}.refresh`, options, GET_OPTIONS)
     const spec = this.#spec(id, options)
-    return this.#cache.refresh(cacheKey(spec), () => this.#load(spec)) as Promise<T>
+    const target = cacheKey(spec)
+    if (spec.versionStage === undefined) {
+      // Every stage read of this id is fetched again too; their failures reach their own next reads.
+      for (const key of this.#keysOf(id)) {
+        if (key !== target && this.#cache.has(key)) this.#cache.refresh(key).catch(() => undefined)
+      }
+    }
+    const source = this.#cache.refresh(target, this.#loader(spec))
+    return (await (spec.transform === undefined ? source : this.#views.of(id, source, spec.transform))) as T
   }
 
-  invalidate(id: string, options?: SecretGetOptions): boolean {
-    return this.#cache.invalidate(cacheKey(this.#spec(id, options)))
+  invalidate(id: string, options?: Pick<SecretGetOptions, 'versionStage'>): boolean {
+    checkOptions(`${COMPONENT}.invalidate`, options, ['versionStage'])
+    const spec = this.#spec(id, options)
+    if (spec.versionStage !== undefined) return this.#cache.invalidate(cacheKey(spec))
+    let found = false
+    for (const key of this.#keysOf(id)) if (this.#cache.invalidate(key)) found = true
+    return found
   }
 
   settle(): Promise<void> {
@@ -171,9 +197,25 @@ class SecretsProvider implements SecretsManager {
   }
 
   #read(id: string, options: SecretGetOptions | undefined): Promise<unknown> {
-    const spec = this.#spec(id, options)
-    const ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
-    return this.#cache.get(cacheKey(spec), () => this.#load(spec), ttl)
+    let spec: ReadSpec
+    let ttl: TtlCacheGetOptions | undefined
+    try {
+      checkOptions(`${COMPONENT}.get`, options, GET_OPTIONS)
+      spec = this.#spec(id, options)
+      ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const source = this.#cache.get(cacheKey(spec), this.#loader(spec), ttl)
+    return spec.transform === undefined ? source : this.#views.of(id, source, spec.transform)
+  }
+
+  /** The cache keys of every stage of `id` that was read. */
+  #keysOf(id: string): string[] {
+    const keys = [id]
+    for (const stage of this.#stages.get(id) ?? [])
+      keys.push(cacheKey({ id, transform: undefined, versionStage: stage }))
+    return keys
   }
 
   #spec(id: string, options: SecretGetOptions | undefined): ReadSpec {
@@ -182,30 +224,31 @@ class SecretsProvider implements SecretsManager {
     const transform = options?.transform
     if (!isTransform(transform)) throw invalidOption(COMPONENT, 'transform', "must be 'json' or 'binary'")
     const versionStage = options?.versionStage
-    if (versionStage !== undefined && (typeof versionStage !== 'string' || versionStage === '')) {
-      throw invalidOption(COMPONENT, 'versionStage', 'must be a non-empty string')
+    if (versionStage !== undefined) {
+      if (typeof versionStage !== 'string' || versionStage === '')
+        throw invalidOption(COMPONENT, 'versionStage', 'must be a non-empty string')
+      const stages = this.#stages.get(id)
+      if (stages === undefined) this.#stages.set(id, new Set([versionStage]))
+      else stages.add(versionStage)
     }
     return { id, transform, versionStage }
   }
 
-  async #load(spec: ReadSpec): Promise<unknown> {
-    const raw =
-      spec.versionStage === undefined
-        ? await this.#batcher.load(spec.id)
-        : await this.#getOne(spec.id, spec.versionStage)
-    return spec.transform === undefined ? raw : applyTransform(spec.id, spec.transform, raw)
+  readonly #loadCurrent: Loader<RawSecret> = (id, signal) => this.#batcher.load(id, signal)
+
+  /** The raw secret; a transform is a view of it (see Views). */
+  #loader(spec: ReadSpec): Loader<RawSecret> {
+    const { id, versionStage } = spec
+    if (versionStage === undefined) return this.#loadCurrent
+    return (_, signal) => this.#getOne(id, versionStage, signal)
   }
 
-  async #getOne(
-    id: string,
-    versionStage: string | undefined,
-    call: CallOptions = NO_DEADLINE,
-  ): Promise<RawSecret> {
+  async #getOne(id: string, versionStage: string | undefined, signal: AbortSignal): Promise<RawSecret> {
     let output: WireSecret
     try {
       output = await this.#backend.getSecretValue(
         versionStage === undefined ? { SecretId: id } : { SecretId: id, VersionStage: versionStage },
-        call,
+        { signal },
       )
     } catch (error) {
       throw errorCode(error) === 'ResourceNotFoundException' ? new SecretNotFoundError([id]) : error
@@ -213,10 +256,10 @@ class SecretsProvider implements SecretsManager {
     return secretValue(output, 'GetSecretValue')
   }
 
-  async #fetchCurrent(ids: string[]): Promise<BatchResults<RawSecret>> {
+  async #fetchCurrent(ids: string[], signal: AbortSignal): Promise<BatchResults<RawSecret>> {
     if (ids.length > 1 && this.#batch) {
       try {
-        return await this.#batchGet(ids)
+        return await this.#batchGet(ids, signal)
       } catch (error) {
         // A role allowed GetSecretValue but not BatchGetSecretValue: read one by one from now on.
         if (errorCode(error) !== 'AccessDeniedException') throw error
@@ -224,7 +267,7 @@ class SecretsProvider implements SecretsManager {
       }
     }
     const results: BatchResults<RawSecret> = new Map()
-    const outcomes = await Promise.allSettled(ids.map((id) => this.#getOne(id, undefined)))
+    const outcomes = await Promise.allSettled(ids.map((id) => this.#getOne(id, undefined, signal)))
     for (const [index, outcome] of outcomes.entries()) {
       const id = ids[index] as string
       if (outcome.status === 'fulfilled') results.set(id, outcome.value)
@@ -234,8 +277,8 @@ class SecretsProvider implements SecretsManager {
     return results
   }
 
-  async #batchGet(ids: string[], call: CallOptions = NO_DEADLINE): Promise<BatchResults<RawSecret>> {
-    const output = await this.#backend.batchGetSecretValue({ SecretIdList: ids }, call)
+  async #batchGet(ids: string[], signal: AbortSignal): Promise<BatchResults<RawSecret>> {
+    const output = await this.#backend.batchGetSecretValue({ SecretIdList: ids }, { signal })
     const found = new Map<string, RawSecret | Error>()
     for (const secret of output.SecretValues ?? []) {
       // A malformed entry fails its own id only.
@@ -278,7 +321,9 @@ function secretValue(output: WireSecret, operation: string): RawSecret {
   throw new MalformedResponseError(operation, 'neither SecretString nor SecretBinary')
 }
 
+/** The cache key of one remote value: an id, at its current version or at a version stage. */
 function cacheKey(spec: ReadSpec): string {
-  if (spec.transform === undefined && spec.versionStage === undefined) return spec.id
-  return `${spec.id}#${spec.transform ?? 'raw'}${spec.versionStage === undefined ? '' : `,${spec.versionStage}`}`
+  if (spec.versionStage === undefined) return spec.id
+  // '#' cannot appear in a secret name, so these keys never collide with a plain id.
+  return `${spec.id}#${spec.versionStage}`
 }

@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { awsClient } from '@warmstart/client'
-import { invalidOption } from '@warmstart/core'
+import { invalidOption } from '@warmstart/core/internal'
 import { loadSecretsSdk, loadSsmSdk } from '../peer.js'
 import { checkEndpoint, checkRegion, type SdkChains } from './config.js'
 import { httpSecretsBackend, httpSsmBackend } from './http-backend.js'
@@ -76,6 +76,3 @@ export function secretsBackend(
       chainsOf(awsClient((await loadSecretsSdk()).SecretsManagerClient) as unknown as ConfiguredClient),
   })
 }
-
-/** For a call made with no deadline (outside an invocation): a signal that never aborts. */
-export const NO_DEADLINE: { readonly signal: AbortSignal } = { signal: new AbortController().signal }
