@@ -188,6 +188,19 @@ describe('transport', () => {
     })
     aws.injectFault({ kind: 'respond', status: 400, body: 'not json' })
     await expect(get()).rejects.toMatchObject({ name: 'UnknownError', message: 'UnknownError (HTTP 400)' })
+    aws.injectFault({
+      kind: 'respond',
+      status: 403,
+      body: '',
+      headers: { 'x-amzn-errortype': 'AccessDeniedException:http://internal.amazon.com/coral/' },
+    })
+    await expect(get()).rejects.toMatchObject({ name: 'AccessDeniedException' })
+    aws.injectFault({ kind: 'respond', status: 502, body: '' })
+    aws.injectFault({ kind: 'respond', status: 502, body: '' })
+    aws.injectFault({ kind: 'respond', status: 502, body: '' })
+    await expect(get()).rejects.toMatchObject({ name: 'InternalFailure', $fault: 'server' })
+    aws.injectFault({ kind: 'respond', body: '[1]' })
+    await expect(get()).rejects.toMatchObject({ code: 'ERR_PARAMS_MALFORMED_RESPONSE' })
     aws.injectFault({ kind: 'respond', status: 429, body: '' })
     aws.injectFault({ kind: 'respond', status: 200, body: '{"Parameters":"no list"}' })
     await expect(get()).rejects.toMatchObject({ code: 'ERR_PARAMS_MALFORMED_RESPONSE' })
@@ -234,6 +247,15 @@ describe('transport', () => {
     await expect(secretsManager().get('api/key')).rejects.toMatchObject({
       code: 'ERR_PARAMS_MALFORMED_RESPONSE',
     })
+  })
+
+  it('gives up reading an answer over 16 MiB', async () => {
+    aws.injectFault({ kind: 'respond', body: `{"Parameters":[],"x":"${'x'.repeat(17 * 1024 * 1024)}"}` })
+    await expect(get()).rejects.toMatchObject({
+      code: 'ERR_PARAMS_MALFORMED_RESPONSE',
+      message: /over 16777216 bytes/,
+    })
+    expect(await get()).toMatchObject({ Parameters: [{ Name: '/app/url' }] })
   })
 
   it('classifies what is worth another attempt', () => {
