@@ -200,6 +200,25 @@ describe.each(paths)('%s', (_, path) => {
     expect(three).toMatchObject({ status: 'rejected', reason: { code: 'ERR_PARAMS_MALFORMED_RESPONSE' } })
     respond('GetParametersByPath', '{"Parameters":[{"Name":"/paged/k1"}]}')
     await expect(ssm().getByPath('/paged')).rejects.toBeInstanceOf(MalformedResponseError)
+    respond('GetParametersByPath', '{"Parameters":[{"Value":"v1"}]}')
+    await expect(ssm().getByPath('/paged')).rejects.toMatchObject({ operation: 'GetParametersByPath' })
+  })
+
+  it('answers the failures a batch reports per id with their codes, and an empty batch answer as malformed', async () => {
+    respond(
+      'BatchGetSecretValue',
+      '{"SecretValues":[],"Errors":[{"SecretId":"svc/s1","ErrorCode":"DecryptionFailure"},{"SecretId":"svc/s2"}]}',
+    )
+    const sm = secrets()
+    const [one, two] = await Promise.allSettled([sm.get('svc/s1'), sm.get('svc/s2')])
+    expect(one).toMatchObject({ status: 'rejected', reason: { reason: 'DecryptionFailure' } })
+    expect(two).toMatchObject({ status: 'rejected', reason: { reason: 'Error' } })
+    respond('BatchGetSecretValue', '{}')
+    const outcomes = await Promise.allSettled([sm.get('svc/s3'), sm.get('svc/s4')])
+    expect(outcomes).toMatchObject([
+      { reason: { code: 'ERR_PARAMS_MALFORMED_RESPONSE' } },
+      { reason: { code: 'ERR_PARAMS_MALFORMED_RESPONSE' } },
+    ])
   })
 })
 

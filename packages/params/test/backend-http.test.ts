@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ssmParameters } from '@warmstart/params'
+import { secretsManager, ssmParameters } from '@warmstart/params'
 import { type LocalAws, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -26,7 +26,11 @@ const noChains = async () => {
 }
 
 beforeAll(async () => {
-  aws = await startLocalAws({ verifySignatures: true, parameters: { '/app/url': 'https://example.test' } })
+  aws = await startLocalAws({
+    verifySignatures: true,
+    parameters: { '/app/url': 'https://example.test' },
+    secrets: { 'api/key': 'key-123' },
+  })
 })
 
 afterAll(async () => {
@@ -92,6 +96,13 @@ describe('endpoint and region', () => {
     expect(() => secretsBackend('x', { client: {} as never })).toThrow(/SecretsManagerClient/)
   })
 
+  it('signs an endpoint with a path', async () => {
+    expect(await ssmParameters({ endpoint: `${aws.endpoint}/prefix/ssm` }).get('/app/url')).toBe(
+      'https://example.test',
+    )
+    expect(aws.calls).toMatchObject([{ signature: 'verified' }])
+  })
+
   it('reaches the endpoint of AWS_ENDPOINT_URL_SSM with the region option', async () => {
     const ssm = ssmParameters({ region: 'us-east-1' })
     expect(await ssm.get('/app/url')).toBe('https://example.test')
@@ -123,7 +134,8 @@ describe('credentials', () => {
       process.env.AWS_CONFIG_FILE = join(dir, 'config')
       const ssm = ssmParameters()
       expect(await ssm.get('/app/url')).toBe('https://example.test')
-      expect(aws.calls).toMatchObject([{ signature: 'verified' }])
+      expect(await secretsManager().get('api/key')).toBe('key-123')
+      expect(aws.calls).toMatchObject([{ signature: 'verified' }, { signature: 'verified' }])
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -176,9 +188,74 @@ describe('transport', () => {
     })
     aws.injectFault({ kind: 'respond', status: 400, body: 'not json' })
     await expect(get()).rejects.toMatchObject({ name: 'UnknownError', message: 'UnknownError (HTTP 400)' })
+    aws.injectFault({
+      kind: 'respond',
+      status: 403,
+      body: '',
+      headers: { 'x-amzn-errortype': 'AccessDeniedException:http://internal.amazon.com/coral/' },
+    })
+    await expect(get()).rejects.toMatchObject({ name: 'AccessDeniedException' })
+    aws.injectFault({ kind: 'respond', status: 502, body: '' })
+    aws.injectFault({ kind: 'respond', status: 502, body: '' })
+    aws.injectFault({ kind: 'respond', status: 502, body: '' })
+    await expect(get()).rejects.toMatchObject({ name: 'InternalFailure', $fault: 'server' })
+    aws.injectFault({ kind: 'respond', body: '[1]' })
+    await expect(get()).rejects.toMatchObject({ code: 'ERR_PARAMS_MALFORMED_RESPONSE' })
     aws.injectFault({ kind: 'respond', status: 429, body: '' })
     aws.injectFault({ kind: 'respond', status: 200, body: '{"Parameters":"no list"}' })
     await expect(get()).rejects.toMatchObject({ code: 'ERR_PARAMS_MALFORMED_RESPONSE' })
+  })
+
+  it('ends the backoff wait when the signal aborts', async () => {
+    aws.injectFault({ kind: 'throttle', times: Number.POSITIVE_INFINITY })
+    const controller = new AbortController()
+    const reason = new Error('budget spent')
+    const waiting = httpSsmBackend({
+      endpoint: new URL(aws.endpoint),
+      chains: noChains,
+      retry: {
+        maxAttempts: 3,
+        random: () => {
+          setImmediate(() => controller.abort(reason)) // a wait of 1 s, cut short
+          return 1
+        },
+      },
+    })
+    await expect(
+      waiting.getParameters({ Names: ['/app/url'], WithDecryption: true }, { signal: controller.signal }),
+    ).rejects.toBe(reason)
+    expect(aws.callCount()).toBe(1)
+    const aborted = httpSsmBackend({
+      endpoint: new URL(aws.endpoint),
+      chains: noChains,
+      retry: {
+        maxAttempts: 3,
+        random: () => {
+          controller2.abort(reason)
+          return 1
+        },
+      },
+    })
+    const controller2 = new AbortController()
+    await expect(
+      aborted.getParameters({ Names: ['/app/url'], WithDecryption: true }, { signal: controller2.signal }),
+    ).rejects.toBe(reason)
+  })
+
+  it('answers a SecretBinary that is not base64 text as malformed', async () => {
+    aws.injectFault({ kind: 'respond', body: '{"Name":"api/key","SecretBinary":5}' })
+    await expect(secretsManager().get('api/key')).rejects.toMatchObject({
+      code: 'ERR_PARAMS_MALFORMED_RESPONSE',
+    })
+  })
+
+  it('gives up reading an answer over 16 MiB', async () => {
+    aws.injectFault({ kind: 'respond', body: `{"Parameters":[],"x":"${'x'.repeat(17 * 1024 * 1024)}"}` })
+    await expect(get()).rejects.toMatchObject({
+      code: 'ERR_PARAMS_MALFORMED_RESPONSE',
+      message: /over 16777216 bytes/,
+    })
+    expect(await get()).toMatchObject({ Parameters: [{ Name: '/app/url' }] })
   })
 
   it('classifies what is worth another attempt', () => {

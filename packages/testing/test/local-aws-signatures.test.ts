@@ -135,6 +135,7 @@ describe("the 'respond' fault", () => {
     [{ kind: 'respond' }, /option "body" is required for kind 'respond'/],
     [{ kind: 'throttle', body: '{}' }, /option "body" applies to kind 'respond' only/],
     [{ kind: 'throttle', status: 500 }, /option "status" applies to kind 'respond' only/],
+    [{ kind: 'throttle', headers: {} }, /option "headers" applies to kind 'respond' only/],
     [{ kind: 'respond', body: '', status: 99 }, /option "status" must be an HTTP status/],
   ])('refuses %j', (fault, message) => {
     expect(() => aws.injectFault(fault)).toThrow(message)

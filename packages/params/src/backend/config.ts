@@ -1,4 +1,4 @@
-import { invalidOption } from '@warmstart/core'
+import { invalidOption } from '@warmstart/core/internal'
 import type { Credentials } from './sigv4.js'
 
 /** How a service is reached on the default path. */

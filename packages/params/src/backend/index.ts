@@ -1,7 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { awsClient } from '@warmstart/client'
-import { invalidOption } from '@warmstart/core'
+import { invalidOption } from '@warmstart/core/internal'
 import { loadSecretsSdk, loadSsmSdk } from '../peer.js'
 import { checkEndpoint, checkRegion, type SdkChains } from './config.js'
 import { httpSecretsBackend, httpSsmBackend } from './http-backend.js'
@@ -25,10 +24,21 @@ interface ConfiguredClient {
   }
 }
 
-// The SDK's chains, from the environment's shared client of that service (the one a user of the
-// SDK path gets by default): its credential provider caches and renews what it found.
-function chainsOf(client: ConfiguredClient): SdkChains {
-  return { credentials: () => client.config.credentials(), region: () => client.config.region() }
+// The SDK's chains, from one client of that service made for them alone (never sent a request): its
+// credential provider caches and renews what it found. Made once, at the first call that needs it.
+function sdkChains(make: () => Promise<ConfiguredClient>): () => Promise<SdkChains> {
+  let chains: Promise<SdkChains> | undefined
+  return () => {
+    chains ??= make().then(
+      (client) => ({ credentials: () => client.config.credentials(), region: () => client.config.region() }),
+      /* v8 ignore next 4 -- a peer that is not installed (loadSsmSdk's typed error): not kept, tried again */
+      (error: unknown) => {
+        chains = undefined
+        throw error
+      },
+    )
+    return chains
+  }
 }
 
 function checkTransport(component: string, options: TransportOptions<unknown>, what: string) {
@@ -55,7 +65,7 @@ export function ssmBackend(component: string, options: TransportOptions<SSMClien
   return httpSsmBackend({
     endpoint,
     region,
-    chains: async () => chainsOf(awsClient((await loadSsmSdk()).SSMClient) as unknown as ConfiguredClient),
+    chains: sdkChains(async () => new (await loadSsmSdk()).SSMClient({}) as unknown as ConfiguredClient),
   })
 }
 
@@ -72,10 +82,8 @@ export function secretsBackend(
   return httpSecretsBackend({
     endpoint,
     region,
-    chains: async () =>
-      chainsOf(awsClient((await loadSecretsSdk()).SecretsManagerClient) as unknown as ConfiguredClient),
+    chains: sdkChains(
+      async () => new (await loadSecretsSdk()).SecretsManagerClient({}) as unknown as ConfiguredClient,
+    ),
   })
 }
-
-/** For a call made with no deadline (outside an invocation): a signal that never aborts. */
-export const NO_DEADLINE: { readonly signal: AbortSignal } = { signal: new AbortController().signal }

@@ -72,6 +72,10 @@ export async function withRetries<T>(
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason)
+      return
+    }
     const onAbort = () => {
       clearTimeout(timer)
       reject(signal.reason)

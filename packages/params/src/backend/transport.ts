@@ -135,7 +135,7 @@ export async function sendJson(request: JsonRequest): Promise<Record<string, unk
             return typeof value === 'string' ? value : undefined
           }
           resolve({
-            status: response.statusCode ?? 0,
+            status: response.statusCode as number, // always set on a client's response
             text: Buffer.concat(chunks).toString('utf8'),
             requestId: header('x-amzn-requestid'),
             errorType: header('x-amzn-errortype'),

@@ -6,7 +6,9 @@ export interface FaultPlan {
   readonly latencyMs: number
   readonly failure: Exclude<LocalAwsFaultKind, 'latency'> | undefined
   /** For failure 'respond': what to answer. */
-  readonly answer: { readonly status: number; readonly body: string } | undefined
+  readonly answer:
+    | { readonly status: number; readonly body: string; readonly headers: Readonly<Record<string, string>> }
+    | undefined
 }
 
 interface ActiveFault {
@@ -61,7 +63,7 @@ function validate(fault: LocalAwsFault): ActiveFault {
   const problem = (option: string, text: string) => invalidOption('injectFault', option, text)
   if (typeof fault !== 'object' || fault === null)
     throw problem('fault', `must be an object (got ${describeValue(fault)})`)
-  const { service, operation, kind, times = 1, latencyMs, body, status } = fault
+  const { service, operation, kind, times = 1, latencyMs, body, status, headers } = fault
   if (!KINDS.includes(kind)) {
     throw problem(
       'kind',
@@ -86,8 +88,10 @@ function validate(fault: LocalAwsFault): ActiveFault {
     throw problem('latencyMs', "applies to kind 'latency' only")
   if (kind === 'respond' && typeof body !== 'string')
     throw problem('body', "is required for kind 'respond' (a string)")
-  if (kind !== 'respond' && (body !== undefined || status !== undefined))
-    throw problem(body === undefined ? 'status' : 'body', "applies to kind 'respond' only")
+  if (kind !== 'respond' && (body !== undefined || status !== undefined || headers !== undefined)) {
+    const option = body !== undefined ? 'body' : status !== undefined ? 'status' : 'headers'
+    throw problem(option, "applies to kind 'respond' only")
+  }
   if (status !== undefined && !(Number.isInteger(status) && status >= 200 && status <= 599)) {
     throw problem('status', `must be an HTTP status from 200 to 599 (got ${describeValue(status)})`)
   }
@@ -96,7 +100,10 @@ function validate(fault: LocalAwsFault): ActiveFault {
     operation,
     kind,
     latencyMs: latencyMs === undefined ? 0 : parseDuration(latencyMs, 'injectFault', 'latencyMs'),
-    answer: kind === 'respond' ? { status: status ?? 200, body: body as string } : undefined,
+    answer:
+      kind === 'respond'
+        ? { status: status ?? 200, body: body as string, headers: { ...headers } }
+        : undefined,
     remaining: times,
   }
 }

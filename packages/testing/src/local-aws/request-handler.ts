@@ -74,8 +74,12 @@ async function answer(dispatch: Dispatch, request: IncomingMessage, response: Se
       request.socket.destroy()
       return
     case 'respond': {
-      const { status, body: text } = plan.answer as NonNullable<typeof plan.answer>
-      response.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(text) })
+      const { status, body: text, headers } = plan.answer as NonNullable<typeof plan.answer>
+      response.writeHead(status, {
+        'content-type': CONTENT_TYPE,
+        'content-length': Buffer.byteLength(text),
+        ...headers,
+      })
       response.end(text)
       return
     }

@@ -40,6 +40,8 @@ export interface LocalAwsFault {
   body?: string
   /** For kind 'respond': the HTTP status. Default 200. */
   status?: number
+  /** For kind 'respond': headers sent with it, such as `x-amzn-errortype`. */
+  headers?: Record<string, string>
 }
 
 /** One request that reached the server, faulted or not. */
