@@ -1,22 +1,7 @@
-export { AwsServiceError, MalformedResponseError } from './backend/index.js'
-export {
-  FetchError,
-  FetchTimeoutError,
-  ParameterNotFoundError,
-  ParamsResolveError,
-  type ResolveFailure,
-  SecretNotFoundError,
-  TransformError,
-} from './errors.js'
-export {
-  type ParamsContext,
-  type ParamsMiddlewareOptions,
-  type ParamsOf,
-  type ParamsSpec,
-  paramsMiddleware,
-} from './middleware.js'
-export type { ProviderCacheOptions } from './provider-cache.js'
-export type { ParamRef, RefValue } from './ref.js'
+// The main entry: both providers. Its declarations name both SDKs' client types (the `client`
+// option); a function that reads one service imports '@warmstart/params/ssm' or
+// '@warmstart/params/secrets-manager' instead, whose declarations need only that service's SDK.
+export * from './common.js'
 export {
   type SecretGet,
   type SecretGetOptions,
@@ -34,15 +19,3 @@ export {
   type SsmRef,
   ssmParameters,
 } from './ssm-parameters.js'
-export type { Transform } from './transform.js'
-export type { Ttl } from './ttl.js'
-export {
-  type Loader,
-  type TtlCache,
-  type TtlCacheBackoff,
-  type TtlCacheGetOptions,
-  type TtlCacheOptions,
-  type TtlCacheStats,
-  ttlCache,
-} from './ttl-cache.js'
-export type { DeepReadonly } from './types.js'

@@ -1,7 +1,9 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { checkOptions, invalidOption } from '@warmstart/core/internal'
 import {
+  type CallOptions,
   MalformedResponseError,
+  NO_DEADLINE,
   type SecretsBackend,
   secretsBackend,
   type WireSecret,
@@ -125,7 +127,7 @@ class SecretsProvider implements SecretsManager {
     this.#backend = secretsBackend(COMPONENT, options)
     this.#batch = options.batch ?? true
     this.#cache = providerCache<RawSecret>('secrets', options, COMPONENT)
-    this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids, signal) => this.#fetchCurrent(ids, signal))
+    this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids, signal) => this.#fetchCurrent(ids, { signal }))
     this.get = ((id: string, getOptions?: SecretGetOptions) => this.#read(id, getOptions)) as SecretGet
     this.ref = ((id: string, refOptions?: SecretGetOptions) => {
       // Built once per ref: each resolve is a cache read with no spec, key or loader to make.
@@ -240,15 +242,19 @@ class SecretsProvider implements SecretsManager {
   #loader(spec: ReadSpec): Loader<RawSecret> {
     const { id, versionStage } = spec
     if (versionStage === undefined) return this.#loadCurrent
-    return (_, signal) => this.#getOne(id, versionStage, signal)
+    return (_, signal) => this.#getOne(id, versionStage, { signal })
   }
 
-  async #getOne(id: string, versionStage: string | undefined, signal: AbortSignal): Promise<RawSecret> {
+  async #getOne(
+    id: string,
+    versionStage: string | undefined,
+    call: CallOptions = NO_DEADLINE,
+  ): Promise<RawSecret> {
     let output: WireSecret
     try {
       output = await this.#backend.getSecretValue(
         versionStage === undefined ? { SecretId: id } : { SecretId: id, VersionStage: versionStage },
-        { signal },
+        call,
       )
     } catch (error) {
       throw errorCode(error) === 'ResourceNotFoundException' ? new SecretNotFoundError([id]) : error
@@ -256,10 +262,10 @@ class SecretsProvider implements SecretsManager {
     return secretValue(output, 'GetSecretValue')
   }
 
-  async #fetchCurrent(ids: string[], signal: AbortSignal): Promise<BatchResults<RawSecret>> {
+  async #fetchCurrent(ids: string[], call: CallOptions): Promise<BatchResults<RawSecret>> {
     if (ids.length > 1 && this.#batch) {
       try {
-        return await this.#batchGet(ids, signal)
+        return await this.#batchGet(ids, call)
       } catch (error) {
         // A role allowed GetSecretValue but not BatchGetSecretValue: read one by one from now on.
         if (errorCode(error) !== 'AccessDeniedException') throw error
@@ -267,7 +273,7 @@ class SecretsProvider implements SecretsManager {
       }
     }
     const results: BatchResults<RawSecret> = new Map()
-    const outcomes = await Promise.allSettled(ids.map((id) => this.#getOne(id, undefined, signal)))
+    const outcomes = await Promise.allSettled(ids.map((id) => this.#getOne(id, undefined, call)))
     for (const [index, outcome] of outcomes.entries()) {
       const id = ids[index] as string
       if (outcome.status === 'fulfilled') results.set(id, outcome.value)
@@ -277,8 +283,8 @@ class SecretsProvider implements SecretsManager {
     return results
   }
 
-  async #batchGet(ids: string[], signal: AbortSignal): Promise<BatchResults<RawSecret>> {
-    const output = await this.#backend.batchGetSecretValue({ SecretIdList: ids }, { signal })
+  async #batchGet(ids: string[], call: CallOptions = NO_DEADLINE): Promise<BatchResults<RawSecret>> {
+    const output = await this.#backend.batchGetSecretValue({ SecretIdList: ids }, call)
     const found = new Map<string, RawSecret | Error>()
     for (const secret of output.SecretValues ?? []) {
       // A malformed entry fails its own id only.
@@ -327,3 +333,7 @@ function cacheKey(spec: ReadSpec): string {
   // '#' cannot appear in a secret name, so these keys never collide with a plain id.
   return `${spec.id}#${spec.versionStage}`
 }
+
+// '@warmstart/params/secrets-manager' is this module: Secrets Manager and everything shared; its
+// declarations do not name @aws-sdk/client-ssm.
+export * from './common.js'

@@ -1,6 +1,15 @@
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { checkOptions, invalidOption } from '@warmstart/core/internal'
-import { MalformedResponseError, type SsmBackend, ssmBackend, type WireParameter } from './backend/index.js'
+
+import {
+  type CallOptions,
+  MalformedResponseError,
+  NO_DEADLINE,
+  type SsmBackend,
+  ssmBackend,
+  type WireParameter,
+} from './backend/index.js'
+
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { powertoolsDefaults } from './env.js'
 import { ParameterNotFoundError } from './errors.js'
@@ -164,8 +173,10 @@ class SsmProvider implements SsmParameters {
     this.#cache = providerCache<SsmCached>('ssm', options, COMPONENT)
     this.#defaultDecrypt = powertoolsDefaults().decrypt ?? true
     this.#batchers = {
-      decrypted: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, true, signal)),
-      raw: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, false, signal)),
+      decrypted: new MicrotaskBatcher(MAX_NAMES, (names, signal) =>
+        this.#getParameters(names, true, { signal }),
+      ),
+      raw: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, false, { signal })),
     }
     this.get = ((name: string, getOptions?: SsmGetOptions) => this.#read(name, getOptions)) as SsmGet
     this.ref = ((name: string, refOptions?: SsmGetOptions) => {
@@ -215,7 +226,7 @@ class SsmProvider implements SsmParameters {
     const ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
     return (await this.#cache.get(
       key,
-      (_, signal) => this.#getByPath(path, recursive, decrypt, transform, signal),
+      (_, signal) => this.#getByPath(path, recursive, decrypt, transform, { signal }),
       ttl,
     )) as Readonly<Record<string, T>>
   }
@@ -305,9 +316,9 @@ class SsmProvider implements SsmParameters {
   async #getParameters(
     names: string[],
     decrypt: boolean,
-    signal: AbortSignal,
+    call: CallOptions = NO_DEADLINE,
   ): Promise<BatchResults<RawParameter>> {
-    const output = await this.#backend.getParameters({ Names: names, WithDecryption: decrypt }, { signal })
+    const output = await this.#backend.getParameters({ Names: names, WithDecryption: decrypt }, call)
     const found = new Map<string, RawParameter | Error>()
     for (const parameter of output.Parameters ?? []) {
       // A malformed entry fails its own name only.
@@ -344,7 +355,7 @@ class SsmProvider implements SsmParameters {
     recursive: boolean,
     decrypt: boolean,
     transform: Transform | undefined,
-    signal: AbortSignal,
+    call: CallOptions = NO_DEADLINE,
   ): Promise<Readonly<Record<string, unknown>>> {
     const values: Record<string, unknown> = {}
     let nextToken: string | undefined
@@ -357,7 +368,7 @@ class SsmProvider implements SsmParameters {
           MaxResults: MAX_NAMES,
           ...(nextToken === undefined ? {} : { NextToken: nextToken }),
         },
-        { signal },
+        call,
       )
       for (const parameter of page.Parameters ?? []) addParameter(values, parameter, transform)
       nextToken = page.NextToken

@@ -153,8 +153,10 @@ interface Entry<V> {
   expiresAt: number
   refreshAt: number
   inflight: Promise<V> | undefined
-  /** The TTL multiplier drawn for the fetch in flight (1 ± jitter). */
-  spread: number
+  /** The random draw of the fetch in flight's tick: its TTL spread and, if it fails, its backoff. */
+  draw: number
+  /** When the fetch in flight started: a failed one's backoff counts from then. */
+  startedAt: number
   /** Failed refreshes since the last success: sets the backoff. */
   failures: number
   /** While the stale value is served after a failure, no refresh starts before this time. */
@@ -302,7 +304,8 @@ class TtlCacheImpl<V> implements TtlCache<V> {
         expiresAt: 0,
         refreshAt: 0,
         inflight: undefined,
-        spread: 1,
+        draw: 0.5,
+        startedAt: 0,
         failures: 0,
         retryAt: 0,
         lastCode: '',
@@ -385,10 +388,13 @@ class TtlCacheImpl<V> implements TtlCache<V> {
       this.#refreshes++
       emit('cache.refresh', { cache: this.#name, key, reason })
     }
-    entry.spread = this.#jitter === 0 ? 1 : 1 + this.#jitter * (2 * this.#draw() - 1)
+    // The fetches of one tick (one batch) share the draw and the start time: they expire together
+    // and, failing together, back off together, though each one's budget ends in its own timer.
+    entry.draw = this.#draw()
+    entry.startedAt = this.#clock.now()
     // The fetch ends before the invocation does; with a value to fall back on, much sooner.
     let budget = timeBudget(this.#fetchTimeout, this.#margin)
-    if (this.#hasFallback(entry, reason, this.#clock.now())) budget = Math.min(budget, this.#staleAfter)
+    if (this.#hasFallback(entry, reason, entry.startedAt)) budget = Math.min(budget, this.#staleAfter)
     const load = entry.load
     const loading = withTimeout(
       (signal) => load(key, signal),
@@ -414,7 +420,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   }
 
   /**
-   * One random draw for all the fetches and failures of one tick: values read together (one batched
+   * One random draw for all the fetches started in one tick: values read together (one batched
    * request) expire together, and back off together after failing together, so they are fetched
    * again together, while environments still spread apart.
    */
@@ -431,7 +437,8 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   #store(entry: Entry<V>, value: V, current: Promise<V>): void {
     this.#stores++
     const now = this.#clock.now()
-    const ttl = entry.ttl * entry.spread // Infinity stays Infinity: the spread is > 0
+    const spread = this.#jitter === 0 ? 1 : 1 + this.#jitter * (2 * entry.draw - 1)
+    const ttl = entry.ttl * spread // Infinity stays Infinity: the spread is > 0
     entry.value = value
     entry.current = current
     entry.fetchedAt = now
@@ -460,7 +467,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
       entry.failures++
       entry.lastCode = code
       const wait = Math.min(this.#backoffMax, this.#backoffBase * 2 ** (entry.failures - 1))
-      entry.retryAt = now + wait * (0.5 + 0.5 * this.#draw())
+      entry.retryAt = entry.startedAt + wait * (0.5 + 0.5 * entry.draw)
       this.#reportFailure(key, code, now, now - entry.fetchedAt)
       if (now < entry.expiresAt) return entry.value as V // a refresh ahead: the current value stays
       return this.#serveStaleValue(key, entry, code, now)

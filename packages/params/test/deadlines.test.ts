@@ -156,6 +156,33 @@ describe('deadlines', () => {
   })
 })
 
+describe('backoff after timeouts', () => {
+  it('keys of one batch that time out together (each on its own timer) back off together', async () => {
+    const clock = fakeClock()
+    const ssm = ssmParameters({
+      client: ssmClient,
+      clock,
+      ttl: '1m',
+      jitter: 0,
+      staleIfError: '1h',
+      staleAfter: 30,
+    })
+    const names = ['/app/url', '/app/flags']
+    await Promise.all(names.map((name) => ssm.get(name)))
+    aws.resetCalls()
+    aws.injectFault({ service: 'ssm', kind: 'hang', times: Number.POSITIVE_INFINITY })
+    clock.advance('1m')
+    for (let i = 0; i < 12; i++) {
+      clock.advance('5s')
+      expect(await Promise.all(names.map((name) => ssm.get(name)))).toHaveLength(2)
+    }
+    // Every refresh asked for both names in one request, never one name alone.
+    expect(aws.calls.length).toBeGreaterThan(0)
+    expect(aws.calls.every((call) => call.names.length === 2)).toBe(true)
+    expect(ssm.stats().refreshes).toBe(2 * aws.calls.length)
+  })
+})
+
 describe('one remote value, one entry', () => {
   it('refresh(id) after a rotation: the next json read returns the new value', async () => {
     const secrets = secretsManager({ client: smClient })
@@ -225,5 +252,50 @@ describe('options', () => {
     expect(() => ssmParameters({ ttl: '5 minutes' as never })).toThrow(
       /^ssmParameters: option "ttl".*'forever'/,
     )
+  })
+})
+
+describe('edges', () => {
+  it('ttlCache.get rejects a bad key, loader or ttl, and never throws', async () => {
+    const cache = ttlCache<number>()
+    const invalid = { code: 'ERR_INVALID_OPTION' }
+    await expect(cache.get('', async () => 1)).rejects.toMatchObject(invalid)
+    await expect(cache.get('k', 1 as never)).rejects.toMatchObject(invalid)
+    await expect(cache.get('k', async () => 1, { ttl: 'soon' as never })).rejects.toMatchObject(invalid)
+    expect(cache.has('k')).toBe(false)
+  })
+
+  it('views of a StringList and of a binary secret read the value as the service stores it', async () => {
+    aws.putParameter('/app/list', { value: 'YQ==,Yg==', type: 'StringList' })
+    aws.putSecret('bin/json', new TextEncoder().encode('{"k":1}'))
+    const ssm = ssmParameters({ client: ssmClient })
+    expect(await ssm.get<string[]>('/app/list')).toEqual(['YQ==', 'Yg=='])
+    await expect(ssm.get('/app/list', { transform: 'binary' })).rejects.toMatchObject({
+      code: 'ERR_PARAMETER_TRANSFORM',
+    })
+    const secrets = secretsManager({ client: smClient })
+    expect(await secrets.get('bin/json', { transform: 'json' })).toEqual({ k: 1 })
+    expect(await secrets.get('bin/json', { transform: 'binary' })).toEqual(
+      new TextEncoder().encode('{"k":1}'),
+    )
+    // An optional read of a missing parameter has views too: undefined.
+    expect(await ssm.get('/app/none', { optional: true, transform: 'json' })).toBeUndefined()
+  })
+
+  it('a batch whose every waiter has given up is aborted; invalidate checks its name', async () => {
+    expect(() => ssmParameters({ client: ssmClient }).invalidate('')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    )
+    const { MicrotaskBatcher } = await import('../src/batcher.js')
+    let seen: AbortSignal | undefined
+    const batcher = new MicrotaskBatcher<string>(10, (_keys, signal) => {
+      seen = signal
+      return new Promise(() => {})
+    })
+    const gone = new AbortController()
+    gone.abort()
+    void batcher.load('a', gone.signal)
+    await Promise.resolve()
+    expect(seen?.aborted).toBe(true)
   })
 })
