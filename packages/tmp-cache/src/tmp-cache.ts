@@ -18,7 +18,8 @@
 import { mkdir, readdir, rename, stat, statfs, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buffer } from 'node:stream/consumers'
-import { emit, registerRoot, WarmstartError } from '@warmstart/core'
+import { registerRoot, WarmstartError } from '@warmstart/core'
+import { emit, loadOnce, logSafely } from '@warmstart/core/internal'
 import {
   type CacheValue,
   checkContent,
@@ -102,7 +103,8 @@ export class TmpCache {
   readonly #lock = new Lock()
   readonly #keyLocks = new KeyedLock()
   readonly #loading = new Map<string, Promise<Buffer>>()
-  #ready: Promise<void> | undefined
+  /** Creates the directory and rebuilds the index from disk, once; tried again after a failure. */
+  readonly #start = loadOnce(() => this.#lock.run(() => this.#rebuild()))
   /** Bytes of the entry files in the index. */
   #bytes = 0
   /** Bytes promised to writes in flight (room made for them, not yet committed). */
@@ -230,17 +232,6 @@ export class TmpCache {
       )
     }
     return fileNameOf(key)
-  }
-
-  /** Creates the directory and rebuilds the index from disk, once; retried after a failure. */
-  #start(): Promise<void> {
-    this.#ready ??= this.#lock
-      .run(() => this.#rebuild())
-      .catch((error: unknown) => {
-        this.#ready = undefined
-        throw error
-      })
-    return this.#ready
   }
 
   /** Under `#lock`. */
@@ -519,7 +510,7 @@ export class TmpCache {
       ...(removed === undefined ? {} : { removed }),
     }
     emit('tmp-cache.corrupt', details)
-    this.#options.logger?.warn('tmp-cache.corrupt', details)
+    logSafely(this.#options.logger, 'warn', 'tmp-cache.corrupt', details)
   }
 
   #remember(fileName: string, entry: IndexEntry): void {

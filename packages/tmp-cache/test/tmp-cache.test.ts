@@ -109,6 +109,13 @@ describe('get and set', () => {
     expect(() => tmpCache({ ttl: 'soon' as never })).toThrow(/option "ttl" must be a duration/)
     expect(() => tmpCache({ clock: {} as never })).toThrow(/option "clock"/)
     expect(() => tmpCache({ logger: {} as never })).toThrow(/option "logger"/)
+    expect(() => tmpCache({ maxByte: '1mb' } as never)).toThrow(
+      /^tmpCache: option "maxByte" is not an option \(did you mean "maxBytes"\?\); allowed: name, dir, maxBytes, ttl, clock, logger/,
+    )
+    expect(() => tmpCache({ tll: '5m' } as never)).toThrow(/did you mean "ttl"/)
+    expect(() => tmpCache('fast' as never)).toThrow(/tmpCache: options must be an object/)
+    expect(() => tmpCache({ maxBytes: '10240mb' })).not.toThrow()
+    expect(() => tmpCache({ maxBytes: '10241mb' })).toThrow(/at most 10240mb, the largest \/tmp Lambda gives/)
     const cache = tmpCache({ dir: join(root, 'v') })
     await expect(cache.get(42 as never)).rejects.toThrow(WarmstartError)
     await expect(cache.get('x'.repeat(4097))).rejects.toThrow(/at most 4096 characters/)
@@ -299,5 +306,9 @@ describe('across restarts', () => {
     const cache = tmpCache({ dir: join(blocker, 'sub') })
     await expect(cache.get('k')).rejects.toMatchObject({ code: 'ENOTDIR' })
     await expect(cache.set('k', 'v')).rejects.toMatchObject({ code: 'ENOTDIR' })
+    // A failed start is not kept: once the blocker is gone, the next call starts afresh.
+    await rm(blocker)
+    await cache.set('k', 'v')
+    expect((await cache.get('k'))?.toString()).toBe('v')
   })
 })
