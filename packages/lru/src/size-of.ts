@@ -45,10 +45,7 @@ function hasPrivateFields(prototype: object): boolean {
       p = Object.getPrototypeOf(p)
     ) {
       const maker = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as unknown
-      if (
-        typeof maker === 'function' &&
-        PRIVATE_NAME.test(Function.prototype.toString.call(maker))
-      ) {
+      if (typeof maker === 'function' && PRIVATE_NAME.test(Function.prototype.toString.call(maker))) {
         known = true
         break
       }
