@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { lstat, mkdir, mkdtemp, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { onEvent, type WarmstartEvent } from '@warmstart/core'
+import { recordEvents } from '@warmstart/testing/doubles'
 import { TmpCacheNotAFileError, tmpCache } from '@warmstart/tmp-cache'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fileNameOf } from '../src/entry-file.js'
@@ -10,22 +10,20 @@ import { fileNameOf } from '../src/entry-file.js'
 // Only regular files are ever opened: before this, a FIFO at an entry's name made `get` (and a
 // restart) wait forever, and a symlink to /dev/zero was read without limit.
 let root: string
-let events: WarmstartEvent[]
-let stop: () => void
+let recorder: ReturnType<typeof recordEvents>
 const quiet = { warn: () => {}, error: () => {} }
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'tmp-cache-odd-'))
-  events = []
-  stop = onEvent((event) => events.push(event))
+  recorder = recordEvents('tmp-cache.')
 })
 
 afterEach(async () => {
-  stop()
+  recorder.stop()
   await rm(root, { recursive: true, force: true })
 })
 
-const corrupt = () => events.filter((e) => e.type === 'tmp-cache.corrupt')
+const corrupt = () => recorder.events.filter((e) => e.type === 'tmp-cache.corrupt')
 
 describe('something other than a regular file at an entry name', () => {
   it('a FIFO is removed unread, by get and by a restart: nothing waits for a writer', async () => {

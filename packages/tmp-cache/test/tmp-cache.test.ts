@@ -3,24 +3,24 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { longLivedRoots, onEvent, WarmstartError, type WarmstartEvent } from '@warmstart/core'
+import { WarmstartError } from '@warmstart/core'
+import { longLivedRoots } from '@warmstart/core/internal'
 import { fakeClock } from '@warmstart/testing'
+import { recordEvents } from '@warmstart/testing/doubles'
 import { TmpCacheTooLargeError, tmpCache } from '@warmstart/tmp-cache'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fileNameOf } from '../src/entry-file.js'
 
 let root: string
-let events: WarmstartEvent[]
-let stopEvents: () => void
+let recorder: ReturnType<typeof recordEvents>
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'tmp-cache-test-'))
-  events = []
-  stopEvents = onEvent((event) => events.push(event))
+  recorder = recordEvents('tmp-cache.')
 })
 
 afterEach(async () => {
-  stopEvents()
+  recorder.stop()
   await rm(root, { recursive: true, force: true })
 })
 
@@ -146,7 +146,7 @@ describe('integrity', () => {
     expect(await cache.get('key')).toBeUndefined()
     await expect(stat(path)).rejects.toMatchObject({ code: 'ENOENT' })
     expect(cache.stats()).toMatchObject({ corrupt: 1, misses: 1, entries: 1 })
-    expect(events.filter((e) => e.type === 'tmp-cache.corrupt')).toHaveLength(1)
+    expect(recorder.events.filter((e) => e.type === 'tmp-cache.corrupt')).toHaveLength(1)
   })
 
   it('a file removed behind its back is a miss', async () => {
@@ -169,7 +169,7 @@ describe('ttl', () => {
     expect(await cache.get('k')).toBeUndefined()
     expect(await readdir(cache.dir)).toEqual([])
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, evictions: 1, entries: 0 })
-    expect(events.find((e) => e.type === 'tmp-cache.evict')).toMatchObject({ reason: 'expired' })
+    expect(recorder.events.find((e) => e.type === 'tmp-cache.evict')).toMatchObject({ reason: 'expired' })
   })
 })
 
@@ -186,7 +186,7 @@ describe('budget', () => {
     expect(await cache.get('b')).toBeUndefined()
     expect(await cache.get('a')).toBeDefined()
     expect(cache.stats()).toMatchObject({ entries: 3, bytes: entry * 3, evictions: 1 })
-    expect(events.find((e) => e.type === 'tmp-cache.evict')).toMatchObject({
+    expect(recorder.events.find((e) => e.type === 'tmp-cache.evict')).toMatchObject({
       reason: 'size',
       file: fileNameOf('b'),
       bytes: entry,
@@ -297,7 +297,7 @@ describe('across restarts', () => {
     expect(await fresh.get('k')).toBeDefined()
     expect((await readdir(dir)).sort()).toEqual([fileNameOf('k'), liveSelf, liveOther, 'README.txt'].sort())
     expect(fresh.stats()).toMatchObject({ entries: 1, corrupt: 1 })
-    expect(events.find((e) => e.type === 'tmp-cache.cleanup' && e.tempFiles === 2)).toBeDefined()
+    expect(recorder.events.find((e) => e.type === 'tmp-cache.cleanup' && e.tempFiles === 2)).toBeDefined()
   })
 
   it('fails clearly when the directory cannot be made, and tries again', async () => {
