@@ -289,13 +289,15 @@ export type Opened =
   /** Something other than a regular file: never read. `what` says what it is (for the report). */
   | { readonly kind: 'other'; readonly what: string; readonly directory: boolean }
 
+const KINDS = [
+  ['isDirectory', 'a directory'],
+  ['isFIFO', 'a FIFO'],
+  ['isCharacterDevice', 'a character device'],
+  ['isBlockDevice', 'a block device'],
+] as const
+
 function describeType(info: Stats): string {
-  if (info.isDirectory()) return 'a directory'
-  if (info.isFIFO()) return 'a FIFO'
-  if (info.isSocket()) return 'a socket'
-  if (info.isCharacterDevice()) return 'a character device'
-  if (info.isBlockDevice()) return 'a block device'
-  return 'not a regular file'
+  return KINDS.find(([is]) => info[is]())?.[1] ?? 'not a regular file'
 }
 
 // O_NOFOLLOW: a symlink (to /dev/zero, to another user's file) fails with ELOOP instead of being
@@ -312,6 +314,8 @@ export async function openRegular(path: string): Promise<Opened> {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return { kind: 'missing' }
     if (code === 'ELOOP') return { kind: 'other', what: 'a symbolic link', directory: false }
+    // A Unix socket cannot be opened at all (ENXIO): it is not a file either.
+    if (code === 'ENXIO') return { kind: 'other', what: 'a socket', directory: false }
     throw error
   }
   let info: Stats

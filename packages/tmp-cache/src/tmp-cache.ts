@@ -390,7 +390,7 @@ export class TmpCache {
   async #makeRoom(bytes: number): Promise<void> {
     const { maxBytes, dir, name } = this.#options
     const fs = await statfs(dir)
-    const block = fs.bsize > 0 ? fs.bsize : 1
+    const block = fs.bsize
     let free = fs.bavail * fs.bsize
     const needed = roundUp(bytes, block)
     if (free + this.#diskBytes(block) < needed) throw new TmpCacheNoSpaceError(name, bytes, free)
@@ -410,7 +410,7 @@ export class TmpCache {
   async #makeSpace(missing: number, fileBytes: number, cause: unknown): Promise<void> {
     const { dir, name } = this.#options
     const fs = await statfs(dir)
-    const block = fs.bsize > 0 ? fs.bsize : 1
+    const block = fs.bsize
     let free = fs.bavail * fs.bsize
     const needed = roundUp(missing, block)
     const options = cause instanceof EntryNotWritten ? undefined : { cause }

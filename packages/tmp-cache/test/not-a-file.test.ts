@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { lstat, mkdir, mkdtemp, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { recordEvents } from '@warmstart/testing/doubles'
@@ -85,6 +86,36 @@ describe('something other than a regular file at an entry name', () => {
     await rm(join(path, 'inside'))
     await cache.set('k', 'v')
     expect((await cache.get('k'))?.toString()).toBe('v')
+  })
+
+  it('a socket is removed unread', async () => {
+    const cache = tmpCache({ dir: join(root, 'sock'), logger: quiet })
+    await cache.set('seed', 'v')
+    const path = join(cache.dir, fileNameOf('k'))
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(path, resolve))
+    try {
+      expect(await cache.get('k')).toBeUndefined()
+      expect(corrupt()[0]).toMatchObject({ reason: 'not a regular file (a socket)', removed: true })
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it("rejects with the file system's own error when the directory itself is replaced by a file", async () => {
+    const cache = tmpCache({ dir: join(root, 'gone'), logger: quiet })
+    await cache.set('k', 'v')
+    await rm(cache.dir, { recursive: true })
+    await writeFile(cache.dir, 'not a directory')
+    await expect(cache.get('k')).rejects.toMatchObject({ code: 'ENOTDIR' })
+  })
+
+  it('a file shorter than its header says (truncated meanwhile) is corrupt, not served', async () => {
+    const cache = tmpCache({ dir: join(root, 'short'), logger: quiet })
+    await cache.set('k', 'some value')
+    await truncate(join(cache.dir, fileNameOf('k')), 60)
+    expect(await cache.get('k')).toBeUndefined()
+    expect(corrupt()[0]).toMatchObject({ reason: 'wrong size' })
   })
 
   it('a file larger than the budget is removed without being read', async () => {

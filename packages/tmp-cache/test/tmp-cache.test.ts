@@ -212,6 +212,23 @@ describe('budget', () => {
     expect(longKeyStream).toMatchObject({ bytes: HEADER + 2000 })
   })
 
+  it('refuses a stream that delivers another size than it declared, and a size that is not one', async () => {
+    const cache = tmpCache({ dir: join(root, 'declared') })
+    await expect(cache.set('long', chunks('abc', 'def'), { size: 4 })).rejects.toMatchObject({
+      code: 'ERR_TMP_CACHE_SIZE_MISMATCH',
+      message: expect.stringContaining('declared as 4 bytes and delivered 6'),
+    })
+    await expect(cache.set('short', chunks('ab'), { size: 4 })).rejects.toMatchObject({
+      code: 'ERR_TMP_CACHE_SIZE_MISMATCH',
+    })
+    await expect(cache.set('bad', chunks('ab'), { size: -1 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    })
+    await cache.set('exact', chunks('ab', 'cd'), { size: 4 })
+    expect((await cache.get('exact'))?.toString()).toBe('abcd')
+    expect(await readdir(cache.dir)).toEqual([fileNameOf('exact')])
+  })
+
   it('a stream that fails leaves nothing behind', async () => {
     const cache = tmpCache({ dir: join(root, 'fail') })
     const failing = new Readable({
