@@ -1,11 +1,11 @@
 import {
   type Duration,
-  emit,
-  eventListening,
   parseDuration,
+  type RegisterRootOptions,
   registerRoot,
   WarmstartError,
 } from '@warmstart/core'
+import { eventChannel, timeBudget, withTimeout } from '@warmstart/core/internal'
 import { LRUCache } from 'lru-cache'
 import { type BoundedLruOptions, resolveOptions } from './options.js'
 import { estimateSize } from './size-of.js'
@@ -19,6 +19,31 @@ declare module '@warmstart/core' {
     'lru.evict': { cache: string }
     /** An entry larger than the whole byte budget was not stored. */
     'lru.refused': { cache: string; size: number; maxBytes: number }
+    /** A `getOrLoad` loader did not settle within its time (`ms`); its callers got ERR_LRU_LOAD_TIMEOUT. */
+    'lru.load-timeout': { cache: string; ms: number }
+  }
+}
+
+// Each event's channel, held once: the hot paths test `active` (no subscriber, nothing built).
+const hitChannel = eventChannel('lru.hit')
+const missChannel = eventChannel('lru.miss')
+const evictChannel = eventChannel('lru.evict')
+const refusedChannel = eventChannel('lru.refused')
+const timeoutChannel = eventChannel('lru.load-timeout')
+/** Kept back from the invocation's remaining time so that the handler can still answer after a load times out. */
+const LOAD_MARGIN_MS = 100
+
+/** A `getOrLoad` loader ran past its time: the key is free again, and the loader's late result is dropped. */
+export class LruLoadTimeoutError extends WarmstartError {
+  readonly ms: number
+
+  constructor(cache: string, ms: number) {
+    super(
+      'ERR_LRU_LOAD_TIMEOUT',
+      `boundedLru "${cache}": the loader did not settle within ${ms} ms (loadTimeout, or what was left of the invocation); the next call loads again`,
+    )
+    this.name = 'LruLoadTimeoutError'
+    this.ms = ms
   }
 }
 
@@ -46,7 +71,9 @@ export class BoundedLru<K extends {}, V extends {}> {
   readonly #maxBytes: number | undefined
   readonly #sizeOf: ((value: V, key: K) => number) | undefined
   readonly #loads = new Map<K, Promise<V>>()
-  // Event details made once: emitting allocates nothing.
+  readonly #loadTimeout: number
+  // Event details made once per cache, so that the hit path builds none; a publish (only when
+  // someone subscribes) still allocates the event object around them.
   readonly #details: { readonly cache: string }
   #hits = 0
   #misses = 0
@@ -61,6 +88,7 @@ export class BoundedLru<K extends {}, V extends {}> {
     this.name = resolved.name
     this.#maxBytes = resolved.maxBytes
     this.#sizeOf = resolved.sizeOf
+    this.#loadTimeout = resolved.loadTimeout
     this.#details = Object.freeze({ cache: resolved.name })
     this.#cache = new LRUCache<K, V>({
       max: resolved.max ?? 0,
@@ -74,11 +102,17 @@ export class BoundedLru<K extends {}, V extends {}> {
       dispose: (_value, _key, reason) => {
         if (reason === 'evict') {
           this.#evictions++
-          if (eventListening.active) emit('lru.evict', this.#details)
+          if (evictChannel.active) evictChannel.publish(this.#details)
         }
       },
     } as LRUCache.Options<K, V, unknown>)
-    registerRoot(`lru:${this.name}`, this, (cache) => cache.entries(), { revision: (cache) => cache.#writes })
+    // Held in a variable: `requestKeyed` is new in core's RegisterRootOptions, and an older core
+    // that does not know it ignores it rather than failing the build.
+    const rootOptions: RegisterRootOptions<BoundedLru<K, V>> & { requestKeyed?: boolean } = {
+      revision: (cache) => cache.#writes,
+      ...(resolved.requestKeyed ? { requestKeyed: true } : {}),
+    }
+    registerRoot(`lru:${this.name}`, this, (cache) => cache.entries(), rootOptions)
   }
 
   /** The value, or undefined when absent or past its TTL (by the clock, now). Counts a hit or a miss. */
@@ -88,7 +122,7 @@ export class BoundedLru<K extends {}, V extends {}> {
     const value = this.#cache.get(key)
     if (value === undefined) return this.#missed()
     this.#hits++
-    if (eventListening.active) emit('lru.hit', this.#details)
+    if (hitChannel.active) hitChannel.publish(this.#details)
     return value
   }
 
@@ -124,35 +158,44 @@ export class BoundedLru<K extends {}, V extends {}> {
 
   /**
    * The cached value, or the loader's, stored for next time. Concurrent calls for a missing key
-   * share one load; a rejected load is not cached (the next call loads again).
+   * share one load; a rejected load is not cached (the next call loads again). A load runs under a
+   * time limit (`loadTimeout`, or what is left of the invocation less 100 ms when that is shorter):
+   * past it, its callers get `LruLoadTimeoutError`, the key is free for the next call, the loader's
+   * `signal` is aborted, and its late result is dropped.
    */
-  getOrLoad(key: K, loader: (key: K) => V | Promise<V>): Promise<V> {
+  getOrLoad(key: K, loader: (key: K, signal: AbortSignal) => V | Promise<V>): Promise<V> {
     const cached = this.get(key)
     if (cached !== undefined) return Promise.resolve(cached)
     const inFlight = this.#loads.get(key)
     if (inFlight !== undefined) return inFlight
-    // The loader runs in a microtask, so a synchronous throw becomes this load's rejection too.
-    const load: Promise<V> = Promise.resolve(key)
-      .then(loader)
-      .then(
-        (value) => {
-          // A delete() or clear() since the load started means its result may be outdated.
-          const current = this.#loads.get(key) === load
-          if (current) this.#loads.delete(key)
-          if (value === undefined || value === null) {
-            throw new WarmstartError(
-              'ERR_LRU_EMPTY_VALUE',
-              `boundedLru "${this.name}": the loader returned ${value}; return a value, or throw for "not found"`,
-            )
-          }
-          if (current) this.set(key, value)
-          return value
-        },
-        (error: unknown) => {
-          if (this.#loads.get(key) === load) this.#loads.delete(key)
-          throw error
-        },
-      )
+    const ms = timeBudget(this.#loadTimeout, LOAD_MARGIN_MS)
+    const load: Promise<V> = withTimeout(
+      // The loader runs in a microtask, so a synchronous throw becomes this load's rejection too.
+      (signal) => Promise.resolve(key).then((k) => loader(k, signal)),
+      ms,
+      () => {
+        if (timeoutChannel.active) timeoutChannel.publish({ cache: this.name, ms })
+        return new LruLoadTimeoutError(this.name, ms)
+      },
+    ).then(
+      (value) => {
+        // A delete() or clear() since the load started means its result may be outdated.
+        const current = this.#loads.get(key) === load
+        if (current) this.#loads.delete(key)
+        if (value === undefined || value === null) {
+          throw new WarmstartError(
+            'ERR_LRU_EMPTY_VALUE',
+            `boundedLru "${this.name}": the loader returned ${value}; return a value, or throw for "not found"`,
+          )
+        }
+        if (current) this.set(key, value)
+        return value
+      },
+      (error: unknown) => {
+        if (this.#loads.get(key) === load) this.#loads.delete(key)
+        throw error
+      },
+    )
     this.#loads.set(key, load)
     return load
   }
@@ -179,7 +222,7 @@ export class BoundedLru<K extends {}, V extends {}> {
 
   #missed(): undefined {
     this.#misses++
-    if (eventListening.active) emit('lru.miss', this.#details)
+    if (missChannel.active) missChannel.publish(this.#details)
     return undefined
   }
 
@@ -195,7 +238,7 @@ export class BoundedLru<K extends {}, V extends {}> {
     if (size > maxBytes) {
       this.#cache.delete(key)
       this.#refused++
-      if (eventListening.active) emit('lru.refused', { cache: this.name, size, maxBytes })
+      if (refusedChannel.active) refusedChannel.publish({ cache: this.name, size, maxBytes })
       return false
     }
     this.#cache.set(key, value, ttl === undefined ? { size } : { size, ttl })

@@ -1,3 +1,3 @@
-export { BoundedLru, boundedLru, type LruStats, type SetOptions } from './bounded-lru.js'
+export { BoundedLru, boundedLru, LruLoadTimeoutError, type LruStats, type SetOptions } from './bounded-lru.js'
 export type { BoundedLruOptions, ByteBudget } from './options.js'
-export { estimateSize } from './size-of.js'
+export { estimateSize, UNSEEN_BYTES } from './size-of.js'

@@ -1,13 +1,5 @@
-import {
-  type Clock,
-  type Duration,
-  describeValue,
-  invalidOption,
-  parseDuration,
-  parseSize,
-  type Size,
-  systemClock,
-} from '@warmstart/core'
+import { type Clock, type Duration, parseDuration, parseSize, type Size, systemClock } from '@warmstart/core'
+import { checkOptions, describeValue, durationOption, invalidOption } from '@warmstart/core/internal'
 
 /** Bytes, a size string (`'8mb'`), or a share of the function's memory (`'10%'`). */
 export type ByteBudget = Size | `${number}%`
@@ -28,6 +20,18 @@ export interface BoundedLruOptions<K, V> {
   name?: string
   /** Where TTLs read the time (wall-clock ms). Default: core's system clock. */
   clock?: Clock
+  /**
+   * Longest a `getOrLoad` loader may run before its callers get `ERR_LRU_LOAD_TIMEOUT` and the key
+   * is free for the next load. Inside an invocation, shortened to the time it has left less 100 ms.
+   * Default `'30s'`; at most `'15m'`, the longest a Lambda invocation runs.
+   */
+  loadTimeout?: Duration
+  /**
+   * The keys come from requests on purpose (a cache of per-tenant configuration keyed by the
+   * tenant id): the leak guard does not report the keys, and still reports request data in the
+   * values. Default false.
+   */
+  requestKeyed?: boolean
 }
 
 export interface ResolvedOptions<K, V> {
@@ -37,7 +41,13 @@ export interface ResolvedOptions<K, V> {
   readonly ttl: number | undefined
   readonly sizeOf: ((value: V, key: K) => number) | undefined
   readonly clock: Clock
+  readonly loadTimeout: number
+  readonly requestKeyed: boolean
 }
+
+const OPTIONS = ['max', 'maxBytes', 'ttl', 'sizeOf', 'name', 'clock', 'loadTimeout', 'requestKeyed'] as const
+/** The longest a Lambda invocation runs: a load can never need longer. */
+const LONGEST_INVOCATION = 15 * 60_000
 
 const PERCENT = /^(\d+(?:\.\d+)?)\s*%$/
 const MEMORY_VARIABLE = 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE'
@@ -71,7 +81,8 @@ export function resolveOptions<K, V>(options: BoundedLruOptions<K, V>): Resolved
   if (options === null || typeof options !== 'object') {
     throw invalidOption('boundedLru', 'options', "must be an object with at least 'max' or 'maxBytes'")
   }
-  const { max, maxBytes, ttl, sizeOf, name = 'lru', clock = systemClock } = options
+  checkOptions('boundedLru', options, OPTIONS)
+  const { max, maxBytes, ttl, sizeOf, name = 'lru', clock = systemClock, requestKeyed = false } = options
   if (max === undefined && maxBytes === undefined) {
     throw invalidOption(
       'boundedLru',
@@ -97,6 +108,20 @@ export function resolveOptions<K, V>(options: BoundedLruOptions<K, V>): Resolved
   const ttlMs = ttl === undefined ? undefined : parseDuration(ttl, 'boundedLru', 'ttl')
   if (ttlMs === 0)
     throw invalidOption('boundedLru', 'ttl', 'must be longer than 0 ms; leave it out for no TTL')
+  const loadTimeout = durationOption('boundedLru', 'loadTimeout', options.loadTimeout, 30_000)
+  if (loadTimeout === 0 || loadTimeout > LONGEST_INVOCATION) {
+    throw invalidOption(
+      'boundedLru',
+      'loadTimeout',
+      `must be more than 0 ms and at most '15m', the longest a Lambda invocation runs (got ${describeValue(options.loadTimeout)})`,
+    )
+  }
+  if (typeof requestKeyed !== 'boolean')
+    throw invalidOption(
+      'boundedLru',
+      'requestKeyed',
+      `must be true or false (got ${describeValue(requestKeyed)})`,
+    )
   return {
     name,
     max,
@@ -104,5 +129,7 @@ export function resolveOptions<K, V>(options: BoundedLruOptions<K, V>): Resolved
     ttl: ttlMs,
     sizeOf,
     clock,
+    loadTimeout,
+    requestKeyed,
   }
 }

@@ -1,6 +1,7 @@
-import { longLivedRoots, onEvent, type WarmstartEvent } from '@warmstart/core'
+import { longLivedRoots } from '@warmstart/core/internal'
 import { boundedLru } from '@warmstart/lru'
 import { fakeClock } from '@warmstart/testing'
+import { recordEvents } from '@warmstart/testing/doubles'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 const MEMORY = 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE'
@@ -10,19 +11,7 @@ afterEach(() => {
   else process.env[MEMORY] = savedMemory
 })
 
-function recordLruEvents(): { types: string[]; events: WarmstartEvent[]; stop: () => void } {
-  const events: WarmstartEvent[] = []
-  const stop = onEvent((event) => {
-    if (event.type.startsWith('lru.')) events.push(event)
-  })
-  return {
-    events,
-    get types() {
-      return events.map((event) => event.type)
-    },
-    stop,
-  }
-}
+const recordLruEvents = () => recordEvents('lru.')
 
 describe('boundedLru basics', () => {
   it('gets, sets, has, deletes and clears, counting hits and misses', () => {
@@ -42,7 +31,7 @@ describe('boundedLru basics', () => {
     cache.clear()
     expect(cache.size).toBe(0)
     recorder.stop()
-    expect(recorder.types).toEqual(['lru.miss', 'lru.hit'])
+    expect(recorder.types()).toEqual(['lru.miss', 'lru.hit'])
     expect(recorder.events[0]).toMatchObject({ cache: 'basics' })
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, evictions: 0, entries: 0 })
   })
@@ -63,7 +52,7 @@ describe('boundedLru basics', () => {
     cache.delete('c')
     recorder.stop()
     expect(cache.stats().evictions).toBe(1)
-    expect(recorder.types.filter((type) => type === 'lru.evict')).toHaveLength(1)
+    expect(recorder.types().filter((type) => type === 'lru.evict')).toHaveLength(1)
   })
 
   it('keeps the estimated bytes within maxBytes, evicting the oldest', () => {
@@ -294,6 +283,11 @@ describe('boundedLru options', () => {
     ['a sizeOf that is not a function', 'sizeOf', { max: 1, sizeOf: 8 }],
     ['an empty name', 'name', { max: 1, name: '' }],
     ['a clock without now()', 'clock', { max: 1, clock: {} }],
+    ['a zero loadTimeout', 'loadTimeout', { max: 1, loadTimeout: 0 }],
+    ['a loadTimeout longer than any invocation', 'loadTimeout', { max: 1, loadTimeout: '16m' }],
+    ['a loadTimeout it cannot read', 'loadTimeout', { max: 1, loadTimeout: 'soon' }],
+    ['a requestKeyed that is not a boolean', 'requestKeyed', { max: 1, requestKeyed: 'yes' }],
+    ['a misspelt option', 'maxByte', { max: 1, maxByte: '8mb' }],
   ])('refuses %s', (_case, option, options) => {
     expect(() => boundedLru(options as Parameters<typeof boundedLru>[0])).toThrow(
       expect.objectContaining({
@@ -301,6 +295,13 @@ describe('boundedLru options', () => {
         message: expect.stringContaining(`"${option}"`),
       }),
     )
+  })
+
+  it('names the option a misspelt one was meant to be', () => {
+    expect(() => boundedLru({ maxByte: '8mb' } as never)).toThrow(
+      /^boundedLru: option "maxByte" is not an option \(did you mean "maxBytes"\?\); allowed: max, maxBytes, ttl, sizeOf, name, clock, loadTimeout, requestKeyed/,
+    )
+    expect(() => boundedLru({ max: 1, loadTimeout: '15m' })).not.toThrow()
   })
 
   it('refuses options that are not an object', () => {

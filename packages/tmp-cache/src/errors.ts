@@ -17,14 +17,35 @@ export class TmpCacheTooLargeError extends WarmstartError {
   }
 }
 
-/** The file system has no room for a value even with the whole cache evicted. */
+/**
+ * The file system has no room for a value even with the whole cache evicted. When that was
+ * known before the write (a value of known size), nothing was evicted for it.
+ */
 export class TmpCacheNoSpaceError extends WarmstartError {
-  constructor(cache: string, bytes: number, options?: { cause?: unknown }) {
+  /** Bytes the entry needs on disk (header included); for a stream, at least that many. */
+  readonly bytes: number
+  /** Bytes the file system had free for the cache when it gave up (`statfs`), its own entries not counted. */
+  readonly free: number
+
+  constructor(cache: string, bytes: number, free: number, options?: { cause?: unknown }) {
     super(
       'ERR_TMP_CACHE_NO_SPACE',
-      `tmpCache "${cache}": the file system has no room for a value of ${bytes} bytes; it was not stored`,
+      `tmpCache "${cache}": the file system has no room for a value of ${bytes} bytes (${free} bytes free, and the cache's own entries would not make up the rest); it was not stored`,
       options,
     )
     this.name = 'TmpCacheNoSpaceError'
+    this.bytes = bytes
+    this.free = free
+  }
+}
+
+/** Something other than a regular file (a non-empty directory) sits at an entry's name and could not be removed. */
+export class TmpCacheNotAFileError extends WarmstartError {
+  constructor(cache: string, file: string, what: string) {
+    super(
+      'ERR_TMP_CACHE_NOT_A_FILE',
+      `tmpCache "${cache}": ${what} sits at the file of this entry (${file}) and could not be removed; it was not stored`,
+    )
+    this.name = 'TmpCacheNotAFileError'
   }
 }

@@ -3,20 +3,23 @@ import { isAbsolute, join } from 'node:path'
 import {
   type Clock,
   type Duration,
-  invalidOption,
   type Logger,
   parseDuration,
   parseSize,
   type Size,
   systemClock,
 } from '@warmstart/core'
+import { checkOptions, invalidOption } from '@warmstart/core/internal'
 
 export interface TmpCacheOptions {
   /** Names the cache in events, errors and the leak guard (`tmp:<name>`). Default `'default'`. */
   name?: string
   /** Absolute directory of the cache. Default `<os.tmpdir()>/warmstart-cache/<name>` (`/tmp/...` on Lambda). */
   dir?: string
-  /** Budget for the files on disk, headers included. Default `'256mb'` (Lambda's /tmp is 512 MB by default). */
+  /**
+   * Budget for the files on disk, headers included. Default `'256mb'` (Lambda's /tmp is 512 MB by
+   * default). At most 10,240 MB, the most ephemeral storage Lambda gives a function.
+   */
   maxBytes?: Size
   /** How long an entry is served after it was written. Default: no expiry. */
   ttl?: Duration
@@ -37,8 +40,12 @@ export interface ResolvedOptions {
 
 const COMPONENT = 'tmpCache'
 const NAME = /^[A-Za-z0-9._-]{1,64}$/
+const OPTIONS = ['name', 'dir', 'maxBytes', 'ttl', 'clock', 'logger'] as const
+/** Lambda's largest /tmp (ephemeral storage): 10,240 MB. */
+const LAMBDA_MAX_TMP = 10_240 * 1024 * 1024
 
 export function resolveOptions(options: TmpCacheOptions): ResolvedOptions {
+  checkOptions(COMPONENT, options, OPTIONS)
   const name = options.name ?? 'default'
   if (typeof name !== 'string' || !NAME.test(name) || name === '.' || name === '..') {
     throw invalidOption(COMPONENT, 'name', 'must be 1 to 64 letters, digits, ".", "_" or "-"')
@@ -49,6 +56,13 @@ export function resolveOptions(options: TmpCacheOptions): ResolvedOptions {
   }
   const maxBytes = parseSize(options.maxBytes ?? '256mb', COMPONENT, 'maxBytes')
   if (maxBytes === 0) throw invalidOption(COMPONENT, 'maxBytes', 'must be more than 0 bytes')
+  if (maxBytes > LAMBDA_MAX_TMP) {
+    throw invalidOption(
+      COMPONENT,
+      'maxBytes',
+      `must be at most 10240mb, the largest /tmp Lambda gives a function (got ${maxBytes} bytes)`,
+    )
+  }
   const ttlMs = options.ttl === undefined ? undefined : parseDuration(options.ttl, COMPONENT, 'ttl')
   if (ttlMs === 0)
     throw invalidOption(COMPONENT, 'ttl', 'must be more than 0 ms (leave it out for no expiry)')

@@ -1,23 +1,48 @@
-import { mkdir, open, readdir, readFile, stat, statfs, unlink, utimes } from 'node:fs/promises'
+/**
+ * Lambda's /tmp as a bounded, crash-safe cache of files.
+ *
+ * Lock discipline (the one rule this file keeps):
+ * - `#lock`, one per cache, is held by every step that reads or changes the index (`#index`,
+ *   `#bytes`, `#reserved`) or touches a file under an entry's name: a `get` from its open to its
+ *   index update (expiry included), room-making and eviction, the commit of a `set` (rename and
+ *   index update together), `delete`, and the start (rebuilding the index). Nothing outside it
+ *   touches either, so once the operations in flight have settled, `#bytes` is the sum of the
+ *   sizes of the entry files on disk, whatever the interleaving was; an expired file is removed in
+ *   the same hold that read it, so it is never a file another `set` has just renamed into place.
+ * - Writing a temp file runs outside `#lock`: its name is its writer's alone. The room it needs is
+ *   made and reserved (`#reserved`) under `#lock` before it starts, and released under `#lock`
+ *   at its commit or failure. A `get` never waits for a slow stream being stored.
+ * - `#keyLocks` orders the `set`s and `delete`s of one key, so that they land in call order. It is
+ *   taken before `#lock`, never while holding it: the two cannot wait on each other.
+ */
+import { mkdir, readdir, rename, stat, statfs, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buffer } from 'node:stream/consumers'
-import { emit, registerRoot, WarmstartError } from '@warmstart/core'
+import { registerRoot, WarmstartError } from '@warmstart/core'
+import { emit, loadOnce, logSafely } from '@warmstart/core/internal'
 import {
   type CacheValue,
   checkContent,
   ENTRY_NAME,
   EntryLimitExceeded,
+  EntryNotWritten,
+  EntrySizeMismatch,
   FIXED_HEADER_BYTES,
   fileNameOf,
   isAbandonedTemp,
-  MAX_KEY_BYTES,
+  MAX_KEY_LENGTH,
+  type Opened,
+  openRegular,
   parseHeader,
+  readUpTo,
+  removeOther,
   TEMP_NAME,
+  type TempEntry,
   toBuffer,
-  writeEntryFile,
+  writeTempEntry,
 } from './entry-file.js'
-import { TmpCacheNoSpaceError, TmpCacheTooLargeError } from './errors.js'
-import { KeyedLock } from './keyed-lock.js'
+import { TmpCacheNoSpaceError, TmpCacheNotAFileError, TmpCacheTooLargeError } from './errors.js'
+import { KeyedLock, Lock } from './keyed-lock.js'
 import { type ResolvedOptions, resolveOptions, type TmpCacheOptions } from './options.js'
 
 declare module '@warmstart/core' {
@@ -26,8 +51,12 @@ declare module '@warmstart/core' {
     'tmp-cache.hit': { cache: string; file: string }
     'tmp-cache.miss': { cache: string; file: string }
     'tmp-cache.evict': { cache: string; file: string; bytes: number; reason: 'size' | 'space' | 'expired' }
-    /** A file failed its check (size, key or sha-256) and was deleted instead of served. */
-    'tmp-cache.corrupt': { cache: string; file: string; reason: string }
+    /**
+     * A file failed its check (size, key or sha-256) and was deleted instead of served, or something
+     * other than a regular file sat at an entry's name (a FIFO, a symlink, a directory) and was
+     * removed unread (`reason` says which; `removed: false` when it could not be).
+     */
+    'tmp-cache.corrupt': { cache: string; file: string; reason: string; removed?: boolean }
     /** At start: temp files of writers that died mid-write were removed. */
     'tmp-cache.cleanup': { cache: string; tempFiles: number; entries: number; bytes: number }
   }
@@ -38,9 +67,20 @@ export interface TmpCacheStats {
   readonly misses: number
   readonly evictions: number
   readonly entries: number
+  /** Bytes of the entry files on disk, headers included. */
   readonly bytes: number
-  /** Files that failed their check and were deleted. */
+  /** Files that failed their check, and things other than regular files found at an entry's name. */
   readonly corrupt: number
+}
+
+export interface TmpCacheSetOptions {
+  /**
+   * For a stream: the bytes of data it will deliver (an S3 object's `ContentLength`). With it, room
+   * is made before the first byte is written, and a value that can never fit is refused before
+   * anything is evicted; a stream that delivers another number of bytes is refused
+   * (`ERR_TMP_CACHE_SIZE_MISMATCH`). Ignored for bytes and strings, whose size is known.
+   */
+  size?: number
 }
 
 interface IndexEntry {
@@ -48,6 +88,8 @@ interface IndexEntry {
   readonly bytes: number
   readonly createdAt: number
 }
+
+const roundUp = (bytes: number, block: number): number => Math.ceil(bytes / block) * block
 
 /**
  * Lambda's /tmp as a bounded, crash-safe cache of files. See `tmpCache()`.
@@ -58,10 +100,15 @@ export class TmpCache {
   readonly #index = new Map<string, IndexEntry>()
   // Bumped on every entry added, so the leak guard can skip a cache that gained nothing since it last read it clean.
   #writes = 0
-  readonly #locks = new KeyedLock()
+  readonly #lock = new Lock()
+  readonly #keyLocks = new KeyedLock()
   readonly #loading = new Map<string, Promise<Buffer>>()
-  #ready: Promise<void> | undefined
+  /** Creates the directory and rebuilds the index from disk, once; tried again after a failure. */
+  readonly #start = loadOnce(() => this.#lock.run(() => this.#rebuild()))
+  /** Bytes of the entry files in the index. */
   #bytes = 0
+  /** Bytes promised to writes in flight (room made for them, not yet committed). */
+  #reserved = 0
   #hits = 0
   #misses = 0
   #evictions = 0
@@ -87,7 +134,7 @@ export class TmpCache {
   async get(key: string): Promise<Buffer | undefined> {
     const fileName = this.#fileName(key)
     await this.#start()
-    const data = await this.#read(fileName)
+    const data = await this.#lock.run(() => this.#read(fileName, key))
     if (data === undefined) {
       this.#misses++
       emit('tmp-cache.miss', { cache: this.#options.name, file: fileName })
@@ -102,9 +149,11 @@ export class TmpCache {
    * Stores a value (bytes, a string as UTF-8, or a readable stream) crash-safely: a timeout, a
    * freeze or a kill in the middle never leaves a file that a later `get` serves. Evicts the
    * least recently used entries to stay under `maxBytes` and under the free space of the file
-   * system. Rejects with `TmpCacheTooLargeError` when the value alone exceeds `maxBytes`.
+   * system. Rejects with `TmpCacheTooLargeError` when the value alone exceeds `maxBytes`, and with
+   * `TmpCacheNoSpaceError` when the file system cannot hold it even with the cache emptied. When it
+   * resolves, every byte of the value is on disk.
    */
-  async set(key: string, value: CacheValue): Promise<void> {
+  async set(key: string, value: CacheValue, options?: TmpCacheSetOptions): Promise<void> {
     const fileName = this.#fileName(key)
     if (!isCacheValue(value)) {
       throw new WarmstartError(
@@ -112,8 +161,15 @@ export class TmpCache {
         `tmpCache "${this.#options.name}": a value must be a Buffer, a Uint8Array, a string or a readable stream`,
       )
     }
+    const declared = options?.size
+    if (declared !== undefined && (!Number.isSafeInteger(declared) || declared < 0)) {
+      throw new WarmstartError(
+        'ERR_INVALID_ARGUMENT',
+        `tmpCache "${this.#options.name}": set's "size" must be a whole number of bytes >= 0`,
+      )
+    }
     await this.#start()
-    await this.#locks.run(fileName, () => this.#write(fileName, key, value))
+    await this.#keyLocks.run(fileName, () => this.#write(fileName, key, value, declared))
   }
 
   /**
@@ -149,10 +205,12 @@ export class TmpCache {
   async delete(key: string): Promise<boolean> {
     const fileName = this.#fileName(key)
     await this.#start()
-    return this.#locks.run(fileName, async () => {
-      this.#forget(fileName)
-      return removeFile(join(this.#options.dir, fileName))
-    })
+    return this.#keyLocks.run(fileName, () =>
+      this.#lock.run(async () => {
+        this.#forget(fileName)
+        return removeFile(join(this.#options.dir, fileName))
+      }),
+    )
   }
 
   stats(): TmpCacheStats {
@@ -167,24 +225,16 @@ export class TmpCache {
   }
 
   #fileName(key: string): string {
-    if (typeof key !== 'string' || Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    if (typeof key !== 'string' || key.length > MAX_KEY_LENGTH) {
       throw new WarmstartError(
         'ERR_INVALID_ARGUMENT',
-        `tmpCache "${this.#options.name}": a key must be a string of at most ${MAX_KEY_BYTES} bytes`,
+        `tmpCache "${this.#options.name}": a key must be a string of at most ${MAX_KEY_LENGTH} characters (UTF-16 code units)`,
       )
     }
     return fileNameOf(key)
   }
 
-  /** Creates the directory and rebuilds the index from disk, once; retried after a failure. */
-  #start(): Promise<void> {
-    this.#ready ??= this.#rebuild().catch((error: unknown) => {
-      this.#ready = undefined
-      throw error
-    })
-    return this.#ready
-  }
-
+  /** Under `#lock`. */
   async #rebuild(): Promise<void> {
     const { dir } = this.#options
     await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -201,12 +251,25 @@ export class TmpCache {
         continue
       }
       if (!ENTRY_NAME.test(name)) continue
-      const header = await readHeaderOf(path)
-      if (header === undefined) continue
-      const { parsed, size, mtimeMs } = header
+      const opened = await openRegular(path).catch(() => undefined)
+      if (opened === undefined || opened.kind === 'missing') continue
+      if (opened.kind === 'other') {
+        await this.#discardOther(name, opened)
+        continue
+      }
+      const { file, size, mtimeMs } = opened
+      let parsed: ReturnType<typeof parseHeader>
+      try {
+        parsed = parseHeader(await readUpTo(file, Math.min(size, FIXED_HEADER_BYTES + 2 * MAX_KEY_LENGTH)))
+      } catch {
+        continue
+      } finally {
+        await file.close().catch(() => {})
+      }
       if (
         parsed === undefined ||
         size !== parsed.headerBytes + parsed.dataLength ||
+        size > this.#options.maxBytes ||
         fileNameOf(parsed.key) !== name
       ) {
         await this.#discardCorrupt(name, 'bad header')
@@ -229,67 +292,170 @@ export class TmpCache {
     })
   }
 
-  /** Reads and checks a file; drops it when it is corrupt or expired. Counts nothing. */
-  async #read(fileName: string): Promise<Buffer | undefined> {
+  /**
+   * Under `#lock`. Reads and checks the file of `key`; drops it when it is corrupt, expired or not
+   * a regular file. Counts nothing.
+   */
+  async #read(fileName: string, key: string): Promise<Buffer | undefined> {
     const path = join(this.#options.dir, fileName)
-    let bytes: Buffer
-    try {
-      bytes = await readFile(path)
-    } catch {
+    const opened = await openRegular(path)
+    if (opened.kind === 'missing') {
       this.#forget(fileName)
       return undefined
     }
-    const content = checkContent(fileName, bytes)
-    if (typeof content === 'string') {
-      await this.#discardCorrupt(fileName, content)
+    if (opened.kind === 'other') {
+      await this.#discardOther(fileName, opened)
       return undefined
     }
-    const { ttlMs, clock } = this.#options
-    if (ttlMs !== undefined && clock.now() - content.createdAt >= ttlMs) {
-      await this.#evict(fileName, 'expired', bytes.length)
-      return undefined
+    const { file, size } = opened
+    try {
+      // No entry file is larger than the budget: a larger one is not read at all.
+      if (size > this.#options.maxBytes) {
+        await this.#discardCorrupt(fileName, 'larger than maxBytes')
+        return undefined
+      }
+      const bytes = await readUpTo(file, size)
+      const content = checkContent(fileName, key, bytes)
+      if (typeof content === 'string') {
+        await this.#discardCorrupt(fileName, content)
+        return undefined
+      }
+      const { ttlMs, clock } = this.#options
+      if (ttlMs !== undefined && clock.now() - content.createdAt >= ttlMs) {
+        await this.#evict(fileName, 'expired', bytes.length)
+        return undefined
+      }
+      // Most recently used: last in the index, and on disk (mtime) for the next rebuild.
+      this.#forget(fileName)
+      this.#remember(fileName, { key: content.key, bytes: bytes.length, createdAt: content.createdAt })
+      const usedAt = new Date()
+      await file.utimes(usedAt, usedAt).catch(() => {})
+      return content.data
+    } finally {
+      await file.close().catch(() => {})
     }
-    // Most recently used: last in the index, and on disk (mtime) for the next rebuild.
-    this.#forget(fileName)
-    this.#remember(fileName, { key: content.key, bytes: bytes.length, createdAt: content.createdAt })
-    const usedAt = new Date()
-    await utimes(path, usedAt, usedAt).catch(() => {})
-    return content.data
   }
 
-  async #write(fileName: string, key: string, value: CacheValue): Promise<void> {
+  /** Under the key's lock; takes `#lock` for the room, each eviction and the commit. */
+  async #write(
+    fileName: string,
+    key: string,
+    value: CacheValue,
+    declared: number | undefined,
+  ): Promise<void> {
     const { dir, maxBytes, name, clock } = this.#options
-    const minimum = FIXED_HEADER_BYTES + Buffer.byteLength(key, 'utf8')
-    const knownSize =
-      typeof value === 'string' || value instanceof Uint8Array ? minimum + toBuffer(value).length : undefined
-    if ((knownSize ?? minimum) > maxBytes)
-      throw new TmpCacheTooLargeError(name, knownSize ?? minimum, maxBytes)
-    if (knownSize !== undefined) await this.#makeRoom(knownSize)
+    const headerBytes = FIXED_HEADER_BYTES + 2 * key.length
+    const data = typeof value === 'string' || value instanceof Uint8Array ? toBuffer(value) : value
+    const dataBytes = Buffer.isBuffer(data) ? data.length : declared
+    const known = dataBytes === undefined ? undefined : headerBytes + dataBytes
+    if ((known ?? headerBytes) > maxBytes)
+      throw new TmpCacheTooLargeError(name, known ?? headerBytes, maxBytes)
+    const reserved = known ?? 0
+    if (known !== undefined) await this.#lock.run(() => this.#makeRoom(known))
     const createdAt = clock.now()
-    let bytes: number
+    let temp: TempEntry
     try {
-      bytes = await writeEntryFile(dir, fileName, key, createdAt, value, maxBytes)
+      temp = await writeTempEntry({
+        dir,
+        fileName,
+        key,
+        createdAt,
+        value: data,
+        limit: maxBytes,
+        declaredSize: Buffer.isBuffer(data) ? undefined : declared,
+        onNoSpace: (missing, fileBytes, cause) =>
+          this.#lock.run(() => this.#makeSpace(missing, Math.max(fileBytes, known ?? 0), cause)),
+      })
     } catch (error) {
+      await this.#lock.run(async () => {
+        this.#reserved -= reserved
+      })
       if (error instanceof EntryLimitExceeded) throw new TmpCacheTooLargeError(name, error.bytes, maxBytes)
-      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-        throw new TmpCacheNoSpaceError(name, knownSize ?? minimum, { cause: error })
+      if (error instanceof EntrySizeMismatch) {
+        throw new WarmstartError(
+          'ERR_TMP_CACHE_SIZE_MISMATCH',
+          `tmpCache "${name}": the stream was declared as ${error.declared} bytes and delivered ${error.delivered} or more; it was not stored`,
+        )
       }
       throw error
     }
+    await this.#lock.run(() => this.#commit(fileName, key, createdAt, temp, reserved))
+  }
+
+  /**
+   * Under `#lock`. Evicts least recently used entries until `bytes` more fit in the budget and on
+   * the file system, then reserves them. A value the file system cannot hold even with every entry
+   * evicted is refused first, with nothing evicted.
+   */
+  async #makeRoom(bytes: number): Promise<void> {
+    const { maxBytes, dir, name } = this.#options
+    const fs = await statfs(dir)
+    const block = fs.bsize
+    let free = fs.bavail * fs.bsize
+    const needed = roundUp(bytes, block)
+    if (free + this.#diskBytes(block) < needed) throw new TmpCacheNoSpaceError(name, bytes, free)
+    while (this.#bytes + this.#reserved + bytes > maxBytes && this.#index.size > 0)
+      free += roundUp(await this.#evictOldest('size', undefined), block)
+    while (free < needed && this.#index.size > 0)
+      free += roundUp(await this.#evictOldest('space', undefined), block)
+    this.#reserved += bytes
+  }
+
+  /**
+   * Under `#lock`. A write met a full disk (ENOSPC, or a write that took nothing) with `missing`
+   * bytes still to go: evicts least recently used entries until they fit, at least one (the disk
+   * said no, whatever statfs says now). Throws when the cache has nothing left to give, or could
+   * not give enough even emptied.
+   */
+  async #makeSpace(missing: number, fileBytes: number, cause: unknown): Promise<void> {
+    const { dir, name } = this.#options
+    const fs = await statfs(dir)
+    const block = fs.bsize
+    let free = fs.bavail * fs.bsize
+    const needed = roundUp(missing, block)
+    const options = cause instanceof EntryNotWritten ? undefined : { cause }
+    if (this.#index.size === 0 || free + this.#diskBytes(block) < needed)
+      throw new TmpCacheNoSpaceError(name, fileBytes, free, options)
+    do free += roundUp(await this.#evictOldest('space', undefined), block)
+    while (free < needed && this.#index.size > 0)
+  }
+
+  /** Under `#lock`. Renames the temp file over the entry's name and counts it, then trims to the budget. */
+  async #commit(
+    fileName: string,
+    key: string,
+    createdAt: number,
+    temp: TempEntry,
+    reserved: number,
+  ): Promise<void> {
+    this.#reserved -= reserved
+    const path = join(this.#options.dir, fileName)
+    try {
+      await this.#renameOver(temp.path, path, fileName)
+    } catch (error) {
+      await unlink(temp.path).catch(() => {})
+      throw error
+    }
     this.#forget(fileName)
-    this.#remember(fileName, { key, bytes, createdAt })
+    this.#remember(fileName, { key, bytes: temp.bytes, createdAt })
     this.#writes++
     await this.#trim(fileName)
   }
 
-  /** Evicts least recently used entries until `bytes` more fit in the budget and on the file system. */
-  async #makeRoom(bytes: number): Promise<void> {
-    const { maxBytes, dir, name } = this.#options
-    while (this.#bytes + bytes > maxBytes && this.#index.size > 0) await this.#evictOldest('size', undefined)
-    const fs = await statfs(dir)
-    let free = fs.bavail * fs.bsize
-    while (free < bytes && this.#index.size > 0) free += await this.#evictOldest('space', undefined)
-    if (free < bytes) throw new TmpCacheNoSpaceError(name, bytes)
+  /** A rename refused by a directory at the entry's name removes an empty one and tries once more. */
+  async #renameOver(from: string, to: string, fileName: string): Promise<void> {
+    try {
+      await rename(from, to)
+      return
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
+    }
+    this.#forget(fileName)
+    const removed = await removeOther(to, true)
+    this.#report(fileName, 'a directory', removed)
+    if (!removed) throw new TmpCacheNotAFileError(this.#options.name, fileName, 'a directory')
+    await rename(from, to)
   }
 
   /** Evicts least recently used entries, `keep` excepted, until the budget holds. */
@@ -297,6 +463,13 @@ export class TmpCache {
     // An entry alone never exceeds maxBytes, so evicting all but `keep` always ends the loop.
     let freed = 1
     while (this.#bytes > this.#options.maxBytes && freed > 0) freed = await this.#evictOldest('size', keep)
+  }
+
+  /** Bytes on disk of the entries, counted in whole blocks. */
+  #diskBytes(block: number): number {
+    let total = 0
+    for (const entry of this.#index.values()) total += roundUp(entry.bytes, block)
+    return total
   }
 
   async #evictOldest(reason: 'size' | 'space', keep: string | undefined): Promise<number> {
@@ -317,10 +490,27 @@ export class TmpCache {
 
   async #discardCorrupt(fileName: string, reason: string): Promise<void> {
     this.#forget(fileName)
-    this.#corrupt++
-    emit('tmp-cache.corrupt', { cache: this.#options.name, file: fileName, reason })
-    this.#options.logger?.warn('tmp-cache.corrupt', { cache: this.#options.name, file: fileName, reason })
+    this.#report(fileName, reason, undefined)
     await removeFile(join(this.#options.dir, fileName))
+  }
+
+  /** Something other than a regular file at an entry's name: removed unread, or reported when it cannot be. */
+  async #discardOther(fileName: string, opened: Extract<Opened, { kind: 'other' }>): Promise<void> {
+    this.#forget(fileName)
+    const removed = await removeOther(join(this.#options.dir, fileName), opened.directory)
+    this.#report(fileName, `not a regular file (${opened.what})`, removed)
+  }
+
+  #report(fileName: string, reason: string, removed: boolean | undefined): void {
+    this.#corrupt++
+    const details = {
+      cache: this.#options.name,
+      file: fileName,
+      reason,
+      ...(removed === undefined ? {} : { removed }),
+    }
+    emit('tmp-cache.corrupt', details)
+    logSafely(this.#options.logger, 'warn', 'tmp-cache.corrupt', details)
   }
 
   #remember(fileName: string, entry: IndexEntry): void {
@@ -355,22 +545,5 @@ async function removeFile(path: string): Promise<boolean> {
     return true
   } catch {
     return false
-  }
-}
-
-async function readHeaderOf(
-  path: string,
-): Promise<{ parsed: ReturnType<typeof parseHeader>; size: number; mtimeMs: number } | undefined> {
-  let file: Awaited<ReturnType<typeof open>> | undefined
-  try {
-    file = await open(path, 'r')
-    const info = await file.stat()
-    const head = Buffer.alloc(Math.min(info.size, FIXED_HEADER_BYTES + MAX_KEY_BYTES))
-    await file.read(head, 0, head.length, 0)
-    return { parsed: parseHeader(head), size: info.size, mtimeMs: info.mtimeMs }
-  } catch {
-    return undefined
-  } finally {
-    await file?.close()
   }
 }

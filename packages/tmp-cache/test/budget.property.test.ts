@@ -24,7 +24,8 @@ class Model {
   }
 
   set(key: string, size: number): 'stored' | 'too-large' {
-    const bytes = HEADER + key.length + size
+    // Keys are stored as UTF-16 code units: two bytes each.
+    const bytes = HEADER + 2 * key.length + size
     if (bytes > MAX_BYTES) return 'too-large'
     // Room is made before the write (the old value of the key counts until it is replaced) ...
     while (this.bytes() + bytes > MAX_BYTES && this.entries.size > 0) {

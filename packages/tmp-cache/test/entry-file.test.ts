@@ -3,7 +3,7 @@ import { FIXED_HEADER_BYTES, isAbandonedTemp, parseHeader, TEMP_NAME } from '../
 
 function header(keyLength: number, dataLength: bigint): Buffer {
   const bytes = Buffer.alloc(FIXED_HEADER_BYTES + 4)
-  bytes.write('WSC1', 0)
+  bytes.write('WSC2', 0)
   bytes.writeUInt32BE(keyLength, 4)
   bytes.writeBigUInt64BE(dataLength, 16)
   return bytes
@@ -17,7 +17,7 @@ describe('parseHeader', () => {
   it.each([
     ['a short buffer', Buffer.alloc(10)],
     ['a wrong magic', Buffer.alloc(FIXED_HEADER_BYTES + 4)],
-    ['a key longer than allowed', header(5000, 1n)],
+    ['a key longer than allowed', header(9000, 1n)],
     ['a key past the end of the bytes', header(40, 1n)],
     ['a data length no file can have', header(4, 2n ** 60n)],
   ])('rejects %s', (_, bytes) => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -10,6 +10,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 const space = vi.hoisted(() => ({
   free: Number.POSITIVE_INFINITY,
   writeError: undefined as string | undefined,
+  /** At most this many bytes per write call, as a file system near full does; 0: none at all. */
+  shortWrites: undefined as number | undefined,
 }))
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>()
@@ -19,6 +21,16 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     open: async (...args: Parameters<typeof real.open>) => {
       const file = await real.open(...args)
       const code = space.writeError
+      const short = space.shortWrites
+      if (short !== undefined) {
+        const write = file.write.bind(file) as (...a: unknown[]) => Promise<{ bytesWritten: number }>
+        return Object.assign(file, {
+          write: async (buffer: Buffer, offset: number, length: number, position: number) =>
+            short === 0
+              ? { bytesWritten: 0, buffer }
+              : write(buffer, offset, Math.min(length, short), position),
+        })
+      }
       if (code === undefined) return file
       return Object.assign(file, {
         write: async () => {
@@ -39,6 +51,7 @@ describe('free space', () => {
     root = await mkdtemp(join(tmpdir(), 'tmp-cache-space-'))
     space.free = Number.POSITIVE_INFINITY
     space.writeError = undefined
+    space.shortWrites = undefined
   })
   afterEach(async () => {
     await rm(root, { recursive: true, force: true })
@@ -57,29 +70,73 @@ describe('free space', () => {
     expect((await cache.get('c'))?.length).toBe(100)
   })
 
-  it('refuses a value the file system cannot hold even when empty', async () => {
+  it('refuses a value the file system cannot hold even when empty, before evicting anything', async () => {
     const cache = tmpCache({ dir: root, maxBytes: '1mb' })
     await cache.set('a', Buffer.alloc(10))
     space.free = 100
     const error = await cache.set('big', Buffer.alloc(500)).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TmpCacheNoSpaceError)
-    expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_NO_SPACE' })
-    expect(cache.stats().entries).toBe(0)
+    // 56 + 6 bytes of header and key, 500 of data; 100 free, and the 68 of 'a' would not make up the rest.
+    expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_NO_SPACE', bytes: 562, free: 100 })
+    expect((error as Error).message).toMatch(/a value of 562 bytes \(100 bytes free/)
+    expect(cache.stats()).toMatchObject({ entries: 1, evictions: 0 })
+    expect((await cache.get('a'))?.length).toBe(10)
   })
 
-  it('turns a full disk in the middle of a write into a typed error and leaves no file', async () => {
+  it('makes room for a stream of declared size before writing, and refuses one that cannot fit first', async () => {
+    const cache = tmpCache({ dir: root, maxBytes: '1mb' })
+    await cache.set('a', Buffer.alloc(100))
+    await cache.set('b', Buffer.alloc(100))
+    space.free = 50
+    await cache.set('c', Readable.from([Buffer.alloc(60), Buffer.alloc(40)]), { size: 100 })
+    expect(cache.stats()).toMatchObject({ entries: 2, evictions: 1 })
+    expect(await cache.get('a')).toBeUndefined()
+    space.free = 10
+    const error = await cache
+      .set('huge', Readable.from([Buffer.alloc(1000)]), { size: 1000 })
+      .catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_NO_SPACE', bytes: 56 + 8 + 1000, free: 10 })
+    expect(cache.stats()).toMatchObject({ entries: 2, evictions: 1 })
+  })
+
+  it('turns a full disk in the middle of a write into eviction, then a typed error, and leaves no file', async () => {
     const cache = tmpCache({ dir: root })
-    await cache.set('a', 'kept')
+    await cache.set('a', 'evicted for room')
     space.writeError = 'ENOSPC'
     const error = await cache.set('b', Readable.from([Buffer.alloc(10)])).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TmpCacheNoSpaceError)
     expect((error as Error).cause).toMatchObject({ code: 'ENOSPC' })
+    // The disk said no: the least recently used entry went to make room, and that was not enough.
+    expect(cache.stats()).toMatchObject({ entries: 0, bytes: 0, evictions: 1 })
     const other = await cache.set('c', 'x').catch((e: unknown) => e)
     expect(other).toMatchObject({ code: 'ERR_TMP_CACHE_NO_SPACE' })
     space.writeError = 'EIO'
     await expect(cache.set('d', 'x')).rejects.toMatchObject({ code: 'EIO' })
     space.writeError = undefined
-    expect((await cache.get('a'))?.toString()).toBe('kept')
-    expect(await readdir(root)).toHaveLength(1)
+    expect(await readdir(root)).toEqual([])
+    await cache.set('e', 'fine again')
+    expect((await cache.get('e'))?.toString()).toBe('fine again')
+  })
+
+  it('finishes a write the file system takes in short pieces: a set that resolves has stored its value', async () => {
+    const cache = tmpCache({ dir: root })
+    space.shortWrites = 7
+    const value = Buffer.from(`${'x'.repeat(50)}the end`)
+    await cache.set('k', value)
+    await cache.set('s', Readable.from([value, value]))
+    space.shortWrites = undefined
+    expect((await cache.get('k'))?.equals(value)).toBe(true)
+    expect((await cache.get('s'))?.equals(Buffer.concat([value, value]))).toBe(true)
+    const sizes = await Promise.all((await readdir(root)).map(async (f) => (await stat(join(root, f))).size))
+    expect(cache.stats().bytes).toBe(sizes.reduce((a, b) => a + b, 0))
+  })
+
+  it('fails typed when the file system takes nothing and the cache has nothing to give', async () => {
+    const cache = tmpCache({ dir: root })
+    space.shortWrites = 0
+    const error = await cache.set('k', 'value').catch((e: unknown) => e)
+    space.shortWrites = undefined
+    expect(error).toBeInstanceOf(TmpCacheNoSpaceError)
+    expect(await readdir(root)).toEqual([])
   })
 })

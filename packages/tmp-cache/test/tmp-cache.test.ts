@@ -1,26 +1,26 @@
 import { spawnSync } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { longLivedRoots, onEvent, WarmstartError, type WarmstartEvent } from '@warmstart/core'
+import { WarmstartError } from '@warmstart/core'
+import { longLivedRoots } from '@warmstart/core/internal'
 import { fakeClock } from '@warmstart/testing'
+import { recordEvents } from '@warmstart/testing/doubles'
 import { TmpCacheTooLargeError, tmpCache } from '@warmstart/tmp-cache'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fileNameOf } from '../src/entry-file.js'
 
 let root: string
-let events: WarmstartEvent[]
-let stopEvents: () => void
+let recorder: ReturnType<typeof recordEvents>
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'tmp-cache-test-'))
-  events = []
-  stopEvents = onEvent((event) => events.push(event))
+  recorder = recordEvents('tmp-cache.')
 })
 
 afterEach(async () => {
-  stopEvents()
+  recorder.stop()
   await rm(root, { recursive: true, force: true })
 })
 
@@ -109,9 +109,16 @@ describe('get and set', () => {
     expect(() => tmpCache({ ttl: 'soon' as never })).toThrow(/option "ttl" must be a duration/)
     expect(() => tmpCache({ clock: {} as never })).toThrow(/option "clock"/)
     expect(() => tmpCache({ logger: {} as never })).toThrow(/option "logger"/)
+    expect(() => tmpCache({ maxByte: '1mb' } as never)).toThrow(
+      /^tmpCache: option "maxByte" is not an option \(did you mean "maxBytes"\?\); allowed: name, dir, maxBytes, ttl, clock, logger/,
+    )
+    expect(() => tmpCache({ tll: '5m' } as never)).toThrow(/did you mean "ttl"/)
+    expect(() => tmpCache('fast' as never)).toThrow(/tmpCache: options must be an object/)
+    expect(() => tmpCache({ maxBytes: '10240mb' })).not.toThrow()
+    expect(() => tmpCache({ maxBytes: '10241mb' })).toThrow(/at most 10240mb, the largest \/tmp Lambda gives/)
     const cache = tmpCache({ dir: join(root, 'v') })
     await expect(cache.get(42 as never)).rejects.toThrow(WarmstartError)
-    await expect(cache.get('x'.repeat(4097))).rejects.toThrow(/at most 4096 bytes/)
+    await expect(cache.get('x'.repeat(4097))).rejects.toThrow(/at most 4096 characters/)
     await expect(cache.getOrLoad(42 as never, () => 'v')).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
     })
@@ -139,7 +146,7 @@ describe('integrity', () => {
     expect(await cache.get('key')).toBeUndefined()
     await expect(stat(path)).rejects.toMatchObject({ code: 'ENOENT' })
     expect(cache.stats()).toMatchObject({ corrupt: 1, misses: 1, entries: 1 })
-    expect(events.filter((e) => e.type === 'tmp-cache.corrupt')).toHaveLength(1)
+    expect(recorder.events.filter((e) => e.type === 'tmp-cache.corrupt')).toHaveLength(1)
   })
 
   it('a file removed behind its back is a miss', async () => {
@@ -162,13 +169,13 @@ describe('ttl', () => {
     expect(await cache.get('k')).toBeUndefined()
     expect(await readdir(cache.dir)).toEqual([])
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, evictions: 1, entries: 0 })
-    expect(events.find((e) => e.type === 'tmp-cache.evict')).toMatchObject({ reason: 'expired' })
+    expect(recorder.events.find((e) => e.type === 'tmp-cache.evict')).toMatchObject({ reason: 'expired' })
   })
 })
 
 describe('budget', () => {
   it('evicts the least recently used entries to stay under maxBytes', async () => {
-    const entry = HEADER + 1 + 100
+    const entry = HEADER + 2 + 100
     const cache = tmpCache({ dir: join(root, 'b'), maxBytes: entry * 3 })
     const value = Buffer.alloc(100, 1)
     await cache.set('a', value)
@@ -179,7 +186,7 @@ describe('budget', () => {
     expect(await cache.get('b')).toBeUndefined()
     expect(await cache.get('a')).toBeDefined()
     expect(cache.stats()).toMatchObject({ entries: 3, bytes: entry * 3, evictions: 1 })
-    expect(events.find((e) => e.type === 'tmp-cache.evict')).toMatchObject({
+    expect(recorder.events.find((e) => e.type === 'tmp-cache.evict')).toMatchObject({
       reason: 'size',
       file: fileNameOf('b'),
       bytes: entry,
@@ -191,7 +198,7 @@ describe('budget', () => {
     await cache.set('small', 'x')
     const error = await cache.set('huge', Buffer.alloc(2000)).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TmpCacheTooLargeError)
-    expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_TOO_LARGE', bytes: HEADER + 4 + 2000, maxBytes: 1000 })
+    expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_TOO_LARGE', bytes: HEADER + 8 + 2000, maxBytes: 1000 })
     const streamed = await cache
       .set('huge-stream', Readable.from([Buffer.alloc(600), Buffer.alloc(600), Buffer.alloc(600)]))
       .catch((e: unknown) => e)
@@ -202,7 +209,24 @@ describe('budget', () => {
     const longKey = await cache.set('k'.repeat(1000), '').catch((e: unknown) => e)
     expect(longKey).toBeInstanceOf(TmpCacheTooLargeError)
     const longKeyStream = await cache.set('k'.repeat(1000), chunks('')).catch((e: unknown) => e)
-    expect(longKeyStream).toMatchObject({ bytes: HEADER + 1000 })
+    expect(longKeyStream).toMatchObject({ bytes: HEADER + 2000 })
+  })
+
+  it('refuses a stream that delivers another size than it declared, and a size that is not one', async () => {
+    const cache = tmpCache({ dir: join(root, 'declared') })
+    await expect(cache.set('long', chunks('abc', 'def'), { size: 4 })).rejects.toMatchObject({
+      code: 'ERR_TMP_CACHE_SIZE_MISMATCH',
+      message: expect.stringContaining('declared as 4 bytes and delivered 6'),
+    })
+    await expect(cache.set('short', chunks('ab'), { size: 4 })).rejects.toMatchObject({
+      code: 'ERR_TMP_CACHE_SIZE_MISMATCH',
+    })
+    await expect(cache.set('bad', chunks('ab'), { size: -1 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    })
+    await cache.set('exact', chunks('ab', 'cd'), { size: 4 })
+    expect((await cache.get('exact'))?.toString()).toBe('abcd')
+    expect(await readdir(cache.dir)).toEqual([fileNameOf('exact')])
   })
 
   it('a stream that fails leaves nothing behind', async () => {
@@ -250,7 +274,7 @@ describe('across restarts', () => {
     const first = tmpCache({ dir, name: 'models' })
     await first.set('user-123', 'a')
     await first.set('user-456', 'b')
-    const entry = HEADER + 8 + 1
+    const entry = HEADER + 16 + 1
     const second = tmpCache({ dir, name: 'models', maxBytes: entry * 2 })
     expect((await second.get('user-123'))?.toString()).toBe('a')
     expect(second.stats()).toMatchObject({ entries: 2, bytes: entry * 2 })
@@ -290,17 +314,7 @@ describe('across restarts', () => {
     expect(await fresh.get('k')).toBeDefined()
     expect((await readdir(dir)).sort()).toEqual([fileNameOf('k'), liveSelf, liveOther, 'README.txt'].sort())
     expect(fresh.stats()).toMatchObject({ entries: 1, corrupt: 1 })
-    expect(events.find((e) => e.type === 'tmp-cache.cleanup' && e.tempFiles === 2)).toBeDefined()
-  })
-
-  it('skips what it cannot read as a file when it rebuilds', async () => {
-    const dir = join(root, 'odd')
-    const seed = tmpCache({ dir })
-    await seed.set('k', 'v')
-    await mkdir(join(dir, fileNameOf('not-a-file')))
-    const fresh = tmpCache({ dir })
-    expect((await fresh.get('k'))?.toString()).toBe('v')
-    expect(fresh.stats()).toMatchObject({ entries: 1, corrupt: 0 })
+    expect(recorder.events.find((e) => e.type === 'tmp-cache.cleanup' && e.tempFiles === 2)).toBeDefined()
   })
 
   it('fails clearly when the directory cannot be made, and tries again', async () => {
@@ -309,5 +323,9 @@ describe('across restarts', () => {
     const cache = tmpCache({ dir: join(blocker, 'sub') })
     await expect(cache.get('k')).rejects.toMatchObject({ code: 'ENOTDIR' })
     await expect(cache.set('k', 'v')).rejects.toMatchObject({ code: 'ENOTDIR' })
+    // A failed start is not kept: once the blocker is gone, the next call starts afresh.
+    await rm(blocker)
+    await cache.set('k', 'v')
+    expect((await cache.get('k'))?.toString()).toBe('v')
   })
 })
