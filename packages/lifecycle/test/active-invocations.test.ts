@@ -7,6 +7,7 @@ const info = (requestId: string, sequence: number): InvocationInfo => ({
   sequence,
   coldStart: sequence === 1,
   startedAt: 0,
+  deadline: undefined,
 })
 
 describe('ActiveInvocations', () => {
