@@ -235,7 +235,7 @@ async function checkManifests(tarballs) {
     if (!listing.includes('package/LICENSE')) problems.push('no LICENSE file')
     if (manifest.license !== 'MIT') problems.push(`license ${manifest.license}`)
     const repository = manifest.repository ?? {}
-    if (repository.type !== 'git' || !/^https:\/\/github\.com\//.test(repository.url ?? '')) {
+    if (repository.type !== 'git' || !/^(git\+)?https:\/\/github\.com\//.test(repository.url ?? '')) {
       problems.push('repository is not { type: git, url: https://github.com/... }')
     }
     if (repository.directory !== `packages/${name}`)
