@@ -343,12 +343,9 @@ async function runBundle(dir, app, file, label, { failureNamingFix = false } = {
   let ok = result.ok && summary?.ok === true
   let detail = summary?.error ?? result.stderr
   // Without the banner, pg in an ESM bundle may fail: then at once, with a typed error naming the fix.
-  if (
-    !ok &&
-    failureNamingFix &&
-    /createRequire/.test(summary?.error ?? '') &&
-    /ERR_[A-Z_]+/.test(summary?.error ?? '')
-  ) {
+  // Typed: a WarmstartError with its code (run.mjs prints it as `Name [ERR_...]`) at the cold start.
+  const failure = summary?.error ?? ''
+  if (!ok && failureNamingFix && /^Error: cold: failed: \w+ \[ERR_[A-Z_]+\]: .*createRequire/.test(failure)) {
     ok = true
     detail = ''
   }

@@ -11,7 +11,10 @@ const steps = []
 
 function check(step, invocation, expectations = {}) {
   const problems = []
-  if (!invocation.ok) problems.push(`failed: ${invocation.error?.name}: ${invocation.error?.message}`)
+  if (!invocation.ok) {
+    const { name, code, message } = invocation.error ?? {}
+    problems.push(`failed: ${name}${code ? ` [${code}]` : ''}: ${message}`)
+  }
   for (const [key, wanted] of Object.entries(expectations)) {
     const actual = key === 'coldStart' ? invocation.coldStart : invocation.result?.[key]
     if (typeof wanted === 'function' ? !wanted(actual) : actual !== wanted) {
