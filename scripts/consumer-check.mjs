@@ -120,6 +120,9 @@ try {
         '@aws-sdk/client-ssm': version('@aws-sdk/client-ssm'),
         // Middy 7 needs Node >= 22; Node 20 functions use Middy 6.
         '@middy/core': nodeMajor >= 22 ? '^7.0.0' : version('@middy/core'),
+        // Middy 7's declarations import this optional peer of it: with skipLibCheck false a
+        // TypeScript user of Middy 7 installs it too (Middy's requirement, not warmstart's).
+        ...(nodeMajor >= 22 ? { '@aws/durable-execution-sdk-js': '^2.0.0' } : {}),
         '@types/aws-lambda': version('@types/aws-lambda'),
         '@types/node': version('@types/node'),
         '@types/pg': version('@types/pg'),
