@@ -44,6 +44,12 @@ const PENDING = {
   'js:misspelt:leakGuard.mod': 'every package: unknown options rejected (checkOptions)',
   'js:ttl-message:ssmParameters': "h/params-*: a bad ttl names ssmParameters and lists 'forever'",
   'js:waitUntil:not-a-promise': 'waitUntil rejects a non-promise with a typed error',
+  // Found by this check on Node 24 (Middy 7.9): `.use(leakGuardMiddleware(...))` infers `never`,
+  // so the chain does not type-check. Runs fine; the middleware's type must fit Middy 7's use().
+  'types:full handler.ts with Middy 7 (nodenext)':
+    "leak-guard: the middleware's type does not fit Middy 7's use()",
+  'types:full handler.ts with Middy 7 (bundler)':
+    "leak-guard: the middleware's type does not fit Middy 7's use()",
 }
 const strict = process.env.CONSUMER_CHECK_STRICT === '1'
 
@@ -103,6 +109,11 @@ const node10 = (files) => ({
   files,
 })
 
+/** With Middy 7 (Node >= 22) the Middy chain in handler.ts is a check of its own (see PENDING). */
+function middy7(resolution) {
+  return nodeMajor >= 22 ? { 'handler.ts': `full handler.ts with Middy 7 (${resolution})` } : {}
+}
+
 const BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
 
 const started = performance.now()
@@ -149,11 +160,12 @@ try {
     await Promise.all([
       typeCheck(full, 'full nodenext', nodeNext(['handler.ts', 'all-packages.ts', 'json-readonly.ts']), {
         'json-readonly.ts': 'full json values readonly',
+        ...middy7('nodenext'),
       }),
       typeCheck(ssmOnly, 'ssm-only nodenext', nodeNext(['ssm-handler.ts'])),
     ])
     await Promise.all([
-      typeCheck(full, 'full bundler', bundler(['handler.ts', 'all-packages.ts'])),
+      typeCheck(full, 'full bundler', bundler(['handler.ts', 'all-packages.ts']), middy7('bundler')),
       typeCheck(ssmOnly, 'ssm-only bundler', bundler(['ssm-handler.ts'])),
     ])
     await typeCheck(full, 'full testing node10 commonjs (no esModuleInterop)', node10(['testing-node10.ts']))
