@@ -1,7 +1,7 @@
 // The demo: the orders API and the leaky handler, bundled as they are deployed, run as Lambda runs
 // them (execution environments that freeze, are reaped and shut down) against a real PostgreSQL
 // and a local SSM and Secrets Manager, with the faults that hurt real functions on the way.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { simulateLambda, startLocalAws, startPostgres } from '@warmstart/testing'
 import {
@@ -38,7 +38,11 @@ export async function runDemo({ write = console.log, color = false } = {}) {
 }
 
 async function scenario(timeline, cleanup) {
-  const tmp = await mkdtemp(fileURLToPath(new URL('../.tmp/demo-', import.meta.url)))
+  // examples/.tmp is gitignored: on a fresh clone it does not exist until something makes it. It
+  // lies inside the workspace so that the bundles find the SDK clients they leave out.
+  const parent = fileURLToPath(new URL('../.tmp/', import.meta.url))
+  await mkdir(parent, { recursive: true })
+  const tmp = await mkdtemp(`${parent}demo-`)
   cleanup.push(() => rm(tmp, { recursive: true, force: true }))
   const [postgres, orders, leaky] = await Promise.all([
     startPostgres(),

@@ -85,6 +85,15 @@ export interface EventRecorder {
 }
 
 /**
+ * An event's type. Through `WarmstartEvent` itself when every package is compiled together; this
+ * reads it as a string because the package's own declaration build sees only core, where no
+ * package has added its events yet and `WarmstartEvent` is `never`.
+ */
+function typeOf(event: WarmstartEvent): string {
+  return (event as { readonly type: string }).type
+}
+
+/**
  * Records warmstart's events until `stop()`: every event, those whose type starts with a prefix
  * (`'pg.'`), or those a predicate keeps.
  */
@@ -93,7 +102,7 @@ export function recordEvents(filter?: string | ((event: WarmstartEvent) => boole
     filter === undefined
       ? () => true
       : typeof filter === 'string'
-        ? (event: WarmstartEvent) => event.type.startsWith(filter)
+        ? (event: WarmstartEvent) => typeOf(event).startsWith(filter)
         : filter
   const events: WarmstartEvent[] = []
   const waiting: { type: WarmstartEventType; resolve: (event: WarmstartEvent) => void }[] = []
@@ -102,7 +111,7 @@ export function recordEvents(filter?: string | ((event: WarmstartEvent) => boole
     events.push(event)
     for (let i = waiting.length - 1; i >= 0; i--) {
       const waiter = waiting[i] as (typeof waiting)[number]
-      if (waiter.type !== event.type) continue
+      if (waiter.type !== typeOf(event)) continue
       waiting.splice(i, 1)
       waiter.resolve(event)
     }
@@ -110,8 +119,8 @@ export function recordEvents(filter?: string | ((event: WarmstartEvent) => boole
   return {
     events,
     of: <K extends WarmstartEventType>(type: K) =>
-      events.filter((event): event is Extract<WarmstartEvent, { type: K }> => event.type === type),
-    types: () => events.map((event) => event.type),
+      events.filter((event): event is Extract<WarmstartEvent, { type: K }> => typeOf(event) === type),
+    types: () => events.map(typeOf),
     next: <K extends WarmstartEventType>(type: K) =>
       new Promise<Extract<WarmstartEvent, { type: K }>>((resolve) =>
         waiting.push({ type, resolve: resolve as (event: WarmstartEvent) => void }),

@@ -1,5 +1,5 @@
 import { describeValue, invalidOption } from '@warmstart/core'
-import type pg from 'pg'
+import type { Client } from 'pg'
 
 /** Which client backends of the test database a helper acts on; all of them when empty. */
 export interface BackendFilter {
@@ -35,7 +35,7 @@ function filterParameters(method: string, filter: BackendFilter): [string | null
  * Terminates the matching backends and resolves once each is gone (pg_terminate_backend with a
  * timeout waits for the process to exit), with the number actually terminated.
  */
-export async function terminateBackends(admin: pg.Client, filter: BackendFilter): Promise<number> {
+export async function terminateBackends(admin: Client, filter: BackendFilter): Promise<number> {
   const { rows } = await admin.query<{ terminated: boolean }>(
     `SELECT pg_terminate_backend(pid, ${TERMINATE_WAIT_MS}) AS terminated ${MATCHING_BACKENDS}`,
     filterParameters('terminateBackends', filter),
@@ -44,7 +44,7 @@ export async function terminateBackends(admin: pg.Client, filter: BackendFilter)
 }
 
 /** The number of matching client backends connected to the test database now. */
-export async function connectionCount(admin: pg.Client, filter: BackendFilter): Promise<number> {
+export async function connectionCount(admin: Client, filter: BackendFilter): Promise<number> {
   const { rows } = await admin.query<{ count: number }>(
     `SELECT count(*)::int AS count ${MATCHING_BACKENDS}`,
     filterParameters('connectionCount', filter),

@@ -4,7 +4,7 @@ import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WarmstartError } from '@warmstart/core'
-import { findPostgresBinaries, type PostgresBinaries } from './binaries.js'
+import { accessError, blockedFor, findPostgresBinaries, type PostgresBinaries } from './binaries.js'
 import { freePort } from './free-port.js'
 import { type PostgresProcess, programFailed, runPostgresProgram } from './postgres-process.js'
 import { postgresRunAs, type RunAs } from './system-user.js'
@@ -55,9 +55,13 @@ export class EmbeddedServer {
 
   /** Creates a cluster in a new temp directory and starts it on a free port. */
   static async create(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
-    const binaries = options.binaries ?? (await findPostgresBinaries())
     const runAs = options.runAs ?? (await postgresRunAs())
-    const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'warmstart-pg-'))
+    const binaries = options.binaries ?? (await findPostgresBinaries(undefined, runAs))
+    const parentDir = options.parentDir ?? tmpdir()
+    // As root the server's own user writes the data directory: it must be able to enter its parent.
+    const blocked = await blockedFor(parentDir, runAs)
+    if (blocked) throw accessError(`the folder its data directory is made in (${parentDir})`, blocked, runAs)
+    const dir = await mkdtemp(join(parentDir, 'warmstart-pg-'))
     const server = new EmbeddedServer(dir, randomBytes(18).toString('base64url'), binaries, runAs)
     track(server)
     try {

@@ -26,7 +26,7 @@ export function runPostgresProgram(path: string, args: string[], runAs: RunAs): 
   child.stderr?.on('data', (chunk: Buffer) => output.append(chunk))
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
   const failedToRun = new Promise<never>((_, reject) =>
-    child.once('error', (error) => reject(binariesError(`${path} could not be run`, error))),
+    child.once('error', (error) => reject(cannotRun(path, runAs, error))),
   )
   failedToRun.catch(() => undefined)
   return { child, output, exited, failedToRun }
@@ -39,6 +39,26 @@ export function programFailed(what: string, output: OutputTail, cause?: unknown)
   return new WarmstartError('ERR_POSTGRES_START', `startPostgres: ${what}. PostgreSQL said:\n${printed}`, {
     cause,
   })
+}
+
+/**
+ * A program that could not be started. EACCES is a permission problem, not a missing install: as
+ * root the program runs as another user, who may not reach it (findPostgresBinaries checks this
+ * before, so this names the rare rest: a mount with noexec, a folder changed since).
+ */
+function cannotRun(path: string, runAs: RunAs, error: NodeJS.ErrnoException): WarmstartError {
+  if (error.code === 'EACCES' || error.code === 'EPERM') {
+    const as = runAs.uid === undefined ? '' : ` as uid ${runAs.uid} (PostgreSQL refuses to run as root)`
+    return new WarmstartError(
+      'ERR_POSTGRES_ACCESS',
+      `startPostgres: permission denied running ${path}${as}: that user must be able to enter every folder ` +
+        'on the way to it and run it, and its file system must allow programs to run (not mounted noexec). ' +
+        'Run the tests as a user other than root, make the folders readable, or set DATABASE_URL to use a running ' +
+        'PostgreSQL server instead',
+      { cause: error },
+    )
+  }
+  return binariesError(`${path} could not be run`, error)
 }
 
 function binariesError(what: string, cause: unknown): WarmstartError {

@@ -1,5 +1,5 @@
 import { WarmstartError } from '@warmstart/core'
-import pg from 'pg'
+import pg, { type Client } from 'pg'
 
 /** The environment variable through which the vitest global setup hands its server to the workers. */
 export const SHARED_URL_VARIABLE = 'WARMSTART_TEST_DATABASE_URL'
@@ -31,7 +31,7 @@ export function withCredentials(url: string, user: string, password: string): st
 }
 
 /** A connected client with an 'error' listener, so a server-side kill never crashes the process. */
-export async function connect(url: string, applicationName: string): Promise<pg.Client> {
+export async function connect(url: string, applicationName: string): Promise<Client> {
   const client = new pg.Client({ connectionString: url, application_name: applicationName })
   client.on('error', () => undefined)
   try {
@@ -48,7 +48,7 @@ export async function connect(url: string, applicationName: string): Promise<pg.
 }
 
 /** Runs `work` on a short-lived superuser connection. */
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = await connect(url, 'warmstart-setup')
   try {
     return await work(client)

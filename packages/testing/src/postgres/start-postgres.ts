@@ -1,5 +1,5 @@
 import { describeValue, invalidOption, WarmstartError } from '@warmstart/core'
-import type pg from 'pg'
+import type { Client } from 'pg'
 import { type BackendFilter, connectionCount, terminateBackends } from './backends.js'
 import { EmbeddedServer } from './embedded-server.js'
 import { connect, portOf, withCredentials, withDatabase } from './server-url.js'
@@ -30,7 +30,7 @@ export interface TestPostgres {
   /** The same as a URL: postgres://user:password@host:port/database. */
   readonly url: string
   /** A superuser connection to the test database; a new client after startServer() or restart(). */
-  readonly admin: pg.Client
+  readonly admin: Client
   /** Terminates the test database's client backends (not admin's); resolves when they are gone. */
   terminateBackends(filter?: BackendFilter): Promise<number>
   /** The number of the test database's client backends (admin's excluded). */
@@ -80,7 +80,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
 class PostgresForTest implements TestPostgres {
   readonly config: TestPostgresConfig
   readonly url: string
-  #admin: pg.Client
+  #admin: Client
   /** Set by stopServer(): the admin connection is gone until startServer() makes a new one. */
   #serverStopped = false
   #stopped = false
@@ -89,7 +89,7 @@ class PostgresForTest implements TestPostgres {
     private readonly lease: ServerLease,
     private readonly database: TestDatabase,
     private readonly adminUrl: string,
-    admin: pg.Client,
+    admin: Client,
     private readonly server: EmbeddedServer | undefined,
   ) {
     this.#admin = admin
@@ -104,7 +104,7 @@ class PostgresForTest implements TestPostgres {
     }
   }
 
-  get admin(): pg.Client {
+  get admin(): Client {
     return this.#admin
   }
 
@@ -168,7 +168,7 @@ class PostgresForTest implements TestPostgres {
     }
   }
 
-  private queryableAdmin(method: string): pg.Client {
+  private queryableAdmin(method: string): Client {
     this.assertNotStopped(method)
     if (this.#serverStopped) {
       throw new WarmstartError(

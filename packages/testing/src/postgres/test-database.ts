@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type pg from 'pg'
+import type { Client } from 'pg'
 import { withClient } from './server-url.js'
 
 /** A database owned by a login role of the same name, made for one startPostgres() call. */
@@ -40,7 +40,7 @@ export async function dropTestDatabase(superuserUrl: string, created: TestDataba
  * Sets a role's password, hashed with SCRAM whatever the server's default. ALTER ROLE takes no
  * parameters, so the password is sent as an escaped literal; it is never put in a message.
  */
-export async function setRolePassword(client: pg.Client, user: string, password: string): Promise<void> {
+export async function setRolePassword(client: Client, user: string, password: string): Promise<void> {
   await client.query(`SET password_encryption = 'scram-sha-256'`)
   await client.query(`ALTER ROLE ${client.escapeIdentifier(user)} PASSWORD ${client.escapeLiteral(password)}`)
 }
