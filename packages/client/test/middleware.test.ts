@@ -1,6 +1,6 @@
 import middy from '@middy/core'
 import { type ClientsContext, clientsMiddleware, lazy } from '@warmstart/client'
-import { invocationCount } from '@warmstart/core'
+import { invocationCount } from '@warmstart/core/internal'
 import type { Context } from 'aws-lambda'
 import { describe, expect, it, vi } from 'vitest'
 

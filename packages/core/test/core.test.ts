@@ -1,17 +1,12 @@
+import { onEvent, parseDuration, parseSize, registerRoot, systemClock, WarmstartError } from '@warmstart/core'
 import {
   describeValue,
   emit,
   eventListening,
   invalidOption,
   longLivedRoots,
-  onEvent,
-  parseDuration,
-  parseSize,
   processWide,
-  registerRoot,
-  systemClock,
-  WarmstartError,
-} from '@warmstart/core'
+} from '@warmstart/core/internal'
 import { describe, expect, it, vi } from 'vitest'
 
 declare module '@warmstart/core' {
@@ -119,7 +114,7 @@ describe('events', () => {
 
   it('shares listeners with another copy of core loaded in the same process', async () => {
     vi.resetModules()
-    const copy = await import('@warmstart/core')
+    const copy = { ...(await import('@warmstart/core')), ...(await import('@warmstart/core/internal')) }
     expect(copy.emit).not.toBe(emit)
     const seen: string[] = []
     const off = onEvent((event) => seen.push(event.type))
@@ -130,7 +125,7 @@ describe('events', () => {
 
   it('says whether anybody listens, in every copy of core, until the last listener unsubscribes', async () => {
     vi.resetModules()
-    const copy = await import('@warmstart/core')
+    const copy = { ...(await import('@warmstart/core')), ...(await import('@warmstart/core/internal')) }
     expect([eventListening.active, copy.eventListening.active]).toEqual([false, false])
     const offFirst = onEvent(() => {})
     const offSecond = copy.onEvent(() => {})

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { hiddenField } from '@warmstart/core'
+import { hiddenField } from '@warmstart/core/internal'
 import { describe, expect, it } from 'vitest'
 
 describe('hiddenField', () => {

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
-import { currentRequestId, invocationCount, trackInvocation } from '@warmstart/core'
+import { currentRequestId } from '@warmstart/core'
+import { invocationCount, trackInvocation } from '@warmstart/core/internal'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 const runtime = globalThis as { awslambda?: unknown }
@@ -61,7 +62,7 @@ describe('trackInvocation', () => {
 
   it('gives every copy of core loaded in the process the same answer for a context', async () => {
     vi.resetModules()
-    const copy = await import('@warmstart/core')
+    const copy = { ...(await import('@warmstart/core')), ...(await import('@warmstart/core/internal')) }
     expect(copy.trackInvocation).not.toBe(trackInvocation)
     const before = invocationCount()
     const context = { awsRequestId: 'shared' }

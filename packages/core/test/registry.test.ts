@@ -1,4 +1,5 @@
-import { longLivedRoots, registerRoot } from '@warmstart/core'
+import { registerRoot } from '@warmstart/core'
+import { longLivedRoots } from '@warmstart/core/internal'
 import { describe, expect, it } from 'vitest'
 
 describe('registerRoot with a revision', () => {

@@ -1,4 +1,4 @@
-import type { InvocationInfo } from '@warmstart/core'
+import type { InvocationInfo } from '@warmstart/core/internal'
 
 interface CoreTracker {
   count: number

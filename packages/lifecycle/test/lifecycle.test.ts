@@ -1,5 +1,6 @@
 import middy from '@middy/core'
-import { onEvent, trackInvocation, type WarmstartEvent } from '@warmstart/core'
+import { onEvent, type WarmstartEvent } from '@warmstart/core'
+import { trackInvocation } from '@warmstart/core/internal'
 import {
   environmentAge,
   initDuration,

@@ -1,4 +1,4 @@
-import { invalidOption } from '@warmstart/core'
+import { invalidOption } from '@warmstart/core/internal'
 import type { Ttl } from './ttl.js'
 
 /**

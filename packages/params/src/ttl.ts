@@ -1,4 +1,5 @@
-import { type Duration, invalidOption } from '@warmstart/core'
+import { type Duration } from '@warmstart/core'
+import { invalidOption } from '@warmstart/core/internal'
 
 /** How long a value stays fresh: a duration (`'5m'`, `300_000`), or `'forever'` / `Infinity`. */
 export type Ttl = Duration | 'forever'

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import middy from '@middy/core'
-import { invocationCount } from '@warmstart/core'
+import { invocationCount } from '@warmstart/core/internal'
 import {
   type ParamsOf,
   ParamsResolveError,

@@ -1,4 +1,5 @@
-import { longLivedRoots, onEvent, WarmstartError, type WarmstartEvent } from '@warmstart/core'
+import { onEvent, WarmstartError, type WarmstartEvent } from '@warmstart/core'
+import { longLivedRoots } from '@warmstart/core/internal'
 import { ttlCache } from '@warmstart/params'
 import { fakeClock } from '@warmstart/testing'
 import { afterEach, describe, expect, it } from 'vitest'

@@ -1,4 +1,5 @@
-import { emit, type Logger, type WarmstartEventMap } from '@warmstart/core'
+import { type Logger, type WarmstartEventMap } from '@warmstart/core'
+import { emit } from '@warmstart/core/internal'
 
 /** Why a connection was replaced. */
 export type ReplaceReason = 'dead' | 'validate-failed' | 'max-lifetime'

@@ -1,4 +1,5 @@
-import { invalidOption, type LambdaContextLike, type Middleware } from '@warmstart/core'
+import { type LambdaContextLike, type Middleware } from '@warmstart/core'
+import { invalidOption } from '@warmstart/core/internal'
 import { trackInvocation } from '@warmstart/core/internal'
 import type { Client } from 'pg'
 import { invocationScope, type PgConnection } from './pg-connection.js'

@@ -1,11 +1,5 @@
-import {
-  type Clock,
-  type Duration,
-  describeValue,
-  invalidOption,
-  type Logger,
-  systemClock,
-} from '@warmstart/core'
+import { type Clock, type Duration, type Logger, systemClock } from '@warmstart/core'
+import { describeValue, invalidOption } from '@warmstart/core/internal'
 import { checkOptions, durationOption, positiveInteger } from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
 

@@ -1,4 +1,4 @@
-import { trackInvocation } from '@warmstart/core'
+import { trackInvocation } from '@warmstart/core/internal'
 import {
   ConnectError,
   type PgConnection,

@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import middy from '@middy/core'
-import { type LambdaContextLike, trackInvocation } from '@warmstart/core'
+import { type LambdaContextLike } from '@warmstart/core'
+import { trackInvocation } from '@warmstart/core/internal'
 import { type ParamsOf, paramsMiddleware, secretsManager } from '@warmstart/params'
 import { type PgConnection, pgConnection, pgMiddleware } from '@warmstart/pg'
 import { fakeClock, type LocalAws, startLocalAws, startPostgres, type TestPostgres } from '@warmstart/testing'

@@ -1,4 +1,4 @@
-import { emit } from '@warmstart/core'
+import { emit } from '@warmstart/core/internal'
 import {
   deferred,
   flushMicrotasks,

@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path'
-import { type Duration, describeValue, invalidOption, parseDuration } from '@warmstart/core'
+import { type Duration, parseDuration } from '@warmstart/core'
+import { describeValue, invalidOption } from '@warmstart/core/internal'
 
 /** How simulateLambda runs a handler. Every option is checked when the simulation is made. */
 export interface SimulateLambdaOptions {

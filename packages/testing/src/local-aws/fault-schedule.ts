@@ -1,4 +1,5 @@
-import { describeValue, invalidOption, parseDuration } from '@warmstart/core'
+import { parseDuration } from '@warmstart/core'
+import { describeValue, invalidOption } from '@warmstart/core/internal'
 import type { LocalAwsFault, LocalAwsFaultKind, LocalAwsService } from './types.js'
 
 /** What happens to one request: added latency, then perhaps a failure instead of the answer. */

@@ -1,4 +1,5 @@
-import { type Clock, describeValue, invalidOption, systemClock } from '@warmstart/core'
+import { type Clock, systemClock } from '@warmstart/core'
+import { describeValue, invalidOption } from '@warmstart/core/internal'
 import { FaultSchedule } from './fault-schedule.js'
 import { HttpEndpoint } from './http-endpoint.js'
 import { ParameterStore } from './parameter-store.js'

@@ -1,4 +1,4 @@
-import { describeValue, invalidOption } from '@warmstart/core'
+import { describeValue, invalidOption } from '@warmstart/core/internal'
 import type { Client } from 'pg'
 
 /** Which client backends of the test database a helper acts on; all of them when empty. */

@@ -1,4 +1,5 @@
-import { describeValue, invalidOption, WarmstartError } from '@warmstart/core'
+import { WarmstartError } from '@warmstart/core'
+import { describeValue, invalidOption } from '@warmstart/core/internal'
 import type { Client } from 'pg'
 import { type BackendFilter, connectionCount, terminateBackends } from './backends.js'
 import { EmbeddedServer } from './embedded-server.js'
