@@ -3,9 +3,10 @@ import { deepSearch } from './deep-search.js'
 import { extractRequest } from './extract.js'
 import { FastWalker, type WalkRoot } from './fast-walk.js'
 import { describeFindings, type LeakFinding, LeakFoundError, markOutput } from './finding.js'
-import { changedGlobals } from './globals-baseline.js'
+import { walkedGlobals } from './globals-baseline.js'
 import type { MatchHow, ValueKind } from './kinds.js'
 import { type Match, Matcher } from './matcher.js'
+import { callerScript, lambdaHandler, ScopeReader } from './module-scope.js'
 import { type LeakGuardOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { type Reveals, redact } from './redact.js'
 import type { RequestRecord } from './request-record.js'
@@ -85,6 +86,8 @@ interface Finished {
 const REPORTED_LIMIT = 10_000
 /** Ended invocations waiting for the deep check (`deep: true`) when more end than begin: the oldest go first. */
 const PENDING_LIMIT = 64
+/** Checks cut short whose values the next checks still look for, at most. */
+const CARRIED_LIMIT = 8
 
 /** Creates a leak guard. Use one per handler module; `leakGuardMiddleware` makes one for a Middy chain. */
 export function leakGuard(options?: LeakGuardOptions): LeakGuard {
@@ -141,6 +144,10 @@ class Guard implements LeakGuard {
    */
   private readonly managed = process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined
   private readonly rule: { readonly minLength: number; readonly allow: readonly (string | RegExp)[] }
+  /** Module and closure variables of the handler (see ScopeReader); undefined with `watch: false`. */
+  private readonly scopes: ScopeReader | undefined
+  /** Checks cut short by the budget since the last complete one: their values are looked for too, where the walk goes on. */
+  private carried: RequestRecord[] = []
 
   constructor(private readonly options: ResolvedOptions) {
     this.walker = new FastWalker(options.minLength, (value) => this.ownObjects.has(value))
@@ -148,6 +155,18 @@ class Guard implements LeakGuard {
     for (const own of [this, this.solo, this.overlapping, this.finished, this.reported, this.walker])
       this.ownObjects.add(own)
     liveGuards.add(new WeakRef(this))
+    if (options.watch !== false) {
+      const scopes = new ScopeReader()
+      this.scopes = scopes
+      this.ownObjects.add(scopes)
+      const script = callerScript()
+      for (const fn of options.watch) scopes.watch(fn, script)
+      // In Lambda: the handler the runtime runs, from the module it loaded (ready before the first invocation).
+      lambdaHandler().then(
+        (found) => found !== undefined && scopes.watch(found.fn, found.script),
+        () => undefined,
+      )
+    }
   }
 
   /** What this guard keeps for itself, which no deep check (of any guard) reports. */
@@ -160,6 +179,7 @@ class Guard implements LeakGuard {
       this.pending,
       this.reported,
       this.walker,
+      this.carried,
     ]
     for (const finished of new Set([...this.finished, ...this.pending])) {
       own.push(finished, finished.objects, finished.values)
@@ -223,16 +243,20 @@ class Guard implements LeakGuard {
       this.pending.push(finished)
       if (this.pending.length > PENDING_LIMIT) this.pending.shift()
     }
-    const matcher = new Matcher([record], this.inFlightRecords())
-    const known = this.revealer([record])
-    const findings = this.fastCheck(matcher, record.requestId, known.reveals)
+    const checked = [record, ...this.carried]
+    const matcher = new Matcher(checked, this.inFlightRecords())
+    const known = this.revealer(checked)
+    const { findings, exhausted } = this.fastCheck(matcher, record.requestId, known.reveals)
     known.dispose()
+    // The walk goes on next time where it stopped: what it meets there may be this invocation's.
+    this.carried = exhausted ? [record, ...this.carried].slice(0, CARRIED_LIMIT) : []
     return this.report(findings, cause)
   }
 
   wrap<TEvent, TContext extends object, TResult>(
     handler: (event: TEvent, context: TContext) => Promise<TResult> | TResult,
   ): (event: TEvent, context: TContext) => Promise<TResult> {
+    if (this.scopes !== undefined) this.scopes.watch(handler as (...args: never[]) => unknown, callerScript())
     return async (event, context) => {
       await this.start(event, context)
       let result: TResult
@@ -388,9 +412,16 @@ class Guard implements LeakGuard {
     return finished
   }
 
-  private fastCheck(matcher: Matcher, invocation: string, reveals: Reveals): LeakFinding[] {
+  private fastCheck(
+    matcher: Matcher,
+    invocation: string,
+    reveals: Reveals,
+  ): { findings: LeakFinding[]; exhausted: boolean } {
     const started = performance.now()
-    const roots: WalkRoot[] = changedGlobals().map(([name, value]) => ({ label: name, global: true, value }))
+    // In order of where a handler's data is likeliest: globals it set, registered roots, its module
+    // and closure variables, then the globals that were there before the guard loaded.
+    const globals = walkedGlobals()
+    const roots: WalkRoot[] = globals.changed.map(([name, value]) => ({ label: name, global: true, value }))
     for (const root of longLivedRoots())
       roots.push({
         label: root.name,
@@ -398,7 +429,14 @@ class Guard implements LeakGuard {
         entries: () => root.entries(),
         revision: () => root.revision(),
       })
-    const result = this.walker.walk(roots, matcher, reveals, this.options.maxNodes, this.options.maxMs)
+    if (this.scopes !== undefined)
+      roots.push(
+        ...this.scopes.roots(started + this.options.maxMs / 2, (value) => this.ownObjects.has(value)),
+      )
+    for (const [name, value] of globals.earlier) roots.push({ label: name, global: true, value })
+    const left = Math.max(0, this.options.maxMs - (performance.now() - started))
+    const result = this.walker.walk(roots, matcher, reveals, this.options.maxNodes, left)
+    roots.length = 0
     const findings = result.findings.map((found) => toFinding(found.path, found.match, 'fast'))
     emit('leak.check', {
       invocation,
@@ -408,7 +446,7 @@ class Guard implements LeakGuard {
       exhausted: result.exhausted,
       findings: findings.length,
     })
-    return findings
+    return { findings, exhausted: result.exhausted }
   }
 
   /** Drops allowed and already reported places, then reports by the mode. */

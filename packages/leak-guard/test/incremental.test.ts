@@ -1,7 +1,7 @@
 import { onEvent, registerRoot, type WarmstartEvent } from '@warmstart/core'
 import { type LeakFinding, leakGuard } from '@warmstart/leak-guard'
 import { afterEach, describe, expect, it } from 'vitest'
-import { apiRequest, body } from './corpus/events.js'
+import { apiRequest, body, UNTIMED } from './corpus/events.js'
 
 // What the fast check reads again of a large container (more than 256 entries) once it has read it.
 
@@ -18,7 +18,12 @@ function checking(options: Parameters<typeof leakGuard>[0] = {}) {
       if (event.type === 'leak.check') nodes.push(event.nodes)
     }),
   )
-  const guard = leakGuard({ mode: 'report', onFinding: (found) => findings.push(...found), ...options })
+  const guard = leakGuard({
+    mode: 'report',
+    onFinding: (found) => findings.push(...found),
+    ...UNTIMED,
+    ...options,
+  })
   const invoke = async (handler: (request: ReturnType<typeof apiRequest>) => void) => {
     const request = apiRequest()
     await guard.wrap(() => handler(request))(request.event, request.context)
@@ -162,7 +167,7 @@ describe('a registered root with a revision', () => {
       delete process.env.AWS_LAMBDA_MAX_CONCURRENCY
     })
     const findings: LeakFinding[] = []
-    const guard = leakGuard({ mode: 'report', onFinding: (found) => findings.push(...found) })
+    const guard = leakGuard({ mode: 'report', onFinding: (found) => findings.push(...found), ...UNTIMED })
     const { cache, state } = countedCache()
     const running = apiRequest()
     await guard.begin(running.event, running.context)
