@@ -91,8 +91,8 @@ interface Cursor {
  *
  * The budget holds whatever is walked: every key and value visited counts as a node, primitives too,
  * and the clock is read every TIME_CHECK_EVERY nodes. A walk cut short says so (`exhausted`) and the
- * next one goes on where it stopped: it starts at the root it stopped in, and every container keeps a
- * cursor (a live Map/Set iterator, an index) that its next reading starts from.
+ * next one goes on where it stopped: every container keeps a cursor (a live Map/Set iterator, an
+ * index) that its next reading starts from, so a walk that meets it again reads on from there.
  *
  * Reads never run user code: own data properties only (an accessor is skipped, not called), Maps and
  * Sets through the intrinsic iterators captured at load, proxies skipped (util.types.isProxy) before
@@ -127,8 +127,6 @@ export class FastWalker {
   private maxNodes = 0
   private deadline = 0
   private exhausted = false
-  /** The label of the root the last walk ran out of budget in: the next walk starts there. */
-  private resumeAt: string | undefined
   /** Matches of in-flight values seen so far: a root holding one is not marked as read clean. */
   private inFlightSeen = 0
 
@@ -157,19 +155,12 @@ export class FastWalker {
     this.maxNodes = maxNodes
     this.deadline = performance.now() + maxMs
     this.exhausted = false
-    const start = Math.max(
-      0,
-      roots.findIndex((root) => root.label === this.resumeAt),
-    )
-    this.resumeAt = undefined
     try {
-      for (let offset = 0; offset < roots.length; offset++) {
-        const root = roots[(start + offset) % roots.length] as WalkRoot
+      // Always from the first root (the caller orders them by where a leak is likeliest): what a walk
+      // cut short had not read yet is where the containers' cursors stand, and the next walk reads on there.
+      for (const root of roots) {
         this.root(root)
-        if (this.exhausted) {
-          this.resumeAt = root.label
-          break
-        }
+        if (this.exhausted) break
       }
     } finally {
       // Nothing of this check stays with the walker: a closure it kept would hold the request's values.

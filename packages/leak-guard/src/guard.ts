@@ -256,7 +256,6 @@ class Guard implements LeakGuard {
   wrap<TEvent, TContext extends object, TResult>(
     handler: (event: TEvent, context: TContext) => Promise<TResult> | TResult,
   ): (event: TEvent, context: TContext) => Promise<TResult> {
-    if (this.scopes !== undefined) this.scopes.watch(handler as (...args: never[]) => unknown, callerScript())
     return async (event, context) => {
       await this.start(event, context)
       let result: TResult

@@ -28,7 +28,7 @@ export interface LeakGuardOptions {
   random?: () => number
   /**
    * Functions whose module scope and closures the fast check reads (through node:inspector, no heap
-   * snapshot): by default the handler Lambda runs (`_HANDLER`), and the handler given to `wrap()`.
+   * snapshot): by default the handler Lambda runs (`_HANDLER` under `LAMBDA_TASK_ROOT`).
    * Give the Middy handler's inner function here if the exported one is not in the module to watch;
    * `false` reads no module scope (globals and registered roots only).
    */
