@@ -74,23 +74,31 @@ export class ScopeReader {
     let learned = 0
     try {
       for (const { fn, script } of this.watched) {
-        const functions: [string, AnyFunction][] = []
+        const functions: [string, AnyFunction, boolean][] = []
         for (const scope of this.scopes(fn)) {
           const prefix = scopeName(scope.description, script)
           if (prefix === undefined) continue
           for (const [name, value] of variables(scope.object)) {
             if (typeof value === 'function' && value !== fn && !isOwn(value as object))
-              functions.push([name, value as AnyFunction])
+              functions.push([name, value as AnyFunction, scope.description !== 'Module'])
             add(`${prefix}: ${name}`, value)
           }
         }
-        for (const [name, inner] of functions) {
+        for (const [name, inner, enclosed] of functions) {
           const known = this.closures.get(inner)
           if (known === false) continue
           if (known === undefined && (learned >= LEARN_PER_CHECK || performance.now() > deadline)) continue
           if (known === undefined) learned++
           let own = false
           for (const scope of this.scopes(inner)) {
+            // The module of a function a closure of the handler holds (Middy's or wrap()'s inner
+            // handler): that is the handler's own module, named after the handler's script.
+            if (scope.description === 'Module' && enclosed) {
+              own = true
+              for (const [variable, value] of variables(scope.object))
+                if (typeof value !== 'function') add(`module ${script}: ${variable}`, value)
+              continue
+            }
             if (!scope.description.startsWith('Closure') && !scope.description.startsWith('Block')) continue
             own = true
             for (const [variable, value] of variables(scope.object))
