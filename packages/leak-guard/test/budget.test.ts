@@ -135,3 +135,54 @@ describe('the budget holds whatever is walked', () => {
     ])
   })
 })
+
+describe('large containers: probed by key, new entries first, then a window', () => {
+  it('finds a new key of a large dictionary, a new element of a large Set and a pushed entry of a large array', async () => {
+    const dict: Record<string, number> = {}
+    const set = new Set<string>()
+    const list: unknown[] = []
+    for (let i = 0; i < 3_000; i++) {
+      dict[`k-${i}`] = i
+      set.add(`s-${i}`)
+      list.push(`v-${i}`)
+    }
+    g.b_large = { dict, set, list }
+    const { guard, findings } = checking(UNTIMED)
+    // Two clean readings: the first reads all, the second parks the Set's tail iterator.
+    for (let i = 0; i < 2; i++) await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
+    const { event, context } = apiRequest()
+    const { userId, email, orderId } = body(event)
+    await guard.wrap(() => {
+      dict[userId] = 1
+      set.add(email)
+      list.push({ order: orderId })
+    })(event, context)
+    expect(findings.map((f) => f.path)).toEqual(
+      expect.arrayContaining([
+        'globalThis.b_large.dict → key "user…"',
+        'globalThis.b_large.set → element "pers…"',
+        'globalThis.b_large.list[3000].order',
+      ]),
+    )
+  })
+
+  it('goes on with a registered listing cut short, and reads a Map emptied since', async () => {
+    const listed = new Map<string, unknown>()
+    for (let i = 0; i < 50; i++) listed.set(`p-${i}`, { name: `Widget ${i}` })
+    const { registerRoot } = await import('@warmstart/core')
+    cleanups.push(registerRoot('b:listed', { kind: 'cache' }, () => listed.entries()))
+    const small = new Map([['a', 1]])
+    g.b_small = small
+    const { guard, findings, checks } = checking({ budget: { nodes: 60, time: '1h' } })
+    await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
+    small.clear()
+    const { event, context } = apiRequest()
+    await guard.wrap(() => listed.set('p-late', { owner: body(event).userId }))(event, context)
+    for (let i = 0; i < 6 && findings.length === 0; i++)
+      await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
+    expect(checks.some((c) => (c as { exhausted: boolean }).exhausted)).toBe(true)
+    expect(findings.map((f) => [f.path, f.invocation])).toEqual([
+      ['b:listed.get("p-l…").owner', context.awsRequestId],
+    ])
+  })
+})
