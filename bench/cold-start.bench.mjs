@@ -1,17 +1,99 @@
-// Cold start: what each package adds to a deployed bundle (esbuild, minified, as Lambda code is
-// deployed) and how long importing that bundle takes in a fresh Node process, next to the
-// anchors' equivalents. The AWS SDK (which the Lambda runtime ships) and pg (which every
-// PostgreSQL option needs alike) are left external, so the figures are the libraries' own.
-import { execFileSync } from 'node:child_process'
+// Cold start: what a user feels. Two parts:
+//  1. A handler that reads 20 SSM parameters and 2 secrets, bundled as Lambda code is deployed
+//     (esbuild, minified, the AWS SDK external as the runtime ships it), run in fresh Node processes
+//     against one local SSM / Secrets Manager endpoint (startLocalAws, signatures verified): the time
+//     from the process's start of user code to the first value in hand, import included. Contenders
+//     in turn, one process each per pass, so a slow spell of the machine hits them all alike:
+//     warmstart's default path (SigV4 over node:http, no SDK loaded), warmstart given SDK clients,
+//     Powertools Parameters, Middy's ssm + secrets-manager, and the SDK clients called by hand.
+//  2. What each package adds to a bundle and how long importing it takes, next to the anchors.
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
+import { startLocalAws } from '@warmstart/testing'
 import { build } from 'esbuild'
 import { median } from './stats.mjs'
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url))
 const outDir = `${benchDir}.tmp/cold-start`
 const IMPORT_RUNS = 31
+const FIRST_VALUE_RUNS = Number(process.env.COLD_START_RUNS ?? 21)
+
+const PARAMETERS = Array.from({ length: 20 }, (_, i) => `/cold/app/p${String(i).padStart(2, '0')}`)
+const SECRETS = ['cold/db', 'cold/api']
+const NAMES = JSON.stringify(PARAMETERS)
+const IDS = JSON.stringify(SECRETS)
+
+/** Each handler module exports `first()`, which resolves with the number of values read (22). */
+const HANDLERS = [
+  [
+    'warmstart, default path (no SDK)',
+    `import { secretsManager, ssmParameters } from '@warmstart/params'
+const ssm = ssmParameters()
+const secrets = secretsManager()
+export async function first() {
+  const [p, s] = await Promise.all([ssm.getMany(${NAMES}), secrets.getMany(${IDS})])
+  return Object.keys(p).length + Object.keys(s).length
+}`,
+  ],
+  [
+    'warmstart, SDK clients passed',
+    `import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { secretsManager, ssmParameters } from '@warmstart/params'
+const ssm = ssmParameters({ client: new SSMClient({}) })
+const secrets = secretsManager({ client: new SecretsManagerClient({}) })
+export async function first() {
+  const [p, s] = await Promise.all([ssm.getMany(${NAMES}), secrets.getMany(${IDS})])
+  return Object.keys(p).length + Object.keys(s).length
+}`,
+  ],
+  [
+    'Powertools Parameters',
+    `import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets'
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
+const ssm = new SSMProvider()
+const secrets = new SecretsProvider()
+export async function first() {
+  const [p, s] = await Promise.all([
+    ssm.getParametersByName(Object.fromEntries(${NAMES}.map((name) => [name, {}]))),
+    Promise.all(${IDS}.map((id) => secrets.get(id))),
+  ])
+  return Object.keys(p).length + s.length
+}`,
+  ],
+  [
+    'Middy ssm + secrets-manager',
+    `import middy from '@middy/core'
+import secretsManager from '@middy/secrets-manager'
+import ssm from '@middy/ssm'
+const keys = ${NAMES}.map((_, i) => 'p' + i).concat(${IDS}.map((_, i) => 's' + i))
+const handler = middy(async (_event, context) => keys.filter((key) => context[key] !== undefined).length)
+  .use(ssm({ fetchData: Object.fromEntries(${NAMES}.map((name, i) => ['p' + i, name])), setToContext: true }))
+  .use(secretsManager({ fetchData: Object.fromEntries(${IDS}.map((id, i) => ['s' + i, id])), setToContext: true }))
+export function first() {
+  return handler({}, { getRemainingTimeInMillis: () => 30000, awsRequestId: 'cold-1' })
+}`,
+  ],
+  [
+    'AWS SDK clients by hand',
+    `import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
+const ssm = new SSMClient({})
+const secrets = new SecretsManagerClient({})
+export async function first() {
+  const names = ${NAMES}
+  const [a, b, ...s] = await Promise.all([
+    ssm.send(new GetParametersCommand({ Names: names.slice(0, 10), WithDecryption: true })),
+    ssm.send(new GetParametersCommand({ Names: names.slice(10), WithDecryption: true })),
+    ...${IDS}.map((id) => secrets.send(new GetSecretValueCommand({ SecretId: id }))),
+  ])
+  return a.Parameters.length + b.Parameters.length + s.length
+}`,
+  ],
+]
 
 /** [group, label, entry source]: each group compares warmstart with the anchors doing the same job. */
 const CASES = [
@@ -47,9 +129,22 @@ async function bundle(label, contents) {
     target: 'node20',
     external: ['@aws-sdk/*', 'pg', 'pg-native'],
     write: false,
+    metafile: true,
     logLevel: 'silent',
   })
-  return result.outputFiles[0].contents
+  return { code: result.outputFiles[0].contents, metafile: result.metafile }
+}
+
+/** The largest inputs of a bundle, by the bytes they left in the output. */
+function largestInputs(metafile, count) {
+  const output = Object.values(metafile.outputs)[0]
+  return Object.entries(output.inputs)
+    .map(([path, { bytesInOutput }]) => [
+      path.replace(/^.*node_modules\//, '').replace(/^(\.\.\/)+/, ''),
+      bytesInOutput,
+    ])
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
 }
 
 function importOnce(file) {
@@ -57,24 +152,119 @@ function importOnce(file) {
   return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: benchDir }))
 }
 
+const runFile = promisify(execFile)
+
+/**
+ * One fresh process: ms from the start of user code to the module imported, and to the first
+ * values. Asynchronous: the local endpoint answers from this process's event loop.
+ */
+async function firstValueOnce(file, env) {
+  const script = `const t0 = performance.now()
+const handler = await import(${JSON.stringify(pathToFileURL(file).href)})
+const t1 = performance.now()
+const count = await handler.first()
+const t2 = performance.now()
+process.stdout.write(JSON.stringify({ importMs: t1 - t0, totalMs: t2 - t0, count }))
+process.exit(0)`
+  const { stdout } = await runFile(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+    cwd: benchDir,
+    env,
+  })
+  return JSON.parse(stdout)
+}
+
 export async function run() {
   rmSync(outDir, { recursive: true, force: true })
   mkdirSync(outDir, { recursive: true })
+  const kb = (bytes) => `${(bytes / 1024).toFixed(1)} kB`
+  const slug = (label) => label.replace(/[^a-z0-9]+/gi, '_')
+
+  // 1. Import and first value of a 20 + 2 handler.
+  const aws = await startLocalAws({
+    verifySignatures: true,
+    parameters: Object.fromEntries(PARAMETERS.map((name, i) => [name, `value-${i}`])),
+    secrets: Object.fromEntries(SECRETS.map((id, i) => [id, `secret-${i}`])),
+  })
+  const handlers = []
+  for (const [label, contents] of HANDLERS) {
+    const { code, metafile } = await bundle(label, contents)
+    const file = `${outDir}/handler_${slug(label)}.mjs`
+    writeFileSync(file, code)
+    handlers.push({ label, file, bytes: code.length, gzip: gzipSync(code).length, metafile, runs: [] })
+  }
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...aws.env }
+  try {
+    for (let i = 0; i < FIRST_VALUE_RUNS; i++) {
+      process.stderr.write(`cold-start: first values, pass ${i + 1} of ${FIRST_VALUE_RUNS}\n`)
+      for (const handler of handlers) {
+        const result = await firstValueOnce(handler.file, env)
+        if (result.count !== PARAMETERS.length + SECRETS.length) {
+          throw new Error(
+            `${handler.label} read ${result.count} values, not ${PARAMETERS.length + SECRETS.length}`,
+          )
+        }
+        handler.runs.push(result)
+      }
+    }
+    for (const handler of handlers) {
+      if (handler.label.startsWith('warmstart, default')) {
+        const unverified = aws.calls.filter((call) => call.signature !== 'verified').length
+        if (unverified > 0) throw new Error(`${unverified} requests were not verified signatures`)
+      }
+    }
+  } finally {
+    await aws.stop()
+  }
+  for (const handler of handlers) {
+    handler.importMs = median(handler.runs.map((r) => r.importMs))
+    handler.totalMs = median(handler.runs.map((r) => r.totalMs))
+  }
+  const anchors = handlers.filter((h) => !h.label.startsWith('warmstart') && !h.label.startsWith('AWS SDK'))
+  const fastestAnchor = anchors.reduce((a, b) => (a.totalMs <= b.totalMs ? a : b))
+  const warmstartDefault = handlers[0]
+
+  // 2. What each package adds, and its import alone.
   const rows = []
   for (const [group, label, contents] of CASES) {
-    const code = await bundle(label, contents)
-    const file = `${outDir}/${label.replace(/[^a-z0-9]+/gi, '_')}.mjs`
+    const { code } = await bundle(label, contents)
+    const file = `${outDir}/${slug(label)}.mjs`
     writeFileSync(file, code)
     rows.push({ group, label, bytes: code.length, gzip: gzipSync(code).length, file, imports: [] })
   }
   // Imports interleaved, one of each case per pass: a slow spell of the machine hits them all alike.
-  for (let i = 0; i < IMPORT_RUNS; i++) for (const row of rows) row.imports.push(importOnce(row.file))
+  for (let i = 0; i < IMPORT_RUNS; i++) {
+    process.stderr.write(`cold-start: imports, pass ${i + 1} of ${IMPORT_RUNS}\n`)
+    for (const row of rows) row.imports.push(importOnce(row.file))
+  }
   for (const row of rows) row.importMs = median(row.imports)
   rmSync(outDir, { recursive: true, force: true })
 
-  const kb = (bytes) => `${(bytes / 1024).toFixed(1)} kB`
   const lines = [
-    `Each entry is bundled with esbuild (\`bundle, minify, platform node, format esm\`; \`@aws-sdk/*\` and \`pg\` external, as the runtime ships the SDK and every PostgreSQL option needs pg alike) and imported ${IMPORT_RUNS} times, each time in a fresh \`node\` process and in turn with the other entries; the import time is the median. Import time includes loading the external SDK or pg where a library loads it at import.`,
+    `### Import and first value: a handler reading 20 SSM parameters and 2 secrets`,
+    '',
+    `Each handler is bundled with esbuild (\`bundle, minify, platform node, format esm\`, \`@aws-sdk/*\` external: the Lambda runtime ships the SDK) and run ${FIRST_VALUE_RUNS} times, each time in a fresh \`node\` process, the contenders in turn; it imports the bundle and reads the 22 values from a local SSM / Secrets Manager endpoint (\`startLocalAws\`, every signature verified) with the environment a Lambda function has (\`AWS_REGION\`, credentials, \`AWS_ENDPOINT_URL_SSM\` / \`_SECRETS_MANAGER\`). Times are medians from the start of user code; node's own start (the same for all) is not in them. Loopback has no network latency and no TLS: on AWS each contender adds the same round trips and handshakes.`,
+    '',
+    '| handler | import | import + first 20 + 2 values | vs fastest anchor | bundle (minified) | gzip |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...handlers.map(
+      (h) =>
+        `| ${h.label} | ${h.importMs.toFixed(1)} ms | ${h.totalMs.toFixed(1)} ms | ${(h.totalMs / fastestAnchor.totalMs).toFixed(2)}× | ${kb(h.bytes)} | ${kb(h.gzip)} |`,
+    ),
+    '',
+    `warmstart's default path: **${(warmstartDefault.totalMs / fastestAnchor.totalMs).toFixed(2)}×** the fastest anchor (${fastestAnchor.label}); goal ≤ 0.6×.`,
+    '',
+    `Largest inputs of the warmstart default handler's bundle (bytes in the minified output): ${largestInputs(
+      warmstartDefault.metafile,
+      8,
+    )
+      .map(([path, bytes]) => `\`${path}\` ${bytes}`)
+      .join(', ')}.`,
+    '',
+    'Reproduce: `npm run build && node bench/cold-start.bench.mjs` (`COLD_START_RUNS=31` for more runs).',
+    '',
+    `### Bundle size and import time of each package`,
+    '',
+    `Each entry is bundled as above (\`pg\` external too) and imported ${IMPORT_RUNS} times, each time in a fresh \`node\` process and in turn with the other entries; the import time is the median. Import time includes loading the external SDK or pg where a library loads it at import.`,
     '',
     '| job | package | minified | gzip | import (median) |',
     '| --- | --- | ---: | ---: | ---: |',
@@ -82,7 +272,7 @@ export async function run() {
       (r) => `| ${r.group} | ${r.label} | ${kb(r.bytes)} | ${kb(r.gzip)} | ${r.importMs.toFixed(1)} ms |`,
     ),
   ]
-  return { title: 'Cold start: bundle size and import time', markdown: lines.join('\n') }
+  return { title: 'Cold start: the first value, bundle size and import time', markdown: lines.join('\n') }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { registerRoot } from '@warmstart/core'
 import { leakGuard } from '@warmstart/leak-guard'
+import { deepCheck } from '@warmstart/leak-guard/deep'
 import { boundedLru } from '@warmstart/lru'
 import { median } from './stats.mjs'
 
@@ -117,7 +118,7 @@ export async function run() {
   const deepSamples = []
   for (let i = 0; i < 3; i++) {
     const started = performance.now()
-    await deepGuard.deepCheck()
+    await deepGuard.deepCheck(deepCheck)
     deepSamples.push(performance.now() - started)
   }
   ballast.length = 0

@@ -1,5 +1,5 @@
-// Warm invocations against one real PostgreSQL (startPostgres), four ways side by side: a
-// connection opened per invocation, a module-level client that runs `SELECT 1` before each query,
+// Warm invocations against one real PostgreSQL (startPostgres), five ways side by side: a
+// module-level client reused with no checks (the floor), a connection opened per invocation, a module-level client that runs `SELECT 1` before each query,
 // @warmstart/pg's pgConnection behind pgMiddleware, and serverless-postgres as its README uses it.
 // Round trips are counted on the wire by a TCP proxy that reads the client's protocol messages.
 // Run twice: on loopback, where a round trip costs ~0.1 ms, and with the proxy holding every chunk
@@ -115,6 +115,18 @@ function contestants(config) {
     end: async () => {},
   }
 
+  // The floor: one module-level client, connected once, reused as is (no liveness check at all).
+  const reused = new pg.Client(config)
+  reused.on('error', () => {})
+  const raw = {
+    name: 'a reused pg.Client, no checks (the floor)',
+    async invoke(i) {
+      if (!reused._connected) await reused.connect()
+      await reused.query(QUERY, [i])
+    },
+    end: () => reused.end(),
+  }
+
   const pinged = new pg.Client(config)
   pinged.on('error', () => {})
   const selectFirst = {
@@ -134,7 +146,10 @@ function contestants(config) {
     name: '@warmstart/pg pgConnection + pgMiddleware',
     async invoke(i) {
       request += 1
-      const handlerRequest = { event: {}, context: { awsRequestId: `bench-${request}` }, response: undefined }
+      // As Lambda passes it: with the remaining time, so every statement runs under its deadline.
+      const ends = Date.now() + 30_000
+      const context = { awsRequestId: `bench-${request}`, getRemainingTimeInMillis: () => ends - Date.now() }
+      const handlerRequest = { event: {}, context, response: undefined }
       await middleware.before(handlerRequest)
       await handlerRequest.context.pg.query(QUERY, [i])
       await middleware.after(handlerRequest)
@@ -152,7 +167,7 @@ function contestants(config) {
     },
     end: () => serverless.end(),
   }
-  return [perInvocation, selectFirst, warmstart, serverlessPostgres]
+  return [raw, perInvocation, selectFirst, warmstart, serverlessPostgres]
 }
 
 /** Every approach's warm invocations through a proxy with the given one-way delay, alternating. */

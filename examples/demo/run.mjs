@@ -16,6 +16,14 @@ const reportFile =
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR
 const write = (line) => console.log(line)
+// `--runtime ric`: every environment runs the real Lambda runtime interface client (Node >= 22).
+const runtimeAt = args.indexOf('--runtime')
+if (runtimeAt !== -1) process.env.WARMSTART_LAMBDA_RUNTIME = args[runtimeAt + 1] ?? ''
+write(
+  process.env.WARMSTART_LAMBDA_RUNTIME === 'ric'
+    ? 'Lambda runtime: aws-lambda-ric, the real runtime interface client'
+    : "Lambda runtime: warmstart's runner (--runtime ric for the real runtime interface client)",
+)
 const { summary, timeline } = await runDemo({ write, color })
 printSummary(summary, write)
 if (reportFile !== undefined) {

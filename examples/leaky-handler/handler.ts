@@ -3,6 +3,7 @@
 // Do not copy it; the README says how each leak is fixed.
 import middy from '@middy/core'
 import { leakGuardMiddleware } from '@warmstart/leak-guard'
+import { deepCheck } from '@warmstart/leak-guard/deep'
 import { boundedLru } from '@warmstart/lru'
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { jsonLogger } from '../shared/json-logger.js'
@@ -45,9 +46,14 @@ async function app(event: Event): Promise<Result> {
 }
 
 // `deep` adds a heap snapshot, which finds module variables (leaks 1 and 2) but costs a few hundred
-// milliseconds: for tests and CI, not production. It judges an invocation once it has ended: at the
+// milliseconds: for tests and CI, not production (a production handler does not import
+// '@warmstart/leak-guard/deep', and its bundle does not carry it). It judges an invocation once it has ended: at the
 // start of the environment's next invocation, before its handler, whose logs then carry the
 // findings (each names the invocation that left the data).
 export const handler = middy<Event, Result>(app).use(
-  leakGuardMiddleware({ mode: 'warn', deep: process.env.LEAK_GUARD_DEEP === '1', logger: jsonLogger }),
+  leakGuardMiddleware({
+    mode: 'warn',
+    deep: process.env.LEAK_GUARD_DEEP === '1' ? deepCheck : undefined,
+    logger: jsonLogger,
+  }),
 )

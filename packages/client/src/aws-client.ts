@@ -1,4 +1,4 @@
-import { emit, invalidOption, processWide } from '@warmstart/core'
+import { emit, invalidOption, processWide } from '@warmstart/core/internal'
 import { configKey } from './config-key.js'
 import { withLambdaDefaults } from './lambda-defaults.js'
 

@@ -1,4 +1,4 @@
-import { processWide } from '@warmstart/core'
+import { processWide } from '@warmstart/core/internal'
 
 /**
  * Identities of the values in a config that are compared by reference (functions, class

@@ -1,11 +1,13 @@
+import { type Duration, type Logger, WarmstartError } from '@warmstart/core'
 import {
-  type EventListening,
+  checkOptions,
+  durationOption,
   emit,
-  eventListening,
+  eventChannel,
   invalidOption,
-  type Logger,
-  WarmstartError,
-} from '@warmstart/core'
+  logSafely,
+  withTimeout,
+} from '@warmstart/core/internal'
 import { isThenable } from './thenable.js'
 
 declare module '@warmstart/core' {
@@ -34,8 +36,15 @@ interface LazyOptionsBase<T> {
   name?: string
   /** Releases an instance that is let go (stale, reset). Its failures are reported, not thrown. */
   dispose?: (value: T) => void | Promise<void>
-  /** Where a failed `dispose` is reported. */
+  /** Where a failed or timed-out `dispose` or `validate` is reported. */
   logger?: Logger
+  /**
+   * How long an asynchronous `validate` or `dispose` may take (default `'1s'`). A validation that
+   * has not answered by then marks the instance stale; a dispose that has not finished is left
+   * behind (reported) and the next instance is made. A half-open connection's `end()` after a
+   * freeze can wait forever, and every later `get()` with it.
+   */
+  hookTimeout?: Duration
 }
 
 export interface SyncLazyOptions<T> extends LazyOptionsBase<T> {
@@ -89,10 +98,13 @@ class LazyValue<T> {
    * (an instance that is itself `undefined` takes the slow path, which reads `#result`).
    */
   #warm: T | Promise<T> | undefined = undefined
-  /** core's listening flag, held by the instance for the same reason: a field, not an imported binding. */
-  readonly #listening: EventListening = eventListening
-  /** The details of `client.reused` on the warm path, made once: emitting costs no allocation. */
+  /** The channel of `client.reused`, held by the instance for the same reason: a field, not an imported binding. */
+  readonly #reused = eventChannel('client.reused')
+  /** The details of `client.reused` on the warm path, made once (publishing still allocates the event itself). */
   readonly #reusedDetails: { readonly name: string }
+  readonly #hookTimeout: number
+  /** Moves the callers of a creation in flight to a fresh one when `reset()` runs. */
+  #supersede: (() => void) | undefined
   #value: T | undefined
   /** Set once the factory has returned a promise: from then on `get()` always returns one. */
   #async = false
@@ -107,6 +119,7 @@ class LazyValue<T> {
     this.#validate = options.validate
     this.#dispose = options.dispose
     this.#logger = options.logger
+    this.#hookTimeout = durationOption('lazy', 'hookTimeout', options.hookTimeout, 1_000)
     this.#reusedDetails = Object.freeze({ name: this.name })
   }
 
@@ -115,7 +128,7 @@ class LazyValue<T> {
     // the caller. Everything else, emit included, lives out of line.
     const warm = this.#warm
     if (warm !== undefined) {
-      if (this.#listening.active) emit('client.reused', this.#reusedDetails)
+      if (this.#reused.active) this.#reused.publish(this.#reusedDetails)
       return warm
     }
     return this.#getSlow()
@@ -128,10 +141,14 @@ class LazyValue<T> {
   async reset(): Promise<void> {
     this.#generation++
     this.#pending = undefined
-    if (this.#result === EMPTY) return
-    const value = this.#value as T
+    const supersede = this.#supersede
+    this.#supersede = undefined
+    const current = this.#result === EMPTY ? EMPTY : (this.#value as T)
     this.#forget()
-    await this.#disposeSafely(value, 'reset')
+    // Callers still waiting on a creation from before the reset get a fresh instance now, even if
+    // that creation never settles.
+    supersede?.()
+    if (current !== EMPTY) await this.#disposeSafely(current, 'reset')
   }
 
   prefetch(): void {
@@ -149,7 +166,7 @@ class LazyValue<T> {
     if (this.#result === EMPTY) return this.#create()
     if (this.#validate !== undefined) return this.#reuse(this.#value as T, this.#result)
     // An instance that is `undefined`, which the warm path cannot tell from none.
-    if (this.#listening.active) emit('client.reused', this.#reusedDetails)
+    if (this.#reused.active) this.#reused.publish(this.#reusedDetails)
     return this.#result
   }
 
@@ -169,25 +186,35 @@ class LazyValue<T> {
       return produced
     }
     this.#async = true
-    const creation: Promise<T> = Promise.resolve(produced).then(
-      (value) => {
-        if (this.#pending === creation) this.#pending = undefined
-        if (generation !== this.#generation) {
-          // reset() ran meanwhile: this instance never becomes current, and its callers get a fresh one.
-          void this.#disposeSafely(value, 'superseded')
-          return this.get()
-        }
-        this.#adopt(value, creation, started)
-        return value
-      },
-      (error: unknown) => {
-        if (this.#pending === creation) this.#pending = undefined
-        this.#createFailed(started, error)
-        throw error
-      },
-    )
+    const creation = new Promise<T>((resolve, reject) => {
+      // reset() ran meanwhile: this creation's callers move to a fresh one at once.
+      this.#supersede = () => resolve(this.get() as Promise<T>)
+      Promise.resolve(produced).then(
+        (value) => {
+          if (generation !== this.#generation) {
+            // This instance never becomes current: its callers were moved on by the reset.
+            void this.#disposeSafely(value, 'superseded')
+            return
+          }
+          this.#settled(creation)
+          this.#adopt(value, creation, started)
+          resolve(value)
+        },
+        (error: unknown) => {
+          this.#createFailed(started, error)
+          if (generation !== this.#generation) return
+          this.#settled(creation)
+          reject(error)
+        },
+      )
+    })
     this.#pending = creation
     return creation
+  }
+
+  #settled(creation: Promise<T>): void {
+    if (this.#pending === creation) this.#pending = undefined
+    this.#supersede = undefined
   }
 
   #reuse(value: T, result: T | Promise<T>): T | Promise<T> {
@@ -220,7 +247,11 @@ class LazyValue<T> {
     let fresh = false
     let failure: unknown
     try {
-      fresh = await verdict
+      fresh = await withTimeout(
+        () => verdict,
+        this.#hookTimeout,
+        () => this.#timedOut('validate'),
+      )
     } catch (error) {
       failure = error
     }
@@ -232,6 +263,8 @@ class LazyValue<T> {
   }
 
   #replaceStale(stale: T, started: number, error: unknown): T | Promise<T> {
+    if (error instanceof WarmstartError && error.code === 'ERR_LAZY_HOOK_TIMEOUT')
+      logSafely(this.#logger, 'warn', error.message, { lazy: this.name })
     emit('client.validated-stale', {
       name: this.name,
       durationMs: performance.now() - started,
@@ -287,9 +320,21 @@ class LazyValue<T> {
       this.#reportDisposed(reason, started, undefined)
       return Promise.resolve()
     }
-    return Promise.resolve(outcome).then(
+    const disposing = Promise.resolve(outcome)
+    return withTimeout(
+      () => disposing,
+      this.#hookTimeout,
+      () => this.#timedOut('dispose'),
+    ).then(
       () => this.#reportDisposed(reason, started, undefined),
       (error: unknown) => this.#reportDisposed(reason, started, error ?? new Error('dispose rejected')),
+    )
+  }
+
+  #timedOut(hook: 'validate' | 'dispose'): WarmstartError {
+    return new WarmstartError(
+      'ERR_LAZY_HOOK_TIMEOUT',
+      `lazy "${this.name}": ${hook} did not finish within ${this.#hookTimeout} ms (hookTimeout); the instance was let go`,
     )
   }
 
@@ -300,7 +345,7 @@ class LazyValue<T> {
       return
     }
     emit('client.disposed', { name: this.name, reason, durationMs, error })
-    this.#logger?.warn(`lazy "${this.name}": dispose failed`, { lazy: this.name, reason, error })
+    logSafely(this.#logger, 'warn', `lazy "${this.name}": dispose failed`, { lazy: this.name, reason, error })
   }
 }
 
@@ -318,8 +363,7 @@ export function lazy<T>(factory: () => T, options?: SyncLazyOptions<T>): SyncLaz
 export function lazy<T>(factory: () => T | Promise<T>, options: AsyncLazyOptions<T> = {}): Lazy<T> {
   if (typeof factory !== 'function')
     throw invalidOption('lazy', 'factory', 'must be a function that creates the value')
-  if (options === null || typeof options !== 'object')
-    throw invalidOption('lazy', 'options', 'must be an object')
+  checkOptions('lazy', options, ['name', 'validate', 'dispose', 'logger', 'hookTimeout'])
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
     throw invalidOption('lazy', 'name', 'must be a non-empty string')
   }

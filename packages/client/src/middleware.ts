@@ -1,4 +1,5 @@
-import { invalidOption, type LambdaContextLike, type Middleware, trackInvocation } from '@warmstart/core'
+import type { LambdaContextLike, Middleware } from '@warmstart/core'
+import { checkOptions, invalidOption, settledState, trackInvocation } from '@warmstart/core/internal'
 import type { Lazy } from './lazy.js'
 import { isThenable } from './thenable.js'
 
@@ -34,28 +35,23 @@ export function clientsMiddleware<L extends Record<string, Lazy<unknown>>>(
       throw invalidOption('clientsMiddleware', `lazies.${name}`, 'must be a lazy() value')
     }
   }
+  checkOptions('clientsMiddleware', options, ['setToContext'])
   if (options.setToContext !== undefined && typeof options.setToContext !== 'boolean') {
     throw invalidOption('clientsMiddleware', 'setToContext', 'must be a boolean')
   }
   const names = Object.keys(lazies)
   const values = Object.values(lazies)
   const setToContext = options.setToContext === true
-  // A resolved promise keeps its value: an async lazy hands out the same settled promise while its
-  // instance is current, so a warm invocation reads the instance seen last time without awaiting.
-  // `results` is scratch for one synchronous pass of before().
-  const knownPromises: unknown[] = values.map(() => undefined)
+  // An async lazy hands out the same settled promise while its instance is current, so a warm
+  // invocation reads its value from the promise's settled state without awaiting; Middy then
+  // skips nothing, but this phase allocates no promise. `results` is scratch for one pass.
   const instances: unknown[] = values.map(() => undefined)
   const results: unknown[] = values.map(() => undefined)
   const assign = (context: Record<string, unknown>, resolved: unknown[]): void => {
     if (setToContext) for (let i = 0; i < names.length; i++) context[names[i] as string] = resolved[i]
   }
   const resolveAll = async (context: Record<string, unknown>, pending: unknown[]): Promise<void> => {
-    const resolved = await Promise.all(pending)
-    for (let i = 0; i < resolved.length; i++) {
-      knownPromises[i] = pending[i]
-      instances[i] = resolved[i]
-    }
-    assign(context, resolved)
+    assign(context, await Promise.all(pending))
   }
   return {
     before(request) {
@@ -66,8 +62,13 @@ export function clientsMiddleware<L extends Record<string, Lazy<unknown>>>(
       for (let i = 0; i < values.length; i++) {
         const result = (values[i] as Lazy<unknown>).get()
         results[i] = result
-        if (!isThenable(result)) instances[i] = result
-        else if (result !== knownPromises[i]) known = false
+        if (!isThenable(result)) {
+          instances[i] = result
+          continue
+        }
+        const state = settledState(result as Promise<unknown>)
+        if (state.status === 'fulfilled') instances[i] = state.value
+        else known = false
       }
       if (!known) return resolveAll(context, results.slice())
       assign(context, instances)

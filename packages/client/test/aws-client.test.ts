@@ -2,8 +2,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { awsClient } from '@warmstart/client'
 import { type LocalAws, startLocalAws } from '@warmstart/testing'
+import { recordEvents } from '@warmstart/testing/doubles'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { recordEvents } from './helpers.js'
 
 let aws: LocalAws
 const savedRegion = process.env.AWS_REGION

@@ -1,3 +1,4 @@
+import { createServer, type Server, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { type LocalAws, type Simulation, simulateLambda, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -69,6 +70,37 @@ describe('lazy, awsClient and clientsMiddleware across warm invocations (simulat
       expect(colds.filter(Boolean)).toHaveLength(1)
     } finally {
       await managed.stop()
+    }
+  })
+})
+
+describe('lazy hooks that never settle (simulateLambda)', () => {
+  it('a validation and a dispose stuck on a silent peer cost hookTimeout, never the invocation', async () => {
+    const sockets: Socket[] = []
+    const blackHole: Server = createServer((socket) => {
+      sockets.push(socket)
+      socket.resume()
+    })
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve))
+    const port = (blackHole.address() as { port: number }).port
+    const stuck = simulateLambda({
+      handler: `${fileURLToPath(new URL('fixtures/hanging-hooks-handler.mjs', import.meta.url))}#handler`,
+      env: { BLACK_HOLE_PORT: String(port) },
+      timeout: '3s',
+    })
+    try {
+      const invocations = []
+      for (let i = 0; i < 3; i++) invocations.push(await stuck.invoke({}))
+      for (const invocation of invocations) expect(invocation).toMatchObject({ ok: true, timedOut: false })
+      // Each warm invocation found the connection stale (no answer in time) and made a new one.
+      expect(invocations.map((invocation) => (invocation.result as { created: number }).created)).toEqual([
+        1, 2, 3,
+      ])
+      expect(new Set(invocations.map((invocation) => invocation.pid)).size).toBe(1)
+    } finally {
+      await stuck.stop()
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => blackHole.close(resolve))
     }
   })
 })

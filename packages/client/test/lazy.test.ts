@@ -1,7 +1,7 @@
 import { lazy } from '@warmstart/client'
 import type { WarmstartError } from '@warmstart/core'
+import { deferred, flushMicrotasks, recordEvents, recordingLogger } from '@warmstart/testing/doubles'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, recordEvents, settle } from './helpers.js'
 
 let recorder = recordEvents('client.')
 afterEach(() => {
@@ -105,7 +105,7 @@ describe('lazy with a synchronous factory', () => {
     })
     value.get()
     expect(() => value.get()).toThrow(expect.objectContaining({ code: 'ERR_LAZY_ASYNC_VALIDATE' }))
-    await settle()
+    await flushMicrotasks()
     expect(value.peek()).toBe(1)
   })
 
@@ -122,7 +122,7 @@ describe('lazy with a synchronous factory', () => {
     })
     value.get()
     expect(value.get()).toBe(2)
-    await settle()
+    await flushMicrotasks()
     expect(recorder.events.find((event) => event.type === 'client.disposed')).toMatchObject({
       reason: 'stale',
       error: failure,
@@ -139,7 +139,7 @@ describe('lazy with a synchronous factory', () => {
     const value = lazy(() => ++serial, { validate: () => false, dispose: () => Promise.reject() })
     value.get()
     value.get()
-    await settle()
+    await flushMicrotasks()
     const disposed = recorder.events.find((event) => event.type === 'client.disposed')
     expect(disposed).toMatchObject({ reason: 'stale', error: expect.any(Error) })
   })
@@ -306,7 +306,7 @@ describe('lazy with an async factory', () => {
     await value.reset()
     const late = value.get()
     gates[0]?.resolve()
-    await settle()
+    await flushMicrotasks()
     expect(dispose).toHaveBeenCalledWith('instance 0')
     expect(value.peek()).toBeUndefined()
     gates[1]?.resolve()
@@ -358,7 +358,7 @@ describe('lazy with an async factory', () => {
         return 'ready'
       })
       value.prefetch()
-      await settle()
+      await flushMicrotasks()
       await new Promise((resolve) => setImmediate(resolve))
       expect(unhandled).toEqual([])
       expect(calls).toBe(1)
@@ -392,7 +392,66 @@ describe('lazy options', () => {
       expect.unreachable()
     } catch (error) {
       expect((error as WarmstartError).code).toBe('ERR_INVALID_OPTION')
-      expect((error as Error).message).toContain(`"${option}"`)
+      expect((error as Error).message).toMatch(new RegExp(`^lazy: (option "${option}"|${option} )`))
     }
+  })
+
+  it('rejects a misspelt option, naming the one meant', () => {
+    expect(() => lazy(() => 1, { dispoze: () => {} } as never)).toThrowError(
+      'lazy: option "dispoze" is not an option (did you mean "dispose"?); allowed: name, validate, dispose, logger, hookTimeout',
+    )
+    expect(() => lazy(() => 1, { hookTimeout: '1 second' as never })).toThrowError(
+      /^lazy: option "hookTimeout" must be a duration/,
+    )
+  })
+})
+
+describe('lazy hooks that never settle', () => {
+  it('a validation that never answers marks the instance stale after hookTimeout, reports it, and a new one is made', async () => {
+    const logger = recordingLogger()
+    let serial = 0
+    const value = lazy(async () => ++serial, {
+      validate: (n) => (n === 1 ? new Promise<boolean>(() => {}) : true),
+      hookTimeout: 5,
+      logger,
+    })
+    expect(await value.get()).toBe(1)
+    expect(await value.get()).toBe(2)
+    expect(await value.get()).toBe(2)
+    const stale = recorder.events.find((event) => event.type === 'client.validated-stale')
+    expect(stale).toMatchObject({ error: expect.objectContaining({ code: 'ERR_LAZY_HOOK_TIMEOUT' }) })
+    expect(logger.text()).toContain('validate did not finish within 5 ms (hookTimeout)')
+  })
+
+  it('a dispose that never finishes is left behind after hookTimeout and the replacement is made', async () => {
+    const logger = recordingLogger()
+    let serial = 0
+    const value = lazy(async () => ++serial, {
+      validate: (n) => n !== 1,
+      dispose: () => new Promise<void>(() => {}),
+      hookTimeout: 5,
+      logger,
+    })
+    await value.get()
+    expect(await value.get()).toBe(2)
+    expect(recorder.events.find((event) => event.type === 'client.disposed')).toMatchObject({
+      reason: 'stale',
+      error: expect.objectContaining({ code: 'ERR_LAZY_HOOK_TIMEOUT' }),
+    })
+    expect(logger.text()).toContain('dispose failed')
+    await value.reset()
+  })
+
+  it('callers waiting on a creation that never settles get a fresh instance after reset()', async () => {
+    let serial = 0
+    const value = lazy(async () => {
+      serial += 1
+      if (serial === 1) return new Promise<number>(() => {})
+      return serial
+    })
+    const stuck = value.get()
+    await value.reset()
+    await expect(stuck).resolves.toBe(2)
+    await expect(value.get()).resolves.toBe(2)
   })
 })

@@ -2,8 +2,10 @@ export { type Clock, systemClock } from './clock.js'
 export { type Duration, type DurationUnit, parseDuration } from './duration.js'
 export { describeValue, invalidOption, WarmstartError } from './errors.js'
 export {
+  ALL_EVENTS_CHANNEL,
   type EventListening,
   emit,
+  eventChannelName,
   eventListening,
   onEvent,
   type WarmstartEvent,

@@ -12,17 +12,31 @@ export interface InvocationInfo {
   readonly coldStart: boolean
   /** Wall-clock milliseconds when warmstart first saw this invocation. */
   readonly startedAt: number
+  /**
+   * Wall-clock milliseconds at which Lambda ends this invocation (its start plus
+   * `context.getRemainingTimeInMillis()` when first seen), or undefined when the context has no clock.
+   */
+  readonly deadline: number | undefined
 }
 
 interface Tracker {
   count: number
   current: InvocationInfo | undefined
+  /**
+   * Under Managed Instances, the invocations seen recently by request id, so that code running in
+   * one of several overlapping invocations finds its own deadline. Nothing tells core when an
+   * invocation ends; an entry goes once its deadline has passed (or, without one, when the table is full).
+   */
+  byRequestId: Map<string, InvocationInfo>
 }
 
 const tracker = processWide<Tracker>('core:invocations', () => ({
   count: 0,
   current: undefined,
+  byRequestId: new Map(),
 }))
+
+const MAX_TRACKED = 1024
 
 // Lambda hands every invocation a new context object: the info is kept on it in a hidden field
 // (see hiddenField: far cheaper than a WeakMap insert per invocation, and invisible), one field
@@ -39,18 +53,32 @@ export function trackInvocation(context: LambdaContextLike): InvocationInfo {
   if (info === undefined) {
     info = newInvocation(context)
     stamp.write(context, info)
+    if (invokeStore()?.hasContext() === true) remember(info)
   }
   tracker.current = info
   return info
 }
 
+function remember(info: InvocationInfo): void {
+  const table = tracker.byRequestId
+  if (table.size >= MAX_TRACKED) {
+    const now = Date.now()
+    for (const [id, seen] of table) if (seen.deadline === undefined || seen.deadline <= now) table.delete(id)
+    if (table.size >= MAX_TRACKED) table.delete(table.keys().next().value as string)
+  }
+  table.set(info.requestId, info)
+}
+
 function newInvocation(context: LambdaContextLike): InvocationInfo {
   tracker.count += 1
+  const startedAt = Date.now()
+  const remaining = context.getRemainingTimeInMillis?.()
   return {
     requestId: context.awsRequestId ?? `local-${tracker.count}`,
     sequence: tracker.count,
     coldStart: tracker.count === 1,
-    startedAt: Date.now(),
+    startedAt,
+    deadline: typeof remaining === 'number' && Number.isFinite(remaining) ? startedAt + remaining : undefined,
   }
 }
 
@@ -71,7 +99,24 @@ interface RuntimeInvokeStore {
  * mode one invocation runs at a time, so it is the last one `trackInvocation` saw.
  */
 export function currentRequestId(): string | undefined {
-  const store = (globalThis as { awslambda?: { InvokeStore?: RuntimeInvokeStore } }).awslambda?.InvokeStore
+  const store = invokeStore()
   if (store?.hasContext()) return store.getRequestId()
   return tracker.current?.requestId
+}
+
+function invokeStore(): RuntimeInvokeStore | undefined {
+  return (globalThis as { awslambda?: { InvokeStore?: RuntimeInvokeStore } }).awslambda?.InvokeStore
+}
+
+/**
+ * The invocation the calling code runs in, as far as warmstart has seen it: under Managed Instances
+ * the one the runtime's invoke store names, otherwise the last one tracked. Undefined before the
+ * first invocation, and once the current one's deadline has passed (code then runs between
+ * invocations, as in a test, and no invocation's budget applies to it).
+ */
+export function currentInvocation(): InvocationInfo | undefined {
+  const store = invokeStore()
+  const info = store?.hasContext() === true ? tracker.byRequestId.get(store.getRequestId()) : tracker.current
+  if (info === undefined) return undefined
+  return info.deadline !== undefined && info.deadline <= Date.now() ? undefined : info
 }

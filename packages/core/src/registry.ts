@@ -19,6 +19,12 @@ export interface RegisterRootOptions<T extends object = object> {
    * not a write to the value and need not change it: such a reader does not see it.
    */
   readonly revision?: RootRevision<T>
+  /**
+   * The value's keys come from requests on purpose (a cache of per-tenant configuration keyed by the
+   * tenant id): the leak guard does not report a key of the value's own entries, and still reports
+   * request data found in their values (a tenant's entry holding a user's email).
+   */
+  readonly requestKeyed?: boolean
 }
 
 /** One registered long-lived value, as the leak guard reads it. */
@@ -30,12 +36,15 @@ export interface LongLivedRoot {
   entries(): Iterable<readonly [unknown, unknown]>
   /** The value's revision, when its owner keeps one (see `RegisterRootOptions.revision`); else undefined. */
   revision(): number | undefined
+  /** Whether its keys come from requests on purpose (see `RegisterRootOptions.requestKeyed`). */
+  readonly requestKeyed: boolean
 }
 
 interface Registration {
   readonly ref: WeakRef<object>
   readonly inspect: RootInspector | undefined
   readonly revision: RootRevision | undefined
+  readonly requestKeyed: boolean
 }
 
 const registrations = processWide('core:roots', () => new Map<string, Registration>())
@@ -56,7 +65,8 @@ function uniqueName(name: string): string {
  * looks inside it after each invocation. The registry holds the value weakly: registering never
  * keeps anything alive. `inspect` lists the entries of a value whose contents a property walk
  * cannot reach; it receives the value and must not capture it. `options.revision` lets a reader skip
- * the value while it is unchanged (a cache that counts its writes). Names are made unique
+ * the value while it is unchanged (a cache that counts its writes); `options.requestKeyed` says that
+ * its keys are request values on purpose. Names are made unique
  * (`name#2`). Returns the function that unregisters.
  */
 export function registerRoot<T extends object>(
@@ -68,12 +78,16 @@ export function registerRoot<T extends object>(
   const revision = options?.revision
   if (revision !== undefined && typeof revision !== 'function')
     throw invalidOption('registerRoot', 'revision', 'must be a function (target) => number')
+  const requestKeyed = options?.requestKeyed ?? false
+  if (typeof requestKeyed !== 'boolean')
+    throw invalidOption('registerRoot', 'requestKeyed', 'must be a boolean')
   const unique = uniqueName(name)
   const ref = new WeakRef<object>(target)
   registrations.set(unique, {
     ref,
     inspect: inspect as RootInspector | undefined,
     revision: revision as RootRevision | undefined,
+    requestKeyed,
   })
   collected.register(target, unique, ref)
   return () => {
@@ -85,9 +99,10 @@ export function registerRoot<T extends object>(
 /** The registered long-lived values that are still alive. */
 export function longLivedRoots(): LongLivedRoot[] {
   const roots: LongLivedRoot[] = []
-  for (const [name, { ref, inspect, revision }] of registrations) {
+  for (const [name, { ref, inspect, revision, requestKeyed }] of registrations) {
     roots.push({
       name,
+      requestKeyed,
       target: () => ref.deref(),
       entries: () => {
         const target = ref.deref()

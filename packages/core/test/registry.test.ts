@@ -54,3 +54,25 @@ describe('registerRoot with a revision', () => {
     expect(longLivedRoots().map((root) => root.name)).not.toContain('test:bad')
   })
 })
+
+describe('registerRoot with requestKeyed', () => {
+  it('says whether the keys come from requests on purpose, false unless told', () => {
+    const offKeyed = registerRoot('test:tenants', new Map(), undefined, { requestKeyed: true })
+    const offPlain = registerRoot('test:plain', new Map())
+    const roots = new Map(longLivedRoots().map((root) => [root.name, root]))
+    expect(roots.get('test:tenants')?.requestKeyed).toBe(true)
+    expect(roots.get('test:plain')?.requestKeyed).toBe(false)
+    offKeyed()
+    offPlain()
+  })
+
+  it('rejects a requestKeyed that is not a boolean', () => {
+    expect(() => registerRoot('test:bad-keyed', {}, undefined, { requestKeyed: 'yes' as never })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringContaining('"requestKeyed"'),
+      }),
+    )
+    expect(longLivedRoots().map((root) => root.name)).not.toContain('test:bad-keyed')
+  })
+})

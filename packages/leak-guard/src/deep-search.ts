@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { OUTPUT_MARK } from './finding.js'
-import { type HeapGraph, takeHeapGraph } from './heap-graph.js'
+import { type Edge, type HeapGraph, takeHeapGraph, V8_NAMES } from './heap-graph.js'
 import type { Match, Matcher } from './matcher.js'
 import { describeKey, describeName, propertyStep, type Reveals, redact } from './redact.js'
 import { displayScript } from './script-name.js'
@@ -15,9 +15,12 @@ export interface DeepResult {
   readonly nodes: number
 }
 
+const { nodeTypes: NODE, edgeTypes: EDGE, nodeNames: NAME, edgeNames: EDGE_NAME } = V8_NAMES
 /** Retainers that are not where a handler keeps data: the snapshot's roots, compiled code, hidden classes. */
-const SKIPPED_RETAINER_TYPES = new Set(['synthetic', 'code', 'object shape'])
-const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string'])
+const SKIPPED_RETAINER_TYPES = new Set<string>([NODE.synthetic, NODE.code, NODE.objectShape])
+const STRING_TYPES = new Set<string>([NODE.string, NODE.concatenatedString, NODE.slicedString])
+/** Nodes whose property names are looked at: a request value used as a key is an edge's name, not a node. */
+const KEYED_TYPES = new Set<string>([NODE.object, NODE.closure, NODE.array])
 
 interface Target {
   readonly match: Match
@@ -62,8 +65,9 @@ export async function deepSearch(
     const result = search.run(probe.marker)
     return { findings: [...result.findings], nodes: result.nodes }
   } finally {
-    // Nothing of this check may reach the next one's snapshot, even if V8 keeps this frame or the
-    // search alive a while (it did, in CI): empty every list that holds request objects or matches.
+    // Nothing of this check may reach the next one's snapshot: V8 may keep this frame's context or
+    // the search alive after the call (a closure's context, its feedback), and what they hold would
+    // be reported as a leak of the guard's. Every list that holds request objects or matches is emptied.
     graph?.dispose()
     search?.forget()
     identities.length = 0
@@ -101,8 +105,8 @@ class Search {
 
   /**
    * Empties what this search matched and found: V8 may keep the search alive after it returns (a
-   * closure of its own, seen in CI even after a collection), and the next snapshot would find the
-   * request objects and values its targets and findings hold, and report the guard itself.
+   * closure's context outlives the call, even across a collection), and the next snapshot would find
+   * the request objects and values its targets and findings hold, and report the guard itself.
    */
   forget(): void {
     this.targets.length = 0
@@ -127,34 +131,39 @@ class Search {
     for (let head = 0; head < queue.length; head++) {
       const node = queue[head] as number
       visited++
-      for (let r = graph.retainerStart[node] as number; r < (graph.retainerStart[node + 1] as number); r++) {
-        const edge = graph.retainerEdge[r] as number
-        const retainer = graph.retainerNode[r] as number
-        const type = graph.edgeType(edge)
-        if (type === 'weak' || type === 'shortcut' || this.skipped[retainer] === 1) continue
-        // V8 keeps the subject of the last regular expression match (RegExp.input) for the whole process: not the handler's doing.
-        if (
-          graph.edgeName(edge) === 'regexp_last_match_info' ||
-          graph.name(retainer).includes('RegExpMatchInfo')
-        )
-          continue
-        if ((type === 'context' || type === 'hidden') && this.isContext(retainer)) {
-          this.anchorInContext(retainer, this.variableName(retainer, edge), node)
-          continue
-        }
-        if (type === 'property' && graph.name(retainer) === 'global' && graph.type(retainer) === 'object') {
-          this.record(`globalThis${propertyStep(graph.edgeName(edge) as string, this.reveals)}`, node)
-          continue
-        }
-        if (this.target[retainer] !== -1 || SKIPPED_RETAINER_TYPES.has(graph.type(retainer))) continue
-        if (this.isFrame(retainer) || this.isOutput(retainer)) continue
-        this.target[retainer] = this.target[node] as number
-        this.next[retainer] = node
-        this.via[retainer] = edge
-        queue.push(retainer)
-      }
+      for (const edge of graph.retainers(node)) this.follow(edge, node, queue)
     }
     return { findings: this.findings, nodes: visited }
+  }
+
+  /** One step back, from `node` to the retainer at the far end of `edge`: an anchor, a node to search from, or nothing. */
+  private follow(edge: Edge, node: number, queue: number[]): void {
+    const graph = this.graph
+    const retainer = edge.node
+    if (edge.type === EDGE.weak || edge.type === EDGE.shortcut || this.skipped[retainer] === 1) return
+    // A WeakMap's entry is kept by its key, not by the map: the table's edge to the value is not followed.
+    if (graph.isEphemeronFromTable(edge)) return
+    // V8 keeps the subject of the last regular expression match (RegExp.input) for the whole process: not the handler's doing.
+    if (edge.name === EDGE_NAME.regexpLastMatchInfo || graph.name(retainer).includes(NAME.regExpMatchInfo))
+      return
+    if ((edge.type === EDGE.context || edge.type === EDGE.hidden) && this.isContext(retainer)) {
+      this.anchorInContext(retainer, this.variableName(retainer, edge), node)
+      return
+    }
+    if (
+      edge.type === EDGE.property &&
+      graph.name(retainer) === NAME.global &&
+      graph.type(retainer) === NODE.object
+    ) {
+      this.record(`globalThis${propertyStep(String(edge.name), this.reveals)}`, node)
+      return
+    }
+    if (this.target[retainer] !== -1 || SKIPPED_RETAINER_TYPES.has(graph.type(retainer))) return
+    if (this.isFrame(retainer) || this.isOutput(retainer)) return
+    this.target[retainer] = this.target[node] as number
+    this.next[retainer] = node
+    this.via[retainer] = edge.index
+    queue.push(retainer)
   }
 
   /**
@@ -165,20 +174,17 @@ class Search {
     const graph = this.graph
     let watched: number | undefined
     for (let node = 0; node < graph.nodeCount; node++) {
-      if (graph.name(node) === 'global' && graph.type(node) === 'object') this.markWarmstartState(node)
+      if (graph.name(node) === NAME.global && graph.type(node) === NODE.object) this.markWarmstartState(node)
       if (!STRING_TYPES.has(graph.type(node)) || graph.name(node) !== marker) continue
-      for (let r = graph.retainerStart[node] as number; r < (graph.retainerStart[node + 1] as number); r++) {
-        // The frames and contexts that pass the marker around hold it too: the probe is the holder of both lists.
-        const probe = graph.retainerNode[r] as number
+      // The frames and contexts that pass the marker around hold it too: the probe is the holder of both lists.
+      for (const { node: probe } of graph.retainers(node)) {
         const ownList = graph.child(probe, 'own')
         const watchedList = graph.child(probe, 'watched')
         if (ownList === undefined || watchedList === undefined) continue
         this.skipped[probe] = 1
         this.skipped[ownList] = 1
         this.skipped[watchedList] = 1
-        this.forElements(ownList, (object) => {
-          this.skipped[object] = 1
-        })
+        for (const object of this.elements(ownList)) this.skipped[object] = 1
         watched = watchedList
       }
     }
@@ -187,25 +193,11 @@ class Search {
 
   /** warmstart's process-wide state (core's invocation tracker keeps the current request id) is the toolkit's, not the handler's. */
   private markWarmstartState(global: number): void {
-    const graph = this.graph
-    for (
-      let e = graph.firstEdge[global] as number;
-      e < (graph.firstEdge[global + 1] as number);
-      e += graph.edgeFields
-    ) {
-      if (isWarmstartState(graph.edgeName(e))) this.skipped[graph.edgeTarget(e)] = 1
-    }
+    for (const edge of this.graph.edges(global)) if (isWarmstartState(edge.name)) this.skipped[edge.node] = 1
   }
 
-  private forElements(list: number, visit: (node: number) => void): void {
-    const graph = this.graph
-    for (
-      let e = graph.firstEdge[list] as number;
-      e < (graph.firstEdge[list + 1] as number);
-      e += graph.edgeFields
-    ) {
-      if (graph.edgeType(e) === 'element') visit(graph.edgeTarget(e))
-    }
+  private *elements(list: number): IterableIterator<number> {
+    for (const edge of this.graph.edges(list)) if (edge.type === EDGE.element) yield edge.node
   }
 
   private findTargets(start: (node: number, target: Target) => void): void {
@@ -227,55 +219,63 @@ class Search {
         if (match !== null) start(node, { match, ending: ending(match) })
         continue
       }
-      if (type !== 'object' && type !== 'closure' && type !== 'array') continue
-      for (
-        let e = graph.firstEdge[node] as number;
-        e < (graph.firstEdge[node + 1] as number);
-        e += graph.edgeFields
-      ) {
-        if (graph.edgeType(e) !== 'property') continue
-        const match = matchName(graph.edges[e + 1] as number, graph.edgeName(e) as string)
+      if (!KEYED_TYPES.has(type)) continue
+      for (const edge of graph.edges(node)) {
+        if (edge.type !== EDGE.property) continue
+        const match = matchName(graph.edgeNameIndex(edge.index), edge.name as string)
         if (match !== null) start(node, { match, ending: ` → key "${redact(match.value as string)}"` })
       }
     }
-    // Emptied now: V8 may keep this frame's context alive after the call (seen on Node 24), and a
-    // later snapshot would find the request values it holds and report the guard itself.
+    // Emptied now: V8 may keep this frame's context alive after the call, and a later snapshot
+    // would find the request values it holds and report the guard itself.
     byName.clear()
   }
 
   /** The request objects: the probe's `watched` list holds them, in the order of `identities`. */
   private findWatched(watchedList: number, start: (node: number, target: Target) => void): void {
     let index = 0
-    this.forElements(watchedList, (object) => {
+    for (const object of this.elements(watchedList))
       start(object, { match: this.identities[index++] as Match, ending: '' })
-    })
   }
 
   /**
-   * The variable a context slot holds. Snapshots name it on the edge when V8 knows it; otherwise (code
-   * compiled by a test runner's or bundler's wrapper) the slot's index is the variable's index in the
-   * context's ScopeInfo, which lists the names.
+   * The variable a context slot holds. Snapshots name the slot's edge after the variable when V8
+   * writes the context's locals by name; in a block context (the body of a function with non-simple
+   * parameters: test runners' and some bundlers' module wrappers) the slots come as hidden edges
+   * numbered in order, and V8 leaves out the slots that hold a small integer (a Smi is no heap
+   * object). The context's ScopeInfo lists every local's name in slot order, so a hidden slot's
+   * number is its variable's index only when no earlier slot held a small integer: with `let count = 0`
+   * before it, the same number names the variable before. The names are aligned on the slots that
+   * give themselves away (a function declaration's closure is named after its variable); a slot the
+   * alignment cannot place names the variables it may be (`one of a, b`), never a wrong one.
    */
-  private variableName(context: number, edge: number): string {
+  private variableName(context: number, edge: Edge): string {
+    if (typeof edge.name === 'string') return describeKey(edge.name, this.reveals)
     const graph = this.graph
-    const name = graph.edgeName(edge)
-    if (typeof name === 'string') return describeKey(name, this.reveals)
-    const scopeInfo = graph.child(context, 'scope_info')
+    const scopeInfo = graph.child(context, EDGE_NAME.scopeInfo)
+    const names: string[] = []
     if (scopeInfo !== undefined) {
-      for (
-        let e = graph.firstEdge[scopeInfo] as number;
-        e < (graph.firstEdge[scopeInfo + 1] as number);
-        e += graph.edgeFields
-      ) {
-        if (graph.edgeType(e) === 'hidden' && graph.edgeName(e) === name)
-          return describeKey(graph.name(graph.edgeTarget(e)), this.reveals)
+      for (const field of graph.edges(scopeInfo)) {
+        if (field.type !== EDGE.hidden) continue
+        // The local names come first; what follows (the outer ScopeInfo, a module's record) is no string.
+        if (!STRING_TYPES.has(graph.type(field.node))) break
+        names.push(graph.name(field.node))
       }
     }
-    return `slot ${name}`
+    const slots: Edge[] = []
+    for (const slot of graph.edges(context)) if (slot.type === EDGE.hidden) slots.push(slot)
+    const candidates = alignedNames(
+      names,
+      slots.map(({ node }) => (graph.type(node) === NODE.closure ? graph.name(node) : undefined)),
+      slots.findIndex((slot) => slot.index === edge.index),
+    )
+    if (candidates.length === 0) return `a variable (slot ${edge.name})`
+    const shown = candidates.map((name) => describeKey(name, this.reveals))
+    return shown.length === 1 ? (shown[0] as string) : `one of ${shown.join(', ')}`
   }
 
   private isContext(node: number): boolean {
-    return this.graph.name(node) === 'system / Context'
+    return this.graph.name(node) === NAME.context
   }
 
   /** An async function or generator still running: what its frame holds is not kept by the module. */
@@ -284,7 +284,8 @@ class Search {
     let frame = this.frames[node] as number
     if (frame === 0) {
       frame =
-        this.graph.type(node) === 'object' && this.graph.child(node, 'parameters_and_registers') !== undefined
+        this.graph.type(node) === NODE.object &&
+        this.graph.child(node, EDGE_NAME.parametersAndRegisters) !== undefined
           ? 2
           : 1
       this.frames[node] = frame
@@ -312,40 +313,27 @@ class Search {
   /** Module scope: an ES module's context, or a top-level function's (CommonJS, bundles, test runners' wrappers). */
   private isModuleContext(context: number): boolean {
     const graph = this.graph
-    const extension = graph.child(context, 'extension')
-    if (extension !== undefined && graph.name(extension) === 'system / SourceTextModule') return true
-    const previous = graph.child(context, 'previous')
-    return previous !== undefined && graph.name(previous) !== 'system / Context'
+    const extension = graph.child(context, EDGE_NAME.extension)
+    if (extension !== undefined && graph.name(extension) === NAME.sourceTextModule) return true
+    const previous = graph.child(context, EDGE_NAME.previous)
+    return previous !== undefined && graph.name(previous) !== NAME.context
   }
 
   private isLiveFrameContext(context: number): boolean {
-    const graph = this.graph
-    for (
-      let r = graph.retainerStart[context] as number;
-      r < (graph.retainerStart[context + 1] as number);
-      r++
-    ) {
-      if (this.isFrame(graph.retainerNode[r] as number)) return true
-    }
+    for (const { node } of this.graph.retainers(context)) if (this.isFrame(node)) return true
     return false
   }
 
   /** The file a context belongs to, from a function created in it (or in a scope inside it). */
   private scriptOf(context: number, depth = 0): string {
     const graph = this.graph
-    for (
-      let r = graph.retainerStart[context] as number;
-      r < (graph.retainerStart[context + 1] as number);
-      r++
-    ) {
-      const holder = graph.retainerNode[r] as number
-      const edgeName = graph.edgeName(graph.retainerEdge[r] as number)
-      if (edgeName === 'context' && graph.type(holder) === 'closure') {
-        const shared = graph.child(holder, 'shared')
+    for (const { name, node: holder } of graph.retainers(context)) {
+      if (name === EDGE_NAME.context && graph.type(holder) === NODE.closure) {
+        const shared = graph.child(holder, EDGE_NAME.shared)
         const script = shared === undefined ? undefined : this.scriptNode(shared)
         if (script !== undefined) return describeName(displayScript(graph.name(script)), this.reveals)
       }
-      if (edgeName === 'previous' && depth < 3 && this.isContext(holder)) {
+      if (name === EDGE_NAME.previous && depth < 3 && this.isContext(holder)) {
         const inner = this.scriptOf(holder, depth + 1)
         if (inner !== UNKNOWN_SCRIPT) return inner
       }
@@ -355,18 +343,11 @@ class Search {
 
   private scriptNode(shared: number): number | undefined {
     const graph = this.graph
-    for (
-      let e = graph.firstEdge[shared] as number;
-      e < (graph.firstEdge[shared + 1] as number);
-      e += graph.edgeFields
-    ) {
-      const name = graph.edgeName(e)
-      if (typeof name === 'string' && name.startsWith('script')) {
-        const script = graph.edgeTarget(e)
-        // With coverage or a debugger on, the slot holds a DebugInfo instead: another function of the scope will name the file.
-        const scriptName = graph.name(script)
-        if (scriptName !== '' && !scriptName.startsWith('system / ')) return script
-      }
+    for (const { name, node: script } of graph.edges(shared)) {
+      if (typeof name !== 'string' || !name.startsWith(EDGE_NAME.script)) continue
+      // With coverage or a debugger on, the slot holds a DebugInfo instead: another function of the scope will name the file.
+      const scriptName = graph.name(script)
+      if (scriptName !== '' && !scriptName.startsWith(NAME.systemPrefix)) return script
     }
     return undefined
   }
@@ -388,10 +369,12 @@ class Search {
       const edge = this.via[node] as number
       const type = graph.edgeType(edge)
       const name = graph.edgeName(edge)
-      if (type === 'property') path += propertyStep(String(name), this.reveals)
-      else if (type === 'element' && graph.name(node) === 'Array')
+      if (type === EDGE.property) path += propertyStep(String(name), this.reveals)
+      else if (type === EDGE.element && graph.name(node) === 'Array')
         path += `[${describeKey(name, this.reveals)}]`
-      else if (type === 'internal' && name === 'table') path += ' → entry'
+      else if (type === EDGE.internal && name === EDGE_NAME.table) path += ' → entry'
+      else if (type === EDGE.internal && String(name).includes(EDGE_NAME.ephemeron))
+        path += ' → its WeakMap value'
     }
     return path
   }
@@ -410,4 +393,33 @@ function ending(match: Match): string {
   return match.how === 'substring'
     ? ` → a string containing "${redact(match.value as string)}"`
     : ` → "${redact(match.value as string)}"`
+}
+
+/**
+ * The names a hidden context slot may hold (see Search.variableName): `names` are the scope's local
+ * names in slot order, `slots` the context's hidden slots in order (a closure's name where the slot
+ * holds one, else undefined; some locals have no slot), `position` the slot asked about. Slot i holds
+ * local f(i), with f increasing and f(i) - i growing by one for each skipped local; a slot whose
+ * closure is named after a local fixes f there. Empty when nothing fits (no names, or a slot past them).
+ */
+export function alignedNames(
+  names: readonly string[],
+  slots: readonly (string | undefined)[],
+  position: number,
+): string[] {
+  if (position < 0 || names.length < slots.length) return []
+  const skipped = names.length - slots.length
+  let low = position
+  let high = position + skipped
+  for (let slot = 0; slot < slots.length; slot++) {
+    const closure = slots[slot]
+    if (closure === undefined) continue
+    const local = names.indexOf(closure, slot)
+    // A name used twice, or no local of that name within reach: this slot fixes nothing.
+    if (local === -1 || local > slot + skipped || names.indexOf(closure, local + 1) !== -1) continue
+    if (slot === position) return [closure]
+    if (slot < position) low = Math.max(low, local + (position - slot))
+    else high = Math.min(high, local - (slot - position))
+  }
+  return low > high ? [] : names.slice(low, high + 1)
 }

@@ -23,6 +23,7 @@ const KEY_KINDS: Record<string, ValueKind> = {
   useremail: 'email',
   accountid: 'account id',
   tenantid: 'tenant id',
+  tenant: 'tenant id',
   orgid: 'tenant id',
   organizationid: 'tenant id',
   organisationid: 'tenant id',
@@ -42,6 +43,44 @@ const KEY_KINDS: Record<string, ValueKind> = {
   password: 'password',
   sourceip: 'ip address',
 }
+
+/**
+ * Registered claims that are the same for every caller of an API (the issuer, the audience, the
+ * client application, the times and the token's type), and the authorizer's fields that describe the
+ * call rather than the caller. Every other claim of a token or an authorizer (`sub`, `email`,
+ * `custom:tenant`, `cognito:username`, a Lambda authorizer's context) is a request value. Groups and
+ * roles are left out too: a group name (`admins`) is shared by many callers and names none of them.
+ * Compared in lower case.
+ */
+const SHARED_CLAIMS = new Set([
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'auth_time',
+  'token_use',
+  'scope',
+  'scp',
+  'scopes',
+  'client_id',
+  'azp',
+  'version',
+  'ver',
+  'typ',
+  'alg',
+  'kid',
+  'amr',
+  'acr',
+  'email_verified',
+  'phone_number_verified',
+  'cognito:groups',
+  'cognito:roles',
+  'cognito:preferred_role',
+  'groups',
+  'roles',
+  'integrationlatency',
+])
 
 const EMAIL = /^[^\s@"'<>()[\]]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/
 const MAX_NODES = 5_000
@@ -110,14 +149,42 @@ class Collector {
     }
   }
 
-  /** Claims of an authorizer or a token: only the ones that identify someone (not `iss`, `aud`, `scope`). */
+  /**
+   * Claims of a token or an authorizer: every claim but the ones in SHARED_CLAIMS is the caller's
+   * (see there), named by its kind when its key says one (`sub`: a user id) and `token claim` else.
+   */
   claims(claims: unknown, depth: number): void {
     if (typeof claims !== 'object' || claims === null || depth > 3) return
     for (const [key, value] of Object.entries(claims)) {
+      if (SHARED_CLAIMS.has(key.toLowerCase())) continue
+      if (typeof value === 'object' && value !== null) {
+        this.claims(value, depth + 1)
+        continue
+      }
       const kind = KEY_KINDS[normalizeKey(key)]
-      if (kind !== undefined && kind !== 'ip address') this.add(value, kind)
-      else if (typeof value === 'string' && EMAIL.test(value)) this.add(value, 'email')
-      else if (typeof value === 'object') this.claims(value, depth + 1)
+      if (typeof value === 'string' && EMAIL.test(value)) this.add(value, 'email')
+      else this.add(value, kind === undefined || kind === 'ip address' ? 'token claim' : kind)
+    }
+  }
+
+  /**
+   * Path parameters and query-string values (API Gateway v1 and v2, ALB): the caller chose them. An
+   * ALB passes query values as they were sent, percent-encoded: the decoded value is looked for too.
+   */
+  parameters(parameters: unknown, kind: 'path parameter' | 'query parameter'): void {
+    if (typeof parameters !== 'object' || parameters === null) return
+    for (const raw of Object.values(parameters)) {
+      for (const value of Array.isArray(raw) ? raw : [raw]) {
+        if (typeof value !== 'string') continue
+        this.add(value, kind)
+        if (value.includes('%') || value.includes('+')) {
+          try {
+            this.add(decodeURIComponent(value.replaceAll('+', ' ')), kind)
+          } catch {
+            // Not percent-encoding after all (a lone "%"): the value as sent is looked for.
+          }
+        }
+      }
     }
   }
 
@@ -190,6 +257,9 @@ class Collector {
       else if (normalized === 'cookies' && Array.isArray(value))
         for (const cookie of value) this.cookies(cookie)
       else if (normalized === 'requestcontext') this.requestContext(value)
+      else if (normalized === 'pathparameters') this.parameters(value, 'path parameter')
+      else if (normalized === 'querystringparameters' || normalized === 'multivaluequerystringparameters')
+        this.parameters(value, 'query parameter')
       else if ((normalized === 'body' || normalized === 'message') && typeof value === 'string')
         this.body(value, record.isBase64Encoded === true)
       else if (KEY_KINDS[normalized] !== undefined && typeof value !== 'object')
@@ -213,6 +283,7 @@ export function extractRequest(
   requestId: string,
   rule: ValueRule,
   extractors: readonly Extractor[],
+  failed: (index: number, error: unknown) => void = () => {},
 ): RequestRecord {
   const collector = new Collector(rule)
   const objects: { object: object; kind: ValueKind }[] = []
@@ -228,10 +299,16 @@ export function extractRequest(
   const bus = event as { id?: unknown; 'detail-type'?: unknown } | null
   if (typeof bus === 'object' && bus !== null && bus['detail-type'] !== undefined)
     collector.add(bus.id, 'event id')
-  for (const extractor of extractors) {
-    for (const extra of extractor(event, context) ?? []) {
-      if (typeof extra === 'string') collector.add(extra, 'custom')
-      else collector.add(extra.value, extra.kind ?? 'custom')
+  for (const [index, extractor] of extractors.entries()) {
+    try {
+      for (const extra of extractor(event, context) ?? []) {
+        if (typeof extra === 'string') collector.add(extra, 'custom')
+        else if (typeof extra === 'object' && extra !== null)
+          collector.add(extra.value, extra.kind ?? 'custom')
+      }
+    } catch (error) {
+      // The user's code: it must not fail the invocation. What it gave before it threw is kept.
+      failed(index, error)
     }
   }
   return { requestId, values: [...collector.values.values()], objects }

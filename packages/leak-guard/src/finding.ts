@@ -49,7 +49,16 @@ export function describeFinding(finding: LeakFinding): string {
 }
 
 export function describeFindings(findings: readonly LeakFinding[]): string {
-  const invocations = [...new Set(findings.map((finding) => finding.invocation))].join(', ')
   const lines = findings.map((finding) => `  - ${describeFinding(finding)}`)
-  return `leak-guard: request data outlived invocation ${invocations}:\n${lines.join('\n')}`
+  return `${heading(findings)}:\n${lines.join('\n')}`
+}
+
+/** One line for a structured logger, which gets the findings as details. */
+export function summarizeFindings(findings: readonly LeakFinding[]): string {
+  return `${heading(findings)} (${findings.length} ${findings.length === 1 ? 'place' : 'places'})`
+}
+
+function heading(findings: readonly LeakFinding[]): string {
+  const invocations = [...new Set(findings.map((finding) => finding.invocation))].join(', ')
+  return `leak-guard: request data outlived invocation ${invocations}`
 }

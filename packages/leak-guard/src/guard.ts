@@ -1,14 +1,28 @@
-import { emit, longLivedRoots, processWide, trackInvocation } from '@warmstart/core'
-import { deepSearch } from './deep-search.js'
+import { WarmstartError } from '@warmstart/core'
+import {
+  callSafely,
+  emit,
+  InvocationSlots,
+  logSafely,
+  longLivedRoots,
+  processWide,
+  trackInvocation,
+} from '@warmstart/core/internal'
 import { extractRequest } from './extract.js'
 import { FastWalker, type WalkRoot } from './fast-walk.js'
-import { describeFindings, type LeakFinding, LeakFoundError, markOutput } from './finding.js'
+import {
+  describeFindings,
+  type LeakFinding,
+  LeakFoundError,
+  markOutput,
+  summarizeFindings,
+} from './finding.js'
 import { walkedGlobals } from './globals-baseline.js'
 import type { MatchHow, ValueKind } from './kinds.js'
 import { type Match, Matcher } from './matcher.js'
 import { callerScript, lambdaHandler, ScopeReader } from './module-scope.js'
-import { type LeakGuardOptions, type ResolvedOptions, resolveOptions } from './options.js'
-import { type Reveals, redact } from './redact.js'
+import { type DeepCheck, type LeakGuardOptions, type ResolvedOptions, resolveOptions } from './options.js'
+import { describeName, type Reveals, redact } from './redact.js'
 import type { RequestRecord } from './request-record.js'
 import { runtimeRecord } from './runtime-record.js'
 
@@ -35,7 +49,7 @@ declare module '@warmstart/core' {
 /** A leak guard: note an invocation's request at its start, look for it after its end. */
 export interface LeakGuard {
   /**
-   * Notes the invocation's event and context (call before the handler runs). With `deep: true` it
+   * Notes the invocation's event and context (call before the handler runs). With `deep` set it
    * first runs the deep check of the invocations that ended since the last one began: in `throw`
    * mode it then rejects with LeakFoundError, and the invocation is not noted (do not run the handler).
    */
@@ -52,26 +66,22 @@ export interface LeakGuard {
   ): (event: TEvent, context: TContext) => Promise<TResult>
   /**
    * The deep check now, for the last finished invocations (`remember`): a heap snapshot, so for tests
-   * and CI. Call it between invocations, or from a later one: an invocation still in flight is never judged.
+   * and CI. Call it between invocations, or from a later one: an invocation still in flight is never
+   * judged. It needs the deep check: pass it (`guard.deepCheck(deepCheck)`, from
+   * `@warmstart/leak-guard/deep`), or give it as the guard's `deep` option.
    */
-  deepCheck(): Promise<LeakFinding[]>
+  deepCheck(deep?: DeepCheck): Promise<LeakFinding[]>
 }
 
 /** An invocation in flight. */
-class InFlight {
+interface InFlight {
   /** The request's event and context: never followed by the deep check while the request is in flight. */
-  context: object | undefined = undefined
-  event: unknown = undefined
-  record: RequestRecord | undefined = undefined
-  sampled = false
+  readonly context: object
+  readonly event: unknown
+  readonly record: RequestRecord | undefined
+  readonly sampled: boolean
   /** The runtime's record of the request (see runtimeRecord). */
-  runtime: object | undefined = undefined
-}
-
-/** The phases the middleware runs: synchronous unless there is something to wait for. */
-export interface GuardPhases {
-  start(event: unknown, context: object): Promise<void> | undefined
-  check(context: object, cause: unknown): Promise<void> | undefined
+  readonly runtime: object | undefined
 }
 
 /** A finished invocation, as the deep check remembers it: its values, and its objects held weakly. */
@@ -84,7 +94,7 @@ interface Finished {
 }
 
 const REPORTED_LIMIT = 10_000
-/** Ended invocations waiting for the deep check (`deep: true`) when more end than begin: the oldest go first. */
+/** Ended invocations waiting for the deep check (the `deep` option) when more end than begin: the oldest go first. */
 const PENDING_LIMIT = 64
 /** Checks cut short whose values the next checks still look for, at most. */
 const CARRIED_LIMIT = 8
@@ -95,27 +105,6 @@ export function leakGuard(options?: LeakGuardOptions): LeakGuard {
 }
 
 /**
- * The phases of a guard: its own synchronous ones, or those of another implementation of LeakGuard
- * through its public methods.
- */
-export function guardPhases(guard: LeakGuard): GuardPhases {
-  if (guard instanceof Guard)
-    return {
-      start: (event, context) => guard.start(event, context),
-      check: (context, cause) => {
-        guard.check(context, cause)
-        return undefined
-      },
-    }
-  return {
-    start: (event, context) => guard.begin(event, context),
-    check: async (context, cause) => {
-      await guard.end(context, cause === undefined ? undefined : { cause })
-    },
-  }
-}
-
-/**
  * Every guard of the process, held weakly: a deep check skips what any guard keeps for itself
  * (remembered values of finished invocations), not only its own, or two guards in one process
  * (two handlers in one test file) would report each other's memory.
@@ -123,18 +112,17 @@ export function guardPhases(guard: LeakGuard): GuardPhases {
 const liveGuards = processWide('leak-guard:guards', () => new Set<WeakRef<Guard>>())
 
 class Guard implements LeakGuard {
-  /**
-   * The invocation in flight when it is the only one, as classic Lambda runs them: fields every
-   * invocation reuses (keying a Map by each new context object costs a hash and an entry per invocation).
-   */
-  private readonly solo = new InFlight()
-  /** Invocations in flight beside it (Managed Instances, or concurrent calls), by context. */
-  private readonly overlapping = new Map<object, InFlight>()
+  /** Invocations in flight by request id: one slot in the classic mode, a Map beside it only when they overlap. */
+  private readonly inFlight = new InvocationSlots<InFlight>()
   /** The last `remember` finished invocations, for deepCheck(). */
   private readonly finished: Finished[] = []
-  /** Finished invocations the deep check has not judged yet (`deep: true`). */
+  /** Finished invocations the deep check has not judged yet (`deep` set). */
   private pending: Finished[] = []
   private readonly reported = new Set<string>()
+  /** Callbacks (a root's inspector or revision, an extractor, onFinding) that threw: each reported once. */
+  private readonly failures = new Set<string>()
+  /** Roots whose last listing threw part way: read in full next time, whatever their revision says. */
+  private readonly brokenListings = new Set<string>()
   private readonly ownObjects = new WeakSet<object>()
   private readonly walker: FastWalker
   /**
@@ -152,7 +140,7 @@ class Guard implements LeakGuard {
   constructor(private readonly options: ResolvedOptions) {
     this.walker = new FastWalker(options.minLength, (value) => this.ownObjects.has(value))
     this.rule = { minLength: options.minLength, allow: options.allowValues }
-    for (const own of [this, this.solo, this.overlapping, this.finished, this.reported, this.walker])
+    for (const own of [this, this.inFlight, this.finished, this.reported, this.failures, this.walker])
       this.ownObjects.add(own)
     liveGuards.add(new WeakRef(this))
     if (options.watch !== false) {
@@ -173,8 +161,7 @@ class Guard implements LeakGuard {
   private ownState(): object[] {
     const own: object[] = [
       this,
-      this.solo,
-      this.overlapping,
+      this.inFlight,
       this.finished,
       this.pending,
       this.reported,
@@ -201,45 +188,39 @@ class Guard implements LeakGuard {
   }
 
   async begin(event: unknown, context: object): Promise<void> {
-    await this.start(event, context)
-  }
-
-  /** `begin` without a promise unless a deep check is due. */
-  start(event: unknown, context: object): Promise<void> | undefined {
     const { requestId } = trackInvocation(context)
     const rate = this.options.sampleRate
     const sampled = rate >= 1 || (rate > 0 && this.options.random() < rate)
     // Under Managed Instances every request's values are needed, sampled or not: a value of a request still in flight is never reported.
     const record =
       sampled || this.managed
-        ? extractRequest(event, context, requestId, this.rule, this.options.extractors)
+        ? extractRequest(event, context, requestId, this.rule, this.options.extractors, (index, error) =>
+            this.callbackFailed(`extract[${index}]`, error, 'its values are not looked for'),
+          )
         : undefined
     if (record !== undefined) this.own(record)
-    const entry =
-      this.solo.context === undefined || this.solo.context === context ? this.solo : new InFlight()
-    if (entry !== this.solo) this.overlapping.set(context, entry)
-    entry.context = context
-    entry.event = event
-    entry.record = record
-    entry.sampled = sampled
-    entry.runtime = runtimeRecord()
-    if (this.pending.length === 0) return undefined
-    return this.judgeEnded(context)
+    this.inFlight.set(requestId, { context, event, record, sampled, runtime: runtimeRecord() })
+    if (this.pending.length === 0) return
+    try {
+      // Noted first: the deep check skips this request's objects and never reports its values.
+      await this.judgeEnded()
+    } catch (error) {
+      this.inFlight.delete(requestId)
+      throw error
+    }
   }
 
   async end(context: object, options?: { cause?: unknown }): Promise<LeakFinding[]> {
-    return this.check(context, options?.cause)
-  }
-
-  /** `end` without a promise: the fast check is synchronous. Throws LeakFoundError in `throw` mode. */
-  check(context: object, cause: unknown): LeakFinding[] {
-    const entry = this.inFlightOf(context)
-    if (entry === undefined) return []
+    // Nothing in flight: an end without its begin is not tracked as a new invocation of the environment.
+    if (this.inFlight.size === 0) return []
+    const { requestId } = trackInvocation(context)
+    const entry = this.inFlight.get(requestId)
+    if (entry === undefined || entry.context !== context) return []
+    this.inFlight.delete(requestId)
     const { sampled, record, runtime } = entry
-    this.forget(entry)
     if (!sampled || record === undefined) return []
     const finished = this.remember(record, runtime)
-    if (this.options.deep) {
+    if (this.options.deep !== undefined) {
       this.pending.push(finished)
       if (this.pending.length > PENDING_LIMIT) this.pending.shift()
     }
@@ -250,68 +231,47 @@ class Guard implements LeakGuard {
     known.dispose()
     // The walk goes on next time where it stopped: what it meets there may be this invocation's.
     this.carried = exhausted ? [record, ...this.carried].slice(0, CARRIED_LIMIT) : []
-    return this.report(findings, cause)
+    return this.report(findings, options?.cause)
   }
 
   wrap<TEvent, TContext extends object, TResult>(
     handler: (event: TEvent, context: TContext) => Promise<TResult> | TResult,
   ): (event: TEvent, context: TContext) => Promise<TResult> {
     return async (event, context) => {
-      await this.start(event, context)
+      await this.begin(event, context)
       let result: TResult
       try {
         result = await handler(event, context)
       } catch (error) {
-        this.check(context, error)
+        await this.end(context, { cause: error })
         throw error
       }
-      this.check(context, undefined)
+      await this.end(context)
       return result
     }
   }
 
-  async deepCheck(): Promise<LeakFinding[]> {
+  async deepCheck(deep?: DeepCheck): Promise<LeakFinding[]> {
+    const search = deep ?? this.options.deep
+    if (search === undefined || typeof search.search !== 'function')
+      throw new WarmstartError(
+        'ERR_NO_DEEP_CHECK',
+        "leakGuard: deepCheck() needs the deep check: import { deepCheck } from '@warmstart/leak-guard/deep' and call guard.deepCheck(deepCheck), or pass it as the guard's deep option",
+      )
     const ended = [...new Set([...this.finished, ...this.pending])]
     this.pending = []
-    return this.judge(ended)
-  }
-
-  private inFlightOf(context: object): InFlight | undefined {
-    return this.solo.context === context ? this.solo : this.overlapping.get(context)
-  }
-
-  /** The invocation is no longer in flight: nothing of it stays in the guard's fields. */
-  private forget(entry: InFlight): void {
-    if (entry !== this.solo) {
-      this.overlapping.delete(entry.context as object)
-      return
-    }
-    entry.context = undefined
-    entry.event = undefined
-    entry.record = undefined
-    entry.runtime = undefined
+    return this.judge(ended, search)
   }
 
   /** The invocations that ended before this one began are over: the runtime has sent their responses and dropped their requests. */
-  private async judgeEnded(context: object): Promise<void> {
+  private async judgeEnded(): Promise<void> {
     const ended = this.pending
     this.pending = []
-    try {
-      await this.judge(ended)
-    } catch (error) {
-      this.forget(this.inFlightOf(context) as InFlight)
-      throw error
-    }
-  }
-
-  private inFlight(): InFlight[] {
-    const entries = this.solo.context === undefined ? [] : [this.solo]
-    for (const entry of this.overlapping.values()) entries.push(entry)
-    return entries
+    await this.judge(ended, this.options.deep as DeepCheck)
   }
 
   /** The deep check of invocations that have ended, while the ones in flight are excluded. */
-  private async judge(ended: readonly Finished[]): Promise<LeakFinding[]> {
+  private async judge(ended: readonly Finished[], deep: DeepCheck): Promise<LeakFinding[]> {
     const records: RequestRecord[] = ended.map((finished) => ({
       requestId: finished.requestId,
       values: finished.values,
@@ -331,16 +291,16 @@ class Guard implements LeakGuard {
       const runtime = finished.runtime?.deref()
       if (runtime !== undefined) skipped.push(runtime)
     }
-    for (const { context, event, record, runtime } of this.inFlight()) {
-      skipped.push(context as object)
+    for (const { context, event, record, runtime } of this.inFlight.values()) {
+      skipped.push(context)
       if (typeof event === 'object' && event !== null) skipped.push(event)
       if (runtime !== undefined) skipped.push(runtime)
       if (record !== undefined) skipped.push(record, record.values)
     }
     const known = this.revealer(records)
-    let result: Awaited<ReturnType<typeof deepSearch>>
+    let result: Awaited<ReturnType<DeepCheck['search']>>
     try {
-      result = await deepSearch(matcher, skipped, known.reveals)
+      result = await deep.search(matcher, skipped, known.reveals)
     } finally {
       matcher.dispose()
       known.dispose()
@@ -360,7 +320,7 @@ class Guard implements LeakGuard {
 
   private inFlightRecords(): RequestRecord[] {
     const records: RequestRecord[] = []
-    for (const { record } of this.inFlight()) if (record !== undefined) records.push(record)
+    for (const { record } of this.inFlight.values()) if (record !== undefined) records.push(record)
     return records
   }
 
@@ -421,13 +381,19 @@ class Guard implements LeakGuard {
     // and closure variables, then the globals that were there before the guard loaded.
     const globals = walkedGlobals()
     const roots: WalkRoot[] = globals.changed.map(([name, value]) => ({ label: name, global: true, value }))
-    for (const root of longLivedRoots())
+    const keyed: string[] = []
+    for (const root of longLivedRoots()) {
+      const revision = this.safely(root.name, 'revision', () => root.revision())
+      if (revision === FAILED) continue
+      if (root.requestKeyed) keyed.push(`${describeName(root.name, reveals)} → key "`)
       roots.push({
         label: root.name,
         value: root.target(),
-        entries: () => root.entries(),
-        revision: () => root.revision(),
+        entries: () => this.listing(root.name, () => root.entries()),
+        // A root whose last listing failed is read in full: that listing was no complete reading.
+        revision: this.brokenListings.has(root.name) ? undefined : () => revision,
       })
+    }
     if (this.scopes !== undefined)
       roots.push(
         ...this.scopes.roots(started + this.options.maxMs / 2, (value) => this.ownObjects.has(value)),
@@ -436,7 +402,12 @@ class Guard implements LeakGuard {
     const left = Math.max(0, this.options.maxMs - (performance.now() - started))
     const result = this.walker.walk(roots, matcher, reveals, this.options.maxNodes, left)
     roots.length = 0
-    const findings = result.findings.map((found) => toFinding(found.path, found.match, 'fast'))
+    const findings: LeakFinding[] = []
+    for (const found of result.findings) {
+      // A key of a root whose keys are request values on purpose (a per-tenant cache): not a leak; its values still are.
+      if (keyed.some((prefix) => found.path.startsWith(prefix))) continue
+      findings.push(toFinding(found.path, found.match, 'fast'))
+    }
     emit('leak.check', {
       invocation,
       check: 'fast',
@@ -468,11 +439,65 @@ class Guard implements LeakGuard {
       })
     }
     if (findings.length === 0) return findings
-    this.options.onFinding?.(findings)
+    if (!callSafely(this.options.onFinding, findings))
+      this.callbackFailed('onFinding', undefined, 'these findings may not have reached it')
     if (this.options.mode === 'throw')
       throw new LeakFoundError(findings, cause === undefined ? undefined : { cause })
-    if (this.options.mode === 'warn') this.options.logger.warn(describeFindings(findings), { findings })
+    if (this.options.mode === 'warn') this.warn(findings)
     return findings
+  }
+
+  /**
+   * Each finding once: the console gets the readable lines only (given the findings as details too,
+   * it printed each twice); a logger of the user's (structured, JSON) gets one line that says how many
+   * and the findings as details.
+   */
+  private warn(findings: readonly LeakFinding[]): void {
+    const logger = this.options.logger
+    if (logger === console) {
+      // Called with the text alone: given an undefined details argument too, the console prints "undefined".
+      try {
+        console.warn(describeFindings(findings))
+      } catch {
+        // A console that throws (a closed stream): the findings still went to onFinding and leak.found.
+      }
+    } else logSafely(logger, 'warn', summarizeFindings(findings), { findings })
+  }
+
+  /**
+   * A callback of the user's threw: reported once (by what threw, never the error's message, which
+   * may carry the data it was handling), and the guard goes on without what it would have given.
+   */
+  private callbackFailed(what: string, error: unknown, consequence: string): void {
+    if (this.failures.has(what)) return
+    if (this.failures.size >= REPORTED_LIMIT) this.failures.clear()
+    this.failures.add(what)
+    const name = error instanceof Error ? ` (${error.name})` : ''
+    logSafely(this.options.logger, 'error', `leak-guard: ${what} threw${name}; ${consequence}`)
+  }
+
+  /** A root's callback, called so that a throw skips the root instead of failing the invocation. */
+  private safely<T>(root: string, callback: string, call: () => T): T | typeof FAILED {
+    try {
+      return call()
+    } catch (error) {
+      this.callbackFailed(`${root}:${callback}`, error, 'the root is skipped')
+      return FAILED
+    }
+  }
+
+  /** A root's listing, read so that an inspector that throws (at once, or part way) ends the listing there. */
+  private *listing(
+    root: string,
+    list: () => Iterable<readonly [unknown, unknown]>,
+  ): Generator<readonly [unknown, unknown]> {
+    try {
+      yield* list()
+      this.brokenListings.delete(root)
+    } catch (error) {
+      if (this.brokenListings.size < REPORTED_LIMIT) this.brokenListings.add(root)
+      this.callbackFailed(`${root}:inspect`, error, 'the rest of the root is skipped')
+    }
   }
 
   private allowed(path: string): boolean {
@@ -483,6 +508,8 @@ class Guard implements LeakGuard {
     })
   }
 }
+
+const FAILED: unique symbol = Symbol('failed')
 
 function toFinding(path: string, match: Match, check: 'fast' | 'deep'): LeakFinding {
   return markOutput({

@@ -18,6 +18,9 @@ export type ValueKind =
   | 'message id'
   | 'receipt handle'
   | 'event id'
+  | 'token claim'
+  | 'path parameter'
+  | 'query parameter'
   | 'custom'
 
 /** Kinds whose pieces are secret too: a stored fragment of one of them is a finding. */

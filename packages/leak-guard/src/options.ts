@@ -1,6 +1,20 @@
-import { type Duration, invalidOption, type Logger, parseDuration } from '@warmstart/core'
+import type { Duration, Logger } from '@warmstart/core'
+import { checkOptions, durationOption, invalidOption, positiveInteger } from '@warmstart/core/internal'
+import type { DeepResult } from './deep-search.js'
 import type { Extractor } from './extract.js'
 import type { LeakFinding } from './finding.js'
+import type { Matcher } from './matcher.js'
+import type { Reveals } from './redact.js'
+
+/**
+ * The deep check, as `@warmstart/leak-guard/deep` exports it (`deepCheck`): a V8 heap snapshot of the
+ * whole process, searched for what keeps request data alive. It lives in its own entry so that a
+ * bundle that does not import it does not carry it.
+ */
+export interface DeepCheck {
+  /** Called by the guard only: its arguments are the guard's internals. */
+  readonly search: (matcher: Matcher, skipped: readonly object[], reveals: Reveals) => Promise<DeepResult>
+}
 
 export type LeakGuardMode = 'warn' | 'throw' | 'report'
 
@@ -11,8 +25,13 @@ export interface LeakGuardOptions {
   onFinding?: (findings: readonly LeakFinding[]) => void
   /** Share of invocations checked, 0 to 1 (default 1). For production: 0.01 checks one in a hundred. */
   sampleRate?: number
-  /** Also take a heap snapshot after each checked invocation, to find module and closure variables (tests and CI). */
-  deep?: boolean
+  /**
+   * The deep check, run for each checked invocation once it has ended (when the next one begins):
+   * `import { deepCheck } from '@warmstart/leak-guard/deep'` and pass `deep: deepCheck`. A heap
+   * snapshot of the whole process each time: seconds and several times the heap in memory on a
+   * large heap (see docs/leak-guard.md). For tests and CI, never production.
+   */
+  deep?: DeepCheck
   /** More values of a request to look for, taken from the event and context. */
   extract?: Extractor | readonly Extractor[]
   /** Request values (exactly, or by pattern) never looked for, and paths (prefix, or pattern) never reported. */
@@ -23,6 +42,7 @@ export interface LeakGuardOptions {
   budget?: { nodes?: number; time?: Duration }
   /** Finished invocations that `deepCheck()` looks for (default 1: the last one). */
   remember?: number
+  /** Where `warn` mode writes findings, and where a callback that threw is reported (default console). */
   logger?: Logger
   /** The source of randomness for `sampleRate` (default Math.random). */
   random?: () => number
@@ -39,7 +59,7 @@ export interface ResolvedOptions {
   readonly mode: LeakGuardMode
   readonly onFinding: ((findings: readonly LeakFinding[]) => void) | undefined
   readonly sampleRate: number
-  readonly deep: boolean
+  readonly deep: DeepCheck | undefined
   readonly extractors: readonly Extractor[]
   readonly allowValues: readonly (string | RegExp)[]
   readonly allowPaths: readonly (string | RegExp)[]
@@ -62,15 +82,37 @@ function patterns(value: unknown, option: string): readonly (string | RegExp)[] 
   return value
 }
 
-function positiveInteger(value: unknown, option: string, fallback: number, minimum: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
-    throw invalidOption(COMPONENT, option, `must be an integer >= ${minimum}`)
-  }
-  return value
+const OPTIONS = [
+  'mode',
+  'onFinding',
+  'sampleRate',
+  'deep',
+  'extract',
+  'allow',
+  'minLength',
+  'budget',
+  'remember',
+  'logger',
+  'random',
+  'watch',
+] as const
+
+/** `deep: true` was the way before the deep check had its own entry: say what replaces it. */
+function deepOption(value: unknown): DeepCheck | undefined {
+  if (value === undefined || value === false) return undefined
+  if (typeof value === 'object' && value !== null && typeof (value as DeepCheck).search === 'function')
+    return value as DeepCheck
+  throw invalidOption(
+    COMPONENT,
+    'deep',
+    "must be the deep check of '@warmstart/leak-guard/deep': import { deepCheck } from '@warmstart/leak-guard/deep', then deep: deepCheck",
+  )
 }
 
 export function resolveOptions(options: LeakGuardOptions = {}): ResolvedOptions {
+  checkOptions(COMPONENT, options, OPTIONS)
+  checkOptions(COMPONENT, options.allow, ['values', 'paths'], 'allow')
+  checkOptions(COMPONENT, options.budget, ['nodes', 'time'], 'budget')
   const mode = options.mode ?? 'warn'
   if (mode !== 'warn' && mode !== 'throw' && mode !== 'report') {
     throw invalidOption(COMPONENT, 'mode', "must be 'warn', 'throw' or 'report'")
@@ -94,6 +136,8 @@ export function resolveOptions(options: LeakGuardOptions = {}): ResolvedOptions 
       'must be a function or an array of functions (event, context) => values',
     )
   }
+  if (options.random !== undefined && typeof options.random !== 'function')
+    throw invalidOption(COMPONENT, 'random', 'must be a function () => number from 0 to 1')
   const logger = options.logger ?? console
   if (typeof logger.warn !== 'function')
     throw invalidOption(COMPONENT, 'logger', 'must have a warn(message, details) method')
@@ -101,14 +145,14 @@ export function resolveOptions(options: LeakGuardOptions = {}): ResolvedOptions 
     mode,
     onFinding: options.onFinding,
     sampleRate,
-    deep: options.deep === true,
+    deep: deepOption(options.deep),
     extractors: extractors as readonly Extractor[],
     allowValues: patterns(options.allow?.values, 'allow.values'),
     allowPaths: patterns(options.allow?.paths, 'allow.paths'),
-    minLength: positiveInteger(options.minLength, 'minLength', 6, 4),
-    maxNodes: positiveInteger(options.budget?.nodes, 'budget.nodes', 50_000, 1),
-    maxMs: parseDuration(options.budget?.time ?? '20ms', COMPONENT, 'budget.time'),
-    remember: positiveInteger(options.remember, 'remember', 1, 1),
+    minLength: positiveInteger(COMPONENT, 'minLength', options.minLength, 6, 4),
+    maxNodes: positiveInteger(COMPONENT, 'budget.nodes', options.budget?.nodes, 50_000),
+    maxMs: durationOption(COMPONENT, 'budget.time', options.budget?.time, 20),
+    remember: positiveInteger(COMPONENT, 'remember', options.remember, 1),
     logger,
     random: options.random ?? Math.random,
     watch: watchOption(options.watch),

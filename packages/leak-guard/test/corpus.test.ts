@@ -1,5 +1,6 @@
 import { onEvent, type WarmstartEvent } from '@warmstart/core'
 import { type LeakFinding, LeakFoundError, leakGuard } from '@warmstart/leak-guard'
+import { deepCheck } from '@warmstart/leak-guard/deep'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanCases } from './corpus/clean.js'
 import { apiRequest, UNTIMED } from './corpus/events.js'
@@ -44,7 +45,7 @@ describe('the corpus, in process', () => {
       invocations.set(leaky.name, context.awsRequestId)
     }
     expect(findings).toEqual([])
-    await guard.deepCheck()
+    await guard.deepCheck(deepCheck)
     for (const leaky of deepCases) {
       const own = findings.filter((f) => f.invocation === invocations.get(leaky.name))
       expect(
@@ -74,9 +75,9 @@ describe('the corpus, in process', () => {
     await guard.wrap(clean.handler)(seen.event, seen.context)
     await new Promise((resolve) => setImmediate(resolve))
     ;(globalThis as { gc: () => void }).gc()
-    await guard.deepCheck()
+    await guard.deepCheck(deepCheck)
     expect(findings.map((f) => `${f.path} ${f.kind} ${f.match}`)).toEqual([])
-    expect(await other.guard.deepCheck()).toEqual([])
+    expect(await other.guard.deepCheck(deepCheck)).toEqual([])
   })
 
   it('no clean handler is flagged, by the fast or the deep check, across warm invocations', async () => {
@@ -92,12 +93,12 @@ describe('the corpus, in process', () => {
     // the events and contexts of these invocations are gone, and only their values are looked for.
     await new Promise((resolve) => setImmediate(resolve))
     ;(globalThis as { gc: () => void }).gc()
-    await guard.deepCheck()
+    await guard.deepCheck(deepCheck)
     expect(findings.map((f) => `${f.path} ${f.kind} ${f.match}`)).toEqual([])
   })
   it('in throw mode with deep: true, fails the next invocation before its handler runs, and forgets it', async () => {
     const leaky = leakyCases.find((c) => c.check === 'deep')
-    const guard = leakGuard({ mode: 'throw', deep: true, ...UNTIMED })
+    const guard = leakGuard({ mode: 'throw', deep: deepCheck, ...UNTIMED })
     const first = apiRequest()
     await guard.wrap(leaky!.handler)(first.event, first.context)
     const next = apiRequest()

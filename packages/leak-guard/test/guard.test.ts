@@ -7,6 +7,7 @@ import {
   leakGuard,
   leakGuardMiddleware,
 } from '@warmstart/leak-guard'
+import { deepCheck } from '@warmstart/leak-guard/deep'
 import { afterEach, describe, expect, it } from 'vitest'
 import { apiRequest, body, jwtFor, UNTIMED } from './corpus/events.js'
 
@@ -39,6 +40,11 @@ describe('options', () => {
     [{ budget: { time: 'soon' } }, 'budget.time'],
     [{ remember: 0 }, 'remember'],
     [{ logger: {} }, 'logger'],
+    [{ random: 0.5 }, 'random'],
+    [{ deep: true }, 'deep'],
+    [{ mod: 'warn' }, 'mod'],
+    [{ budget: { node: 10 } }, 'budget.node'],
+    [{ allow: { path: [] } }, 'allow.path'],
   ])('rejects %j naming %s', (options, option) => {
     expect(() => leakGuard(options as never)).toThrow(
       expect.objectContaining({
@@ -46,6 +52,22 @@ describe('options', () => {
         message: expect.stringContaining(`"${option}"`),
       }),
     )
+  })
+})
+
+describe('options, checked', () => {
+  it('rejects a misspelt option with the one it is close to, and deep: true with what replaces it', () => {
+    expect(() => leakGuard({ mod: 'warn' } as never)).toThrow('did you mean "mode"?')
+    expect(() => leakGuard({ budget: { tme: '5ms' } } as never)).toThrow('did you mean "budget.time"?')
+    expect(() => leakGuard({ deep: true } as never)).toThrow(
+      "import { deepCheck } from '@warmstart/leak-guard/deep'",
+    )
+    expect(() => leakGuard({ deep: false } as never)).not.toThrow()
+  })
+
+  it('needs the deep check for deepCheck(): given, or the deep option', async () => {
+    await expect(leakGuard().deepCheck()).rejects.toMatchObject({ code: 'ERR_NO_DEEP_CHECK' })
+    expect(await leakGuard().deepCheck(deepCheck)).toEqual([])
   })
 })
 
@@ -354,17 +376,42 @@ describe('the fast check', () => {
 })
 
 describe('modes, sampling and events', () => {
-  it('warns through the logger by default, without the value', async () => {
-    const lines: string[] = []
-    const guard = leakGuard({ ...UNTIMED, logger: { warn: (m) => lines.push(m), error: () => {} } })
+  it('warns through the logger by default, without the value, each finding once', async () => {
+    const lines: { message: string; details: unknown }[] = []
+    const guard = leakGuard({
+      ...UNTIMED,
+      logger: { warn: (message, details) => lines.push({ message, details }), error: () => {} },
+    })
     const { event, context } = apiRequest()
     const token = event.headers.authorization as string
     await guard.wrap(() => {
       g.t_token = token
     })(event, context)
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toContain('globalThis.t_token')
-    expect(lines[0]).not.toContain(token.slice(7, 20))
+    expect(lines).toEqual([
+      {
+        message: `leak-guard: request data outlived invocation ${context.awsRequestId} (1 place)`,
+        details: { findings: [expect.objectContaining({ path: 'globalThis.t_token' })] },
+      },
+    ])
+    expect(JSON.stringify(lines)).not.toContain(token.slice(7, 20))
+  })
+
+  it('writes the console the readable lines only, not the findings again as an object', async () => {
+    const written: unknown[][] = []
+    const warn = console.warn
+    console.warn = (...args: unknown[]) => written.push(args)
+    try {
+      const guard = leakGuard()
+      const { event, context } = apiRequest()
+      await guard.wrap(() => {
+        g.t_console = body(event).userId
+      })(event, context)
+    } finally {
+      console.warn = warn
+    }
+    expect(written).toHaveLength(1)
+    expect(written[0]).toHaveLength(1)
+    expect(String(written[0]?.[0]).match(/globalThis\.t_console/g)).toHaveLength(1)
   })
 
   it('throws LeakFoundError in throw mode, with the handler error as cause', async () => {
@@ -531,7 +578,7 @@ describe('the middleware in a real Middy chain', () => {
     await expect(throwing(r.event, r.context as never)).rejects.toBeInstanceOf(LeakFoundError)
   })
 
-  it('returns no promise from a phase unless a deep check is due', async () => {
+  it('runs each phase through the guard: before notes, after and onError check', async () => {
     const findings: LeakFinding[] = []
     const onFinding = (found: readonly LeakFinding[]) => findings.push(...found)
     const phase = ({ event, context }: ReturnType<typeof apiRequest>, error?: unknown) => ({
@@ -542,39 +589,39 @@ describe('the middleware in a real Middy chain', () => {
     })
     const checked = leakGuardMiddleware({ ...UNTIMED, mode: 'report', onFinding })
     const ok = apiRequest()
-    expect(checked.before!(phase(ok))).toBeUndefined()
-    g.t_sync = body(ok.event).userId
-    expect(checked.after!(phase(ok))).toBeUndefined()
+    await checked.before!(phase(ok))
+    g.t_phase = body(ok.event).userId
+    await checked.after!(phase(ok))
     const failed = apiRequest()
-    expect(checked.before!(phase(failed))).toBeUndefined()
-    g.t_syncFailed = body(failed.event).userId
-    expect(checked.onError!(phase(failed, new Error('boom')))).toBeUndefined()
+    await checked.before!(phase(failed))
+    g.t_phaseFailed = body(failed.event).userId
+    await checked.onError!(phase(failed, new Error('boom')))
     expect(findings.map((f) => [f.path, f.invocation])).toEqual([
-      ['globalThis.t_sync', ok.context.awsRequestId],
-      ['globalThis.t_syncFailed', failed.context.awsRequestId],
+      ['globalThis.t_phase', ok.context.awsRequestId],
+      ['globalThis.t_phaseFailed', failed.context.awsRequestId],
     ])
     const unsampled = leakGuardMiddleware({ ...UNTIMED, mode: 'report', onFinding, sampleRate: 0 })
     const skipped = apiRequest()
-    expect(unsampled.before!(phase(skipped))).toBeUndefined()
+    await unsampled.before!(phase(skipped))
     g.t_unsampled = body(skipped.event).userId
-    expect(unsampled.after!(phase(skipped))).toBeUndefined()
+    await unsampled.after!(phase(skipped))
     expect(findings).toHaveLength(2)
   })
 
-  it('with deep: true, returns a promise from the begin that judges the invocations ended before it', async () => {
+  it('with deep set, the begin judges the invocations ended before it', async () => {
     const findings: LeakFinding[] = []
     const rolls = [0.1, 0.9]
     const deep = leakGuardMiddleware({
       mode: 'report',
       onFinding: (found) => findings.push(...found),
-      deep: true,
+      deep: deepCheck,
       sampleRate: 0.5,
       random: () => rolls.shift() as number,
     })
     const gone = apiRequest()
     const ended = { event: gone.event, context: gone.context, response: undefined, error: undefined }
-    expect(deep.before!(ended)).toBeUndefined()
-    expect(deep.after!(ended)).toBeUndefined()
+    await deep.before!(ended)
+    await deep.after!(ended)
     // Not sampled, and its event not an object: in flight, and not followed, while the deep check runs.
     const next = {
       event: 'a plain event',
@@ -582,10 +629,8 @@ describe('the middleware in a real Middy chain', () => {
       response: undefined,
       error: undefined,
     }
-    const judging = deep.before!(next)
-    expect(judging).toBeInstanceOf(Promise)
-    await judging
-    expect(deep.after!(next)).toBeUndefined()
+    await deep.before!(next)
+    await deep.after!(next)
     expect(findings).toEqual([])
   })
 
@@ -602,7 +647,7 @@ describe('the middleware in a real Middy chain', () => {
         return guard.end(context, options)
       },
       wrap: (handler) => guard.wrap(handler),
-      deepCheck: () => guard.deepCheck(),
+      deepCheck: (deep) => guard.deepCheck(deep),
     }
     const handler = middy(async (event: ReturnType<typeof apiRequest>['event']) => {
       g.t_foreign = body(event).userId
@@ -618,8 +663,8 @@ describe('the middleware in a real Middy chain', () => {
     expect(findings.map((f) => f.invocation)).toEqual([ok.context.awsRequestId, failing.context.awsRequestId])
   })
 
-  it('with deep: true, runs the deep check of an invocation once it has ended: when the next one begins', async () => {
-    const { guard, findings } = collecting({ deep: true, remember: 2 })
+  it('with deep set, runs the deep check of an invocation once it has ended: when the next one begins', async () => {
+    const { guard, findings } = collecting({ deep: deepCheck, remember: 2 })
     const gone = apiRequest()
     await guard.wrap(() => 1)(gone.event, gone.context)
     const { event, context } = apiRequest()
@@ -651,7 +696,7 @@ describe('the middleware in a real Middy chain', () => {
     const before = findings.length
     await guard.deepCheck()
     expect(findings.slice(before)).toEqual([])
-    expect(await leakGuard().deepCheck()).toEqual([])
+    expect(await leakGuard().deepCheck(deepCheck)).toEqual([])
     expect(await guard.end(running.context)).toEqual([])
   })
 })

@@ -6,6 +6,7 @@ import {
   leakGuardMiddleware,
   type ValueKind,
 } from '@warmstart/leak-guard'
+import { type DeepCheck, deepCheck } from '@warmstart/leak-guard/deep'
 import { expectTypeOf, test } from 'vitest'
 
 test('public types', () => {
@@ -14,7 +15,12 @@ test('public types', () => {
     onFinding: (findings) => expectTypeOf(findings).toEqualTypeOf<readonly LeakFinding[]>(),
   })
   expectTypeOf(guard).toEqualTypeOf<LeakGuard>()
-  expectTypeOf(guard.deepCheck()).toEqualTypeOf<Promise<LeakFinding[]>>()
+  expectTypeOf(guard.deepCheck(deepCheck)).toEqualTypeOf<Promise<LeakFinding[]>>()
+  expectTypeOf(deepCheck).toEqualTypeOf<DeepCheck>()
+  leakGuard({ deep: deepCheck })
+  // @ts-expect-error: the deep check is imported from its own entry, not switched on
+  leakGuard({ deep: true })
+  registerRoot('tenants', new Map(), undefined, { requestKeyed: true })
   expectTypeOf(guard.begin).returns.toEqualTypeOf<Promise<void>>()
   const wrapped = guard.wrap(
     async (event: { id: string }, _context: { awsRequestId: string }) => event.id.length,

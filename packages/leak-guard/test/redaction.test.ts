@@ -1,5 +1,6 @@
 import { onEvent, registerRoot, type WarmstartEvent } from '@warmstart/core'
 import { type LeakFinding, LeakFoundError, leakGuard } from '@warmstart/leak-guard'
+import { deepCheck } from '@warmstart/leak-guard/deep'
 import { afterEach, describe, expect, it } from 'vitest'
 import { apiRequest, bearer, body, UNTIMED } from './corpus/events.js'
 
@@ -87,7 +88,7 @@ describe('no request value in full in what the guard says', () => {
       ]),
     )
     await guard.wrap(() => 1)(apiRequest().event, apiRequest().context)
-    await guard.deepCheck()
+    await guard.deepCheck(deepCheck)
     const deep = findings.filter((f) => f.check === 'deep').map((f) => f.path)
     expect(deep).toEqual(
       expect.arrayContaining([

@@ -1,7 +1,7 @@
-import { currentRequestId, emit, type Logger, processWide } from '@warmstart/core'
+import { currentRequestId, type Logger, WarmstartError } from '@warmstart/core'
+import { checkOptions, describeValue, emit, logSafely, processWide } from '@warmstart/core/internal'
 import { environment } from './environment.js'
 import { describeFailure } from './failure.js'
-import { safeLog } from './log.js'
 
 declare module '@warmstart/core' {
   interface WarmstartEventMap {
@@ -54,6 +54,19 @@ const buckets = processWide(
  * reported, never thrown.
  */
 export function waitUntil(promise: PromiseLike<unknown>, options: WaitUntilOptions = {}): void {
+  if (
+    promise === null ||
+    (typeof promise !== 'object' && typeof promise !== 'function') ||
+    typeof (promise as { then?: unknown }).then !== 'function'
+  ) {
+    // A value that is not a promise is finished already: passing one is a mistake (a missing call,
+    // `waitUntil(flush)` for `waitUntil(flush())`) that would otherwise wait for nothing in silence.
+    throw new WarmstartError(
+      'ERR_INVALID_ARGUMENT',
+      `waitUntil: expected a promise of the work to wait for (got ${describeValue(promise)})`,
+    )
+  }
+  checkOptions('waitUntil', options, ['name'])
   const requestId = currentRequestId()
   const key = requestId !== undefined && environment.active.has(requestId) ? requestId : UNATTRIBUTED
   let bucket = buckets.get(key)
@@ -165,12 +178,12 @@ export class Settlement {
         error: failure.error,
       }
       emit('lifecycle.wait-failed', details)
-      safeLog(logger, 'warn', 'lifecycle.wait-failed', details)
+      logSafely(logger, 'warn', 'lifecycle.wait-failed', details)
     }
     if (stillPending.length > 0) {
       const details = { requestId, pending: stillPending.length, names: stillPending, waitedMs }
       emit('lifecycle.wait-timeout', details)
-      safeLog(logger, 'warn', 'lifecycle.wait-timeout', details)
+      logSafely(logger, 'warn', 'lifecycle.wait-timeout', details)
     }
     return { pending: stillPending, failed: failures.map((f) => f.name ?? 'unnamed'), waitedMs }
   }

@@ -1,4 +1,4 @@
-import { hiddenField } from '@warmstart/core'
+import { hiddenField } from '@warmstart/core/internal'
 
 /**
  * The Middy requests whose end `lifecycleMiddleware` has reported: Middy runs `onError` after

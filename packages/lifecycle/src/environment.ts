@@ -1,5 +1,5 @@
-import { currentRequestId, invocationCount, processWide } from '@warmstart/core'
-import { ActiveInvocations } from './active-invocations.js'
+import { currentRequestId } from '@warmstart/core'
+import { type InvocationInfo, InvocationSlots, invocationCount, processWide } from '@warmstart/core/internal'
 
 /**
  * How this environment's first invocation began. `cold`: the caller waited for init.
@@ -18,12 +18,12 @@ export interface FirstInvocation {
 interface EnvironmentState {
   first: FirstInvocation | undefined
   /** Invocations the lifecycle middleware is inside, by request id (several at once under Managed Instances). */
-  readonly active: ActiveInvocations
+  readonly active: InvocationSlots<InvocationInfo>
 }
 
 export const environment = processWide<EnvironmentState>('lifecycle:environment', () => ({
   first: undefined,
-  active: new ActiveInvocations(),
+  active: new InvocationSlots<InvocationInfo>(),
 }))
 
 /**

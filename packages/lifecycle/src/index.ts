@@ -1,4 +1,4 @@
-export { invocationCount } from '@warmstart/core'
+export { invocationCount } from '@warmstart/core/internal'
 export {
   type SettleOptions,
   type SettleReport,

@@ -15,17 +15,3 @@ export const jsonLinesLogger: Logger = {
 function writeLine(level: Level, message: string, details: Record<string, unknown> | undefined): void {
   process.stdout.write(`${JSON.stringify({ level, message, ...details, time: new Date().toISOString() })}\n`)
 }
-
-/** Logs without letting a failing logger break the invocation it reports on. */
-export function safeLog(
-  logger: Logger | undefined,
-  level: Level,
-  message: string,
-  details: Record<string, unknown>,
-): void {
-  try {
-    logger?.[level]?.(message, details)
-  } catch {
-    // A report must never change the outcome of what it reports on.
-  }
-}

@@ -1,16 +1,14 @@
+import type { Duration, LambdaContextLike, Logger, Middleware, MiddlewareRequest } from '@warmstart/core'
 import {
-  type Duration,
+  checkOptions,
+  durationOption,
   emit,
-  eventListening,
+  eventChannel,
   type InvocationInfo,
   invalidOption,
-  type LambdaContextLike,
-  type Logger,
-  type Middleware,
-  type MiddlewareRequest,
-  parseDuration,
+  logSafely,
   trackInvocation,
-} from '@warmstart/core'
+} from '@warmstart/core/internal'
 import { hasBackgroundWork, Settlement, type SettleReport } from './background-work.js'
 import { markEnded } from './ended-requests.js'
 import {
@@ -21,7 +19,7 @@ import {
   processStartedAt,
   type StartKind,
 } from './environment.js'
-import { jsonLinesLogger, safeLog } from './log.js'
+import { jsonLinesLogger } from './log.js'
 
 declare module '@warmstart/core' {
   interface WarmstartEventMap {
@@ -65,6 +63,7 @@ export interface LifecycleMiddlewareOptions {
 }
 
 const COMPONENT = 'lifecycleMiddleware'
+const invokeChannel = eventChannel('lifecycle.invoke')
 
 /**
  * Reports init and each invocation, and waits for the invocation's `waitUntil` work in `after`
@@ -74,17 +73,15 @@ const COMPONENT = 'lifecycleMiddleware'
  * when there is none), so its `after` runs once every inner middleware is done.
  */
 export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): Middleware {
+  checkOptions(COMPONENT, options, ['logger', 'margin', 'maxWait'])
   const logger = resolveLogger(options.logger)
-  const marginMs = parseDuration(options.margin ?? '500ms', COMPONENT, 'margin')
-  const maxWaitMs =
-    options.maxWait === undefined
-      ? Number.POSITIVE_INFINITY
-      : parseDuration(options.maxWait, COMPONENT, 'maxWait')
+  const marginMs = durationOption(COMPONENT, 'margin', options.margin, 500)
+  const maxWaitMs = durationOption(COMPONENT, 'maxWait', options.maxWait, Number.POSITIVE_INFINITY)
 
   function begin(context: LambdaContextLike): InvocationInfo {
     const info = trackInvocation(context)
     if (!environment.active.has(info.requestId)) {
-      environment.active.add(info)
+      environment.active.set(info.requestId, info)
       if (info.coldStart && environment.first === undefined) reportInit(info, logger)
     }
     return info
@@ -111,7 +108,7 @@ export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): M
   }
 
   function reportInvoke(info: InvocationInfo, outcome: Outcome, work: SettleReport): void {
-    if (logger === undefined && !eventListening.active) return
+    if (logger === undefined && !invokeChannel.active) return
     const now = Date.now()
     const details = {
       requestId: info.requestId,
@@ -125,8 +122,8 @@ export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): M
       backgroundFailed: work.failed.length,
       environmentAgeMs: now - processStartedAt(),
     }
-    emit('lifecycle.invoke', details)
-    safeLog(logger, 'info', 'lifecycle.invoke', details)
+    invokeChannel.publish(details)
+    logSafely(logger, 'info', 'lifecycle.invoke', details)
   }
 
   return {
@@ -154,7 +151,7 @@ function reportInit(info: InvocationInfo, logger: Logger | undefined): void {
     callerPaidInit: kind === 'cold',
   }
   emit('lifecycle.init', details)
-  safeLog(logger, 'info', 'lifecycle.init', details)
+  logSafely(logger, 'info', 'lifecycle.init', details)
 }
 
 /** Milliseconds left for background work: the invocation's remaining time minus the margin. */

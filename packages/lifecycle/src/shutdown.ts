@@ -1,12 +1,13 @@
+import { type Duration, type Logger, WarmstartError } from '@warmstart/core'
 import {
-  type Duration,
+  checkOptions,
   describeValue,
+  durationOption,
   emit,
-  type Logger,
-  parseDuration,
+  invalidOption,
+  logSafely,
   processWide,
-  WarmstartError,
-} from '@warmstart/core'
+} from '@warmstart/core/internal'
 import { describeFailure } from './failure.js'
 
 declare module '@warmstart/core' {
@@ -42,8 +43,10 @@ export interface ShutdownHost {
   exit(code: number): void
 }
 
-const COMPONENT = 'lifecycle'
+const COMPONENT = 'configureShutdown'
 const DEFAULT_DEADLINE_MS = 250
+/** What Lambda gives the runtime after SIGTERM at most (with an internal extension) before SIGKILL. */
+const MAX_DEADLINE_MS = 500
 
 export interface ShutdownRegistry {
   onShutdown(fn: ShutdownHandler): () => void
@@ -64,7 +67,11 @@ export function createShutdownRegistry(host: ShutdownHost): ShutdownRegistry {
   const listener = (): void => {
     if (shuttingDown) return
     shuttingDown = true
-    void runHandlers([...handlers].map((h) => h.fn)).then(() => host.exit(0))
+    // Whatever happens while reporting, the process still exits: a rejection here would be an
+    // uncaught exception (exit 1, no report) in the last moments of the environment.
+    void runHandlers([...handlers].map((h) => h.fn))
+      .catch(() => {})
+      .then(() => host.exit(0))
   }
 
   async function runHandlers(fns: ShutdownHandler[]): Promise<void> {
@@ -82,7 +89,7 @@ export function createShutdownRegistry(host: ShutdownHost): ShutdownRegistry {
             },
             (error: unknown) => {
               failed++
-              logger?.error('lifecycle.shutdown-failed', { error: describeFailure(error) })
+              logSafely(logger, 'error', 'lifecycle.shutdown-failed', { error: describeFailure(error) })
             },
           ),
       ),
@@ -94,7 +101,7 @@ export function createShutdownRegistry(host: ShutdownHost): ShutdownRegistry {
     clearTimeout(timer)
     const timedOut = fns.length - completed - failed
     if (timedOut > 0) {
-      logger?.warn('lifecycle.shutdown-timeout', { timedOut, handlers: fns.length, deadlineMs })
+      logSafely(logger, 'warn', 'lifecycle.shutdown-timeout', { timedOut, handlers: fns.length, deadlineMs })
     }
     emit('lifecycle.shutdown', {
       handlers: fns.length,
@@ -122,7 +129,19 @@ export function createShutdownRegistry(host: ShutdownHost): ShutdownRegistry {
       }
     },
     configure(options) {
-      if (options.deadline !== undefined) deadlineMs = parseDuration(options.deadline, COMPONENT, 'deadline')
+      checkOptions(COMPONENT, options, ['deadline', 'logger'])
+      const deadline = durationOption(COMPONENT, 'deadline', options.deadline, deadlineMs)
+      if (deadline > MAX_DEADLINE_MS) {
+        throw invalidOption(
+          COMPONENT,
+          'deadline',
+          `must be at most ${MAX_DEADLINE_MS} ms: Lambda sends SIGKILL 300 ms after SIGTERM (500 ms with an internal extension) (got ${describeValue(options.deadline)})`,
+        )
+      }
+      if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null)) {
+        throw invalidOption(COMPONENT, 'logger', 'must be a logger object (such as console)')
+      }
+      deadlineMs = deadline
       if (options.logger !== undefined) logger = options.logger
     },
   }

@@ -10,10 +10,11 @@ import {
   startKind,
   waitUntil,
 } from '@warmstart/lifecycle'
+import { deferred, lambdaContext, recordingLogger } from '@warmstart/testing/doubles'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { environment } from '../src/environment.js'
 import { jsonLinesLogger } from '../src/log.js'
-import { deferred, freshEnvironment, lambdaContext, recordingLogger } from './helpers.js'
+import { freshEnvironment } from './helpers.js'
 
 const runtime = globalThis as { awslambda?: unknown }
 
@@ -47,9 +48,9 @@ describe('cold and warm', () => {
 
     expect(isColdStart()).toBe(true)
     expect(initDuration()).toBeUndefined()
-    await handler({}, lambdaContext('r1') as never)
-    await handler({}, lambdaContext('r2') as never)
-    await handler({}, lambdaContext('r3') as never)
+    await handler({}, lambdaContext({ requestId: 'r1' }) as never)
+    await handler({}, lambdaContext({ requestId: 'r2' }) as never)
+    await handler({}, lambdaContext({ requestId: 'r3' }) as never)
 
     expect(seen).toEqual([
       { cold: true, kind: 'cold', count: 1 },
@@ -73,13 +74,13 @@ describe('cold and warm', () => {
       ['r2', 2, false, 'warm', 'success'],
       ['r3', 3, false, 'warm', 'success'],
     ])
-    expect(logger.records.map((r) => r.message)).toEqual([
+    expect(logger.lines.map((r) => r.message)).toEqual([
       'lifecycle.init',
       'lifecycle.invoke',
       'lifecycle.invoke',
       'lifecycle.invoke',
     ])
-    expect(logger.records[1]?.details).toMatchObject({ sequence: 1, coldStart: true, backgroundPending: 0 })
+    expect(logger.lines[1]?.details).toMatchObject({ sequence: 1, coldStart: true, backgroundPending: 0 })
   })
 
   it.each([
@@ -92,8 +93,8 @@ describe('cold and warm', () => {
     const handler = middy(async () => {
       kinds.push(startKind())
     }).use(lifecycleMiddleware({ logger: false }))
-    await handler({}, lambdaContext('a') as never)
-    await handler({}, lambdaContext('b') as never)
+    await handler({}, lambdaContext({ requestId: 'a' }) as never)
+    await handler({}, lambdaContext({ requestId: 'b' }) as never)
     expect(kinds).toEqual([kind, 'warm'])
     expect(eventsOf('lifecycle.init')[0]).toMatchObject({
       initType,
@@ -118,8 +119,18 @@ describe('cold and warm', () => {
       InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
     }
     const middleware = lifecycleMiddleware({ logger: false })
-    const first = { event: {}, context: lambdaContext('m1'), response: undefined, error: undefined }
-    const second = { event: {}, context: lambdaContext('m2'), response: undefined, error: undefined }
+    const first = {
+      event: {},
+      context: lambdaContext({ requestId: 'm1' }),
+      response: undefined,
+      error: undefined,
+    }
+    const second = {
+      event: {},
+      context: lambdaContext({ requestId: 'm2' }),
+      response: undefined,
+      error: undefined,
+    }
     await middleware.before?.(first)
     await middleware.before?.(second)
     current = 'm1'
@@ -147,7 +158,7 @@ describe('errors and odd chains', () => {
     const handler = middy(async () => {
       throw new Error('boom')
     }).use(lifecycleMiddleware({ logger: false }))
-    await expect(handler({}, lambdaContext('e1') as never)).rejects.toThrow('boom')
+    await expect(handler({}, lambdaContext({ requestId: 'e1' }) as never)).rejects.toThrow('boom')
     expect(eventsOf('lifecycle.invoke')).toEqual([
       expect.objectContaining({ requestId: 'e1', outcome: 'error' }),
     ])
@@ -161,11 +172,18 @@ describe('errors and odd chains', () => {
           throw new Error('later after failed')
         },
       })
-    await expect(handler({}, lambdaContext('o1') as never)).rejects.toThrow('later after failed')
+    await expect(handler({}, lambdaContext({ requestId: 'o1' }) as never)).rejects.toThrow(
+      'later after failed',
+    )
     expect(eventsOf('lifecycle.invoke').map((e) => e.outcome)).toEqual(['error'])
 
     const middleware = lifecycleMiddleware({ logger: false })
-    const request = { event: {}, context: lambdaContext('o2'), response: undefined, error: new Error('x') }
+    const request = {
+      event: {},
+      context: lambdaContext({ requestId: 'o2' }),
+      response: undefined,
+      error: new Error('x'),
+    }
     await middleware.onError?.(request)
     await middleware.after?.(request)
     expect(eventsOf('lifecycle.invoke').map((e) => e.requestId)).toEqual(['o1', 'o2'])
@@ -175,7 +193,7 @@ describe('errors and odd chains', () => {
     const middleware = lifecycleMiddleware({ logger: false })
     const request = Object.freeze({
       event: {},
-      context: lambdaContext('f1'),
+      context: lambdaContext({ requestId: 'f1' }),
       response: undefined,
       error: undefined,
     })
@@ -188,14 +206,19 @@ describe('errors and odd chains', () => {
   it('ends at once and keeps nothing when there is no background work, nobody listens and logging is off', async () => {
     stopEvents()
     const middleware = lifecycleMiddleware({ logger: false })
-    const request = { event: {}, context: lambdaContext('q1'), response: undefined, error: undefined }
+    const request = {
+      event: {},
+      context: lambdaContext({ requestId: 'q1' }),
+      response: undefined,
+      error: undefined,
+    }
     expect(middleware.before?.(request)).toBeUndefined()
     expect(environment.active.get('q1')).toMatchObject({ requestId: 'q1', coldStart: true })
     expect(middleware.after?.(request)).toBeUndefined()
     expect(environment.active.size).toBe(0)
     stopEvents = onEvent((event) => events.push(event))
     const handler = middy(async () => isColdStart()).use(middleware)
-    await expect(handler({}, lambdaContext('q2') as never)).resolves.toBe(false)
+    await expect(handler({}, lambdaContext({ requestId: 'q2' }) as never)).resolves.toBe(false)
     expect(eventsOf('lifecycle.invoke').map((e) => [e.requestId, e.sequence])).toEqual([['q2', 2]])
     expect(environment.active.size).toBe(0)
   })
@@ -219,7 +242,7 @@ describe('errors and odd chains', () => {
       error: () => {},
     }
     const handler = middy(async () => 'fine').use(lifecycleMiddleware({ logger: broken }))
-    await expect(handler({}, lambdaContext('l1') as never)).resolves.toBe('fine')
+    await expect(handler({}, lambdaContext({ requestId: 'l1' }) as never)).resolves.toBe('fine')
   })
 
   it('writes JSON lines to stdout by default', async () => {
@@ -230,9 +253,9 @@ describe('errors and odd chains', () => {
     })
     try {
       const handler = middy(async () => 'ok').use(lifecycleMiddleware())
-      await handler({}, lambdaContext('j1') as never)
+      await handler({}, lambdaContext({ requestId: 'j1' }) as never)
       waitUntil(Promise.reject(new Error('x')), { name: 'metrics' })
-      await handler({}, lambdaContext('j2') as never)
+      await handler({}, lambdaContext({ requestId: 'j2' }) as never)
     } finally {
       write.mockRestore()
     }
@@ -249,6 +272,23 @@ describe('errors and odd chains', () => {
 })
 
 describe('waitUntil', () => {
+  it.each([
+    ['a string', 'not a promise'],
+    ['undefined', undefined],
+    ['a function (the call forgotten)', async () => {}],
+  ])('rejects %s with a typed error', (_case, value) => {
+    expect(() => waitUntil(value as never)).toThrowError(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: expect.stringMatching(/^waitUntil: expected a promise/),
+      }),
+    )
+  })
+
+  it('rejects a misspelt option', () => {
+    expect(() => waitUntil(Promise.resolve(), { nmae: 'flush' } as never)).toThrowError(/did you mean "name"/)
+  })
+
   it('holds the response until the background work has finished', async () => {
     const work = deferred()
     const order: string[] = []
@@ -261,7 +301,7 @@ describe('waitUntil', () => {
       )
       return 'response'
     }).use(lifecycleMiddleware({ logger: false }))
-    const result = handler({}, lambdaContext('w1') as never).then((r) => {
+    const result = handler({}, lambdaContext({ requestId: 'w1' }) as never).then((r) => {
       order.push('handler resolved')
       return r
     })
@@ -290,7 +330,7 @@ describe('waitUntil', () => {
         }),
       )
     }).use(lifecycleMiddleware({ logger: false }))
-    await handler({}, lambdaContext('w2') as never)
+    await handler({}, lambdaContext({ requestId: 'w2' }) as never)
     expect(order).toEqual(['init work', 'outer', 'inner'])
   })
 
@@ -312,18 +352,18 @@ describe('waitUntil', () => {
       setTimeout(() => gate.resolve(), 1)
       return 'ok'
     }).use(lifecycleMiddleware({ logger: false }))
-    await handler({}, lambdaContext('u1') as never)
+    await handler({}, lambdaContext({ requestId: 'u1' }) as never)
     expect(order).toEqual(['follow-up'])
     expect(eventsOf('lifecycle.wait-timeout')).toEqual([])
   })
 
   it('leaves work registered after the invocation ended to the next invocation', async () => {
     const handler = middy(async () => 'ok').use(lifecycleMiddleware({ logger: false }))
-    await handler({}, lambdaContext('g1') as never)
+    await handler({}, lambdaContext({ requestId: 'g1' }) as never)
     const late = deferred()
     waitUntil(late.promise, { name: 'late' })
     let ended = false
-    const next = handler({}, lambdaContext('g2') as never).then(() => {
+    const next = handler({}, lambdaContext({ requestId: 'g2' }) as never).then(() => {
       ended = true
     })
     await new Promise((resolve) => setImmediate(resolve))
@@ -345,14 +385,14 @@ describe('waitUntil', () => {
       waitUntil(Promise.reject('no error object'))
       return 'still ok'
     }).use(lifecycleMiddleware({ logger }))
-    await expect(handler({}, lambdaContext('w3') as never)).resolves.toBe('still ok')
+    await expect(handler({}, lambdaContext({ requestId: 'w3' }) as never)).resolves.toBe('still ok')
     expect(eventsOf('lifecycle.wait-failed')).toEqual([
       expect.objectContaining({ requestId: 'w3', name: 'audit', error: { name: 'Error', code: 'EPIPE' } }),
       expect.objectContaining({ requestId: 'w3', error: { name: 'string' } }),
     ])
     expect(eventsOf('lifecycle.invoke')[0]).toMatchObject({ outcome: 'success', backgroundFailed: 2 })
-    expect(logger.records.filter((r) => r.level === 'warn')).toHaveLength(2)
-    expect(JSON.stringify(logger.records)).not.toContain('alice')
+    expect(logger.lines.filter((r) => r.level === 'warn')).toHaveLength(2)
+    expect(JSON.stringify(logger.lines)).not.toContain('alice')
   })
 
   it('stops waiting at the deadline minus the margin and reports what did not finish', async () => {
@@ -365,7 +405,7 @@ describe('waitUntil', () => {
         waitUntil(never)
         return 'on time'
       }).use(lifecycleMiddleware({ logger, margin: '1s' }))
-      const result = handler({}, lambdaContext('w4', 3_000) as never)
+      const result = handler({}, lambdaContext({ requestId: 'w4', remainingMs: 3_000 }) as never)
       await vi.advanceTimersByTimeAsync(1_999)
       let done = false
       void result.then(() => {
@@ -383,7 +423,7 @@ describe('waitUntil', () => {
           waitedMs: 2_000,
         }),
       ])
-      expect(logger.records.find((r) => r.message === 'lifecycle.wait-timeout')?.level).toBe('warn')
+      expect(logger.lines.find((r) => r.message === 'lifecycle.wait-timeout')?.level).toBe('warn')
       expect(eventsOf('lifecycle.invoke')[0]).toMatchObject({ backgroundPending: 2, waitMs: 2_000 })
     } finally {
       vi.useRealTimers()
@@ -395,7 +435,7 @@ describe('waitUntil', () => {
     const tight = middy(async () => {
       waitUntil(never, { name: 'late' })
     }).use(lifecycleMiddleware({ logger: false, margin: '500ms' }))
-    await tight({}, lambdaContext('w5', 200) as never)
+    await tight({}, lambdaContext({ requestId: 'w5', remainingMs: 200 }) as never)
     const capped = middy(async () => {
       waitUntil(never, { name: 'capped' })
     }).use(lifecycleMiddleware({ logger: false, maxWait: 1 }))
@@ -412,8 +452,8 @@ describe('waitUntil', () => {
       InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
     }
     const middleware = lifecycleMiddleware({ logger: false })
-    const a = { event: {}, context: lambdaContext('a'), response: undefined, error: undefined }
-    const b = { event: {}, context: lambdaContext('b'), response: undefined, error: undefined }
+    const a = { event: {}, context: lambdaContext({ requestId: 'a' }), response: undefined, error: undefined }
+    const b = { event: {}, context: lambdaContext({ requestId: 'b' }), response: undefined, error: undefined }
     await middleware.before?.(a)
     await middleware.before?.(b)
     const workOfB = deferred()

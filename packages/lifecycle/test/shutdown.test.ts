@@ -102,6 +102,46 @@ describe('createShutdownRegistry', () => {
     expect(JSON.stringify(logger.error.mock.calls)).not.toContain('hunter2')
   })
 
+  it.each([
+    ['has no error()', { warn: vi.fn() }],
+    [
+      'throws from warn() and error()',
+      {
+        warn: () => {
+          throw new Error('logger down')
+        },
+        error: () => {
+          throw new Error('logger down')
+        },
+      },
+    ],
+  ])('still reports the shutdown and exits 0 when the logger %s', async (_case, logger) => {
+    const host = new FakeProcess()
+    const registry = createShutdownRegistry(host)
+    const capture = captureEvents()
+    stopCapture = capture.stop
+    registry.configure({ logger: logger as never })
+    registry.onShutdown(() => {
+      throw new Error('close failed')
+    })
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => {})
+    let toStderr = 0
+    try {
+      host.emit('SIGTERM')
+      await host.exitedPromise
+      toStderr = stderr.mock.calls.length
+    } finally {
+      stderr.mockRestore()
+    }
+    expect(host.exits).toEqual([0])
+    expect(capture.events.find((e) => e.type === 'lifecycle.shutdown')).toMatchObject({
+      handlers: 1,
+      failed: 1,
+    })
+    if ('error' in logger) expect(toStderr).toBe(1)
+    else expect(logger.warn).toHaveBeenCalledWith('lifecycle.shutdown-failed', expect.anything())
+  })
+
   it('exits at the deadline when a handler never settles', async () => {
     vi.useFakeTimers()
     try {
@@ -130,7 +170,14 @@ describe('createShutdownRegistry', () => {
   it('validates its arguments', () => {
     const registry = createShutdownRegistry(new FakeProcess())
     expect(() => registry.configure({ deadline: 'soon' as never })).toThrow(
-      /^lifecycle: option "deadline" must be a duration/,
+      /^configureShutdown: option "deadline" must be a duration/,
+    )
+    expect(() => registry.configure({ deadline: '10s' })).toThrow(
+      /^configureShutdown: option "deadline" must be at most 500 ms: Lambda sends SIGKILL/,
+    )
+    expect(() => registry.configure({ deadlin: '100ms' } as never)).toThrow(/did you mean "deadline"/)
+    expect(() => registry.configure({ logger: 'console' as never })).toThrow(
+      /option "logger" must be a logger/,
     )
     expect(() => registry.onShutdown('close' as never)).toThrow(WarmstartError)
   })

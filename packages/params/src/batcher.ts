@@ -1,6 +1,7 @@
 interface Waiter<R> {
   resolve(value: R): void
   reject(error: unknown): void
+  readonly signal: AbortSignal
 }
 
 /** What one batch request gives back for every key it was sent: a value or that key's error. */
@@ -9,28 +10,30 @@ export type BatchResults<R> = Map<string, R | Error>
 /**
  * Collects the keys asked for in one tick (a `Promise.all`, a middleware resolving its spec) and
  * sends them together once the tick's synchronous code is done, in batches of at most `max`
- * distinct keys. A batch request that fails rejects every key in it.
+ * distinct keys. A batch request that fails rejects every key in it. Each load brings the signal
+ * of its fetch's budget; a batch request is aborted once every load waiting on it has been
+ * aborted (until then somebody still wants its answer).
  */
 export class MicrotaskBatcher<R> {
   readonly #max: number
   /** An async function that returns a result for every key it is given. */
-  readonly #send: (keys: string[]) => Promise<BatchResults<R>>
+  readonly #send: (keys: string[], signal: AbortSignal) => Promise<BatchResults<R>>
   #queue = new Map<string, Waiter<R>[]>()
 
-  constructor(max: number, send: (keys: string[]) => Promise<BatchResults<R>>) {
+  constructor(max: number, send: (keys: string[], signal: AbortSignal) => Promise<BatchResults<R>>) {
     this.#max = max
     this.#send = send
   }
 
-  load(key: string): Promise<R> {
+  load(key: string, signal: AbortSignal): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const waiters = this.#queue.get(key)
       if (waiters !== undefined) {
-        waiters.push({ resolve, reject })
+        waiters.push({ resolve, reject, signal })
         return
       }
       if (this.#queue.size === 0) queueMicrotask(() => this.#flush())
-      this.#queue.set(key, [{ resolve, reject }])
+      this.#queue.set(key, [{ resolve, reject, signal }])
     })
   }
 
@@ -45,8 +48,23 @@ export class MicrotaskBatcher<R> {
   }
 
   #sendBatch(batch: string[], queue: Map<string, Waiter<R>[]>): void {
-    this.#send(batch).then(
+    const controller = new AbortController()
+    const signals = batch.flatMap((key) => (queue.get(key) as Waiter<R>[]).map((waiter) => waiter.signal))
+    let waiting = signals.length
+    const onAbort = () => {
+      waiting--
+      if (waiting === 0) controller.abort()
+    }
+    for (const signal of signals) {
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    }
+    const done = () => {
+      for (const signal of signals) signal.removeEventListener('abort', onAbort)
+    }
+    this.#send(batch, controller.signal).then(
       (results) => {
+        done()
         for (const key of batch) {
           const result = results.get(key) as R | Error
           for (const waiter of queue.get(key) as Waiter<R>[]) {
@@ -56,6 +74,7 @@ export class MicrotaskBatcher<R> {
         }
       },
       (error: unknown) => {
+        done()
         for (const key of batch) for (const waiter of queue.get(key) as Waiter<R>[]) waiter.reject(error)
       },
     )

@@ -63,6 +63,26 @@ export class FetchError extends WarmstartError {
   }
 }
 
+/**
+ * A fetch had no answer within its budget: the invocation's remaining time less the margin, the
+ * cache's `fetchTimeout`, or `staleAfter` when a value to fall back on was in hand. The request
+ * was aborted (with the SDK's attempts and backoff); nothing of it runs on after the invocation.
+ */
+export class FetchTimeoutError extends WarmstartError {
+  readonly cache: string
+  readonly key: string
+  /** The budget the fetch was given, in milliseconds. */
+  readonly budgetMs: number
+
+  constructor(cache: string, key: string, budgetMs: number) {
+    super('ERR_PARAMS_TIMEOUT', `${cache}: fetching "${key}" had no answer within ${budgetMs} ms`)
+    this.name = 'FetchTimeoutError'
+    this.cache = cache
+    this.key = key
+    this.budgetMs = budgetMs
+  }
+}
+
 /** What one key of a middleware spec failed with. */
 export interface ResolveFailure {
   /** The key in the middleware's `fetch` spec. */

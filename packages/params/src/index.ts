@@ -1,44 +1,6 @@
-export {
-  FetchError,
-  ParameterNotFoundError,
-  ParamsResolveError,
-  type ResolveFailure,
-  SecretNotFoundError,
-  TransformError,
-} from './errors.js'
-export {
-  type ParamsContext,
-  type ParamsMiddlewareOptions,
-  type ParamsOf,
-  type ParamsSpec,
-  paramsMiddleware,
-} from './middleware.js'
-export type { ProviderCacheOptions } from './provider-cache.js'
-export type { ParamRef, RefValue } from './ref.js'
-export {
-  type SecretGet,
-  type SecretGetOptions,
-  type SecretRef,
-  type SecretsManager,
-  type SecretsManagerOptions,
-  secretsManager,
-} from './secrets-manager.js'
-export {
-  type SsmGet,
-  type SsmGetByPathOptions,
-  type SsmGetOptions,
-  type SsmParameters,
-  type SsmParametersOptions,
-  type SsmRef,
-  ssmParameters,
-} from './ssm-parameters.js'
-export type { Transform } from './transform.js'
-export type { Ttl } from './ttl.js'
-export {
-  type Loader,
-  type TtlCache,
-  type TtlCacheGetOptions,
-  type TtlCacheOptions,
-  type TtlCacheStats,
-  ttlCache,
-} from './ttl-cache.js'
+// The main entry: both providers. Its declarations name both SDKs' client types (the `client`
+// option); a function that reads one service imports '@warmstart/params/ssm' or
+// '@warmstart/params/secrets-manager' instead, whose declarations need only that service's SDK.
+// Both re-export what is shared (./common.js): the same bindings, once.
+export * from './secrets-manager.js'
+export * from './ssm.js'

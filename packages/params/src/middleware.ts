@@ -1,4 +1,5 @@
-import { invalidOption, type LambdaContext, type Middleware, trackInvocation } from '@warmstart/core'
+import type { LambdaContext, Middleware } from '@warmstart/core'
+import { checkOptions, invalidOption, settledState, trackInvocation } from '@warmstart/core/internal'
 import { errorCode, ParamsResolveError, type ResolveFailure } from './errors.js'
 import type { ParamRef, RefValue } from './ref.js'
 
@@ -41,6 +42,7 @@ export function paramsMiddleware<S extends ParamsSpec, C extends boolean = true>
   if (typeof options !== 'object' || options === null) {
     throw invalidOption('paramsMiddleware', 'options', 'must be an object')
   }
+  checkOptions('paramsMiddleware', options, ['fetch', 'setToContext'])
   const { fetch, setToContext = true } = options
   if (typeof fetch !== 'object' || fetch === null) {
     throw invalidOption(
@@ -63,47 +65,36 @@ export function paramsMiddleware<S extends ParamsSpec, C extends boolean = true>
     throw invalidOption('paramsMiddleware', 'setToContext', 'must be a boolean')
   const keys = entries.map(([key]) => key)
   const refs = entries.map(([, ref]) => ref)
-  // A resolved promise keeps its value: a ref that hands out the same promise as last time (a
-  // cache hit returns its entry's settled promise) has the value read then, so a warm invocation
-  // reads it without awaiting. `reads` is scratch for one synchronous pass of before().
-  const knownReads: unknown[] = refs.map(() => undefined)
-  const knownValues: unknown[] = refs.map(() => undefined)
+  // A ref hands out the same settled promise while its value is fresh: once settledState has seen
+  // it fulfilled, its value is read at once, and a warm invocation awaits nothing. `values` is
+  // scratch for one synchronous pass of before().
+  const values: unknown[] = refs.map(() => undefined)
   const reads: unknown[] = refs.map(() => undefined)
-  const assign = (context: Record<string, unknown>, values: unknown[]): void => {
-    if (setToContext) for (let i = 0; i < keys.length; i++) context[keys[i] as string] = values[i]
+  const assign = (context: Record<string, unknown>, resolved: readonly unknown[]): void => {
+    if (setToContext) for (let i = 0; i < keys.length; i++) context[keys[i] as string] = resolved[i]
   }
   const resolveAll = async (context: Record<string, unknown>, pending: unknown[]): Promise<void> => {
-    let values: unknown[]
+    let resolved: unknown[]
     try {
-      values = await Promise.all(pending)
+      resolved = await Promise.all(pending)
     } catch {
       throw resolveError(entries, await Promise.allSettled(pending))
     }
-    for (let i = 0; i < values.length; i++) {
-      knownReads[i] = pending[i]
-      knownValues[i] = values[i]
-    }
-    assign(context, values)
+    assign(context, resolved)
   }
 
   // Refreshes started ahead of expiry finish inside this invocation, not after a freeze. Refs of
   // one provider share its settle function: each provider is awaited once. A provider with nothing
   // in flight hands out the same settled promise each time: once seen settled, it is not awaited.
   const settles = [...new Set(refs.map((ref) => ref.settle))]
-  const settledPromises: unknown[] = settles.map(() => undefined)
   const settleFrom = async (first: number, firstPromise: Promise<void>): Promise<void> => {
     await firstPromise
-    settledPromises[first] = firstPromise
-    for (let i = first + 1; i < settles.length; i++) {
-      const promise = (settles[i] as () => Promise<void>)()
-      await promise
-      settledPromises[i] = promise
-    }
+    for (let i = first + 1; i < settles.length; i++) await (settles[i] as () => Promise<void>)()
   }
   const settle = (): Promise<void> | undefined => {
     for (let i = 0; i < settles.length; i++) {
       const promise = (settles[i] as () => Promise<void>)()
-      if (promise !== settledPromises[i]) return settleFrom(i, promise)
+      if (settledState(promise).status !== 'fulfilled') return settleFrom(i, promise)
     }
     return undefined
   }
@@ -112,15 +103,19 @@ export function paramsMiddleware<S extends ParamsSpec, C extends boolean = true>
     before(request) {
       trackInvocation(request.context)
       const context = request.context as Record<string, unknown>
-      // Every resolve starts in this loop, in one tick, so the providers batch them together.
+      // Every resolve starts in this loop, in one tick, so the providers batch them together. Each
+      // read is bounded by its cache's deadline (the invocation's remaining time less the margin),
+      // so before() ends in time for Middy's own timeout.
       let known = true
       for (let i = 0; i < refs.length; i++) {
         const read = (refs[i] as ParamRef<unknown>).resolve()
         reads[i] = read
-        if (read !== knownReads[i]) known = false
+        const state = settledState(read)
+        if (state.status === 'fulfilled') values[i] = state.value
+        else known = false
       }
       if (!known) return resolveAll(context, reads.slice())
-      assign(context, knownValues)
+      assign(context, values)
       return undefined
     },
     after: settle,

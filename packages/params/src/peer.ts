@@ -1,3 +1,5 @@
+import type * as SecretsSdk from '@aws-sdk/client-secrets-manager'
+import type * as SsmSdk from '@aws-sdk/client-ssm'
 import { WarmstartError } from '@warmstart/core'
 
 /** Loads an optional peer (an AWS SDK client package) once, on first use; a failed load is not kept. */
@@ -20,3 +22,25 @@ export function missingPeer(peer: string, user: string, error: unknown): unknown
     cause: error,
   })
 }
+
+// Loaded on first use: a function that never reads this service never loads its SDK, and the
+// default (HTTP) path loads it only for the SDK's credential chain, when the environment has no
+// credentials. The import sits in try/catch so that a bundle made without this optional peer still
+// builds (esbuild leaves it for run time), and a missing peer is a typed error.
+export const loadSsmSdk: () => Promise<typeof SsmSdk> = peerLoader(async () => {
+  try {
+    return await import('@aws-sdk/client-ssm')
+  } catch (error) {
+    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
+    throw missingPeer('@aws-sdk/client-ssm', 'ssmParameters', error)
+  }
+})
+
+export const loadSecretsSdk: () => Promise<typeof SecretsSdk> = peerLoader(async () => {
+  try {
+    return await import('@aws-sdk/client-secrets-manager')
+  } catch (error) {
+    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
+    throw missingPeer('@aws-sdk/client-secrets-manager', 'secretsManager', error)
+  }
+})

@@ -1,6 +1,6 @@
 import { powertoolsDefaults } from './env.js'
 import type { Ttl } from './ttl.js'
-import { type TtlCache, type TtlCacheOptions, ttlCache } from './ttl-cache.js'
+import { componentCache, TTL_CACHE_OPTIONS, type TtlCache, type TtlCacheOptions } from './ttl-cache.js'
 
 /** The caching options both providers take: ttlCache's, with the providers' own defaults. */
 export interface ProviderCacheOptions extends Omit<TtlCacheOptions, 'name' | 'ttl' | 'jitter'> {
@@ -17,16 +17,23 @@ export interface ProviderCacheOptions extends Omit<TtlCacheOptions, 'name' | 'tt
 
 export const DEFAULT_JITTER = 0.1
 
-/** The ttlCache behind a provider, with the providers' defaults. */
-export function providerCache(defaultName: string, options: ProviderCacheOptions): TtlCache {
-  return ttlCache({
-    name: options.name ?? defaultName,
-    ttl: options.ttl ?? powertoolsDefaults().ttl ?? '5m',
-    jitter: options.jitter ?? DEFAULT_JITTER,
-    refreshAhead: options.refreshAhead ?? 0,
-    staleIfError: options.staleIfError ?? 0,
-    clock: options.clock,
-    random: options.random,
-    logger: options.logger,
-  })
+/** The option names both providers take (each adds its own). */
+export const PROVIDER_OPTIONS: readonly string[] = TTL_CACHE_OPTIONS
+
+/** The ttlCache behind a provider, with the providers' defaults; its option errors name `component`. */
+export function providerCache<V>(
+  defaultName: string,
+  options: ProviderCacheOptions,
+  component: string,
+): TtlCache<V> {
+  // Only the cache's own options go on: the provider has checked its own (client, batch) already.
+  const cacheOptions: Record<string, unknown> = {}
+  for (const key of TTL_CACHE_OPTIONS) {
+    const value = (options as Record<string, unknown>)[key]
+    if (value !== undefined) cacheOptions[key] = value
+  }
+  cacheOptions.name = options.name ?? defaultName
+  cacheOptions.ttl = options.ttl ?? powertoolsDefaults().ttl ?? '5m'
+  cacheOptions.jitter = options.jitter ?? DEFAULT_JITTER
+  return componentCache<V>(cacheOptions as TtlCacheOptions, component)
 }

@@ -1,34 +1,38 @@
-import type { GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { awsClient } from '@warmstart/client'
-import { invalidOption } from '@warmstart/core'
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { checkOptions, invalidOption } from '@warmstart/core/internal'
+import {
+  MalformedResponseError,
+  type SecretsBackend,
+  secretsBackend,
+  type WireSecret,
+} from './backend/index.js'
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { errorCode, SecretNotFoundError } from './errors.js'
-import { missingPeer, peerLoader } from './peer.js'
-import { type ProviderCacheOptions, providerCache } from './provider-cache.js'
+import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import type { ParamRef } from './ref.js'
-import { applyTransform, isTransform, type Transform } from './transform.js'
+import { isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
-import type { TtlCache, TtlCacheStats } from './ttl-cache.js'
+import type { Loader, TtlCache, TtlCacheGetOptions, TtlCacheStats } from './ttl-cache.js'
+import type { DeepReadonly } from './types.js'
+import { type RawValue, Views } from './views.js'
 
 const COMPONENT = 'secretsManager'
 /** BatchGetSecretValue takes at most 20 ids. */
 const MAX_IDS = 20
 
-// Loaded on first use: a function that never reads this service never loads its SDK. The import
-// sits in try/catch so that a bundle made without this optional peer still builds (esbuild leaves
-// it for run time), and a missing peer is a typed error.
-const loadSdk = peerLoader(async () => {
-  try {
-    return await import('@aws-sdk/client-secrets-manager')
-  } catch (error) {
-    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
-    throw missingPeer('@aws-sdk/client-secrets-manager', COMPONENT, error)
-  }
-})
-
 export interface SecretsManagerOptions extends ProviderCacheOptions {
-  /** The SDK client. Default: the environment's shared `awsClient(SecretsManagerClient)`, made on first use. */
+  /**
+   * An SDK client: requests go through it (its credentials, retries, middleware). Default: none,
+   * and requests are AWS JSON 1.1 signed with SigV4 over Node's own HTTP, without loading the SDK.
+   */
   client?: SecretsManagerClient
+  /**
+   * The default transport's endpoint. Default: AWS_ENDPOINT_URL_SECRETS_MANAGER, else
+   * AWS_ENDPOINT_URL, else `https://secretsmanager.<region>.amazonaws.com`.
+   */
+  endpoint?: string
+  /** The default transport's region. Default AWS_REGION (set by the Lambda runtime), else AWS_DEFAULT_REGION. */
+  region?: string
   /**
    * Read secrets asked for in the same tick with one BatchGetSecretValue (needs the
    * `secretsmanager:BatchGetSecretValue` permission; without it, the provider falls back to
@@ -48,7 +52,7 @@ export interface SecretGetOptions {
 
 /** Reads a secret: a SecretString as a string, a SecretBinary as bytes (`get<Uint8Array>(id)`). */
 export interface SecretGet {
-  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): Promise<T>
+  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): Promise<DeepReadonly<T>>
   (id: string, options: SecretGetOptions & { transform: 'binary' }): Promise<Uint8Array>
   <T extends string | Uint8Array = string>(
     id: string,
@@ -58,7 +62,7 @@ export interface SecretGet {
 
 /** Describes a secret for `paramsMiddleware`, typed like `get`. */
 export interface SecretRef {
-  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): ParamRef<T>
+  <T = unknown>(id: string, options: SecretGetOptions & { transform: 'json' }): ParamRef<DeepReadonly<T>>
   (id: string, options: SecretGetOptions & { transform: 'binary' }): ParamRef<Uint8Array>
   <T extends string | Uint8Array = string>(
     id: string,
@@ -75,11 +79,14 @@ export interface SecretsManager {
     options?: SecretGetOptions,
   ): Promise<Record<string, T>>
   /**
-   * Fetches a secret now, whatever its age, and returns the new value: for a consumer that has
-   * learnt the cached value is wrong (a password rejected after a rotation).
+   * Fetches a secret now, whatever its age, and returns the new value (the view `options` ask
+   * for): for a consumer that has learnt the cached value is wrong (a password rejected after a
+   * rotation). Every cached read of the id is fetched again: each version stage asked for, and
+   * every transform of it (views of one fetch). With `versionStage`, only that stage.
    */
   refresh<T = string | Uint8Array>(id: string, options?: SecretGetOptions): Promise<T>
-  invalidate(id: string, options?: SecretGetOptions): boolean
+  /** Forgets a cached secret: every stage and view of it (with `versionStage`, that stage only). */
+  invalidate(id: string, options?: Pick<SecretGetOptions, 'versionStage'>): boolean
   settle(): Promise<void>
   stats(): TtlCacheStats
 }
@@ -90,49 +97,51 @@ interface ReadSpec {
   readonly versionStage: string | undefined
 }
 
-type RawSecret = string | Uint8Array
+type RawSecret = Extract<RawValue, string | Uint8Array>
 
 /** AWS Secrets Manager, cached per environment. See {@link SecretsManagerOptions}. */
 export function secretsManager(options: SecretsManagerOptions = {}): SecretsManager {
   return new SecretsProvider(options)
 }
 
+const GET_OPTIONS = ['transform', 'versionStage', 'ttl'] as const
+
 class SecretsProvider implements SecretsManager {
-  readonly #cache: TtlCache
-  readonly #client: SecretsManagerClient | undefined
+  readonly #cache: TtlCache<RawSecret>
+  readonly #views = new Views()
+  readonly #backend: SecretsBackend
   #batch: boolean
   readonly #batcher: MicrotaskBatcher<RawSecret>
+  /** The version stages read of each id, so that refresh(id) and invalidate(id) reach them all. */
+  readonly #stages = new Map<string, Set<string>>()
   readonly get: SecretGet
   readonly ref: SecretRef
 
   constructor(options: SecretsManagerOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw invalidOption(COMPONENT, 'options', 'must be an object')
-    if (options.client !== undefined && typeof (options.client as { send?: unknown }).send !== 'function') {
-      throw invalidOption(
-        COMPONENT,
-        'client',
-        'must be a SecretsManagerClient from @aws-sdk/client-secrets-manager',
-      )
-    }
+    checkOptions(COMPONENT, options, [...PROVIDER_OPTIONS, 'client', 'batch', 'endpoint', 'region'])
     if (options.batch !== undefined && typeof options.batch !== 'boolean') {
       throw invalidOption(COMPONENT, 'batch', 'must be a boolean')
     }
-    this.#client = options.client
+    this.#backend = secretsBackend(COMPONENT, options)
     this.#batch = options.batch ?? true
-    this.#cache = providerCache('secrets', options)
-    this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids) => this.#fetchCurrent(ids))
+    this.#cache = providerCache<RawSecret>('secrets', options, COMPONENT)
+    this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids, signal) => this.#fetchCurrent(ids, signal))
     this.get = ((id: string, getOptions?: SecretGetOptions) => this.#read(id, getOptions)) as SecretGet
     this.ref = ((id: string, refOptions?: SecretGetOptions) => {
       // Built once per ref: each resolve is a cache read with no spec, key or loader to make.
+      checkOptions(`${COMPONENT}.ref`, refOptions, GET_OPTIONS)
       const spec = this.#spec(id, refOptions)
       const key = cacheKey(spec)
-      const load = () => this.#load(spec)
+      const load = this.#loader(spec)
       const ttl = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
+      const view = spec.transform === undefined ? undefined : this.#views.reader(id, spec.transform)
       return {
         source: 'secretsmanager',
         name: id,
-        resolve: () => this.#cache.get(key, load, ttl),
+        resolve:
+          view === undefined
+            ? () => this.#cache.get(key, load, ttl)
+            : () => view(this.#cache.get(key, load, ttl)),
         settle: this.#settle,
       }
     }) as SecretRef
@@ -153,13 +162,27 @@ class SecretsProvider implements SecretsManager {
     return values
   }
 
-  refresh<T>(id: string, options?: SecretGetOptions): Promise<T> {
+  async refresh<T>(id: string, options?: SecretGetOptions): Promise<T> {
+    checkOptions(`${COMPONENT}.refresh`, options, GET_OPTIONS)
     const spec = this.#spec(id, options)
-    return this.#cache.refresh(cacheKey(spec), () => this.#load(spec)) as Promise<T>
+    const target = cacheKey(spec)
+    if (spec.versionStage === undefined) {
+      // Every stage read of this id is fetched again too; their failures reach their own next reads.
+      for (const key of this.#keysOf(id)) {
+        if (key !== target && this.#cache.has(key)) this.#cache.refresh(key).catch(() => undefined)
+      }
+    }
+    const source = this.#cache.refresh(target, this.#loader(spec))
+    return (await (spec.transform === undefined ? source : this.#views.of(id, source, spec.transform))) as T
   }
 
-  invalidate(id: string, options?: SecretGetOptions): boolean {
-    return this.#cache.invalidate(cacheKey(this.#spec(id, options)))
+  invalidate(id: string, options?: Pick<SecretGetOptions, 'versionStage'>): boolean {
+    checkOptions(`${COMPONENT}.invalidate`, options, ['versionStage'])
+    const spec = this.#spec(id, options)
+    if (spec.versionStage !== undefined) return this.#cache.invalidate(cacheKey(spec))
+    let found = false
+    for (const key of this.#keysOf(id)) if (this.#cache.invalidate(key)) found = true
+    return found
   }
 
   settle(): Promise<void> {
@@ -174,9 +197,25 @@ class SecretsProvider implements SecretsManager {
   }
 
   #read(id: string, options: SecretGetOptions | undefined): Promise<unknown> {
-    const spec = this.#spec(id, options)
-    const ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
-    return this.#cache.get(cacheKey(spec), () => this.#load(spec), ttl)
+    let spec: ReadSpec
+    let ttl: TtlCacheGetOptions | undefined
+    try {
+      checkOptions(`${COMPONENT}.get`, options, GET_OPTIONS)
+      spec = this.#spec(id, options)
+      ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const source = this.#cache.get(cacheKey(spec), this.#loader(spec), ttl)
+    return spec.transform === undefined ? source : this.#views.of(id, source, spec.transform)
+  }
+
+  /** The cache keys of every stage of `id` that was read. */
+  #keysOf(id: string): string[] {
+    const keys = [id]
+    for (const stage of this.#stages.get(id) ?? [])
+      keys.push(cacheKey({ id, transform: undefined, versionStage: stage }))
+    return keys
   }
 
   #spec(id: string, options: SecretGetOptions | undefined): ReadSpec {
@@ -185,40 +224,42 @@ class SecretsProvider implements SecretsManager {
     const transform = options?.transform
     if (!isTransform(transform)) throw invalidOption(COMPONENT, 'transform', "must be 'json' or 'binary'")
     const versionStage = options?.versionStage
-    if (versionStage !== undefined && (typeof versionStage !== 'string' || versionStage === '')) {
-      throw invalidOption(COMPONENT, 'versionStage', 'must be a non-empty string')
+    if (versionStage !== undefined) {
+      if (typeof versionStage !== 'string' || versionStage === '')
+        throw invalidOption(COMPONENT, 'versionStage', 'must be a non-empty string')
+      const stages = this.#stages.get(id)
+      if (stages === undefined) this.#stages.set(id, new Set([versionStage]))
+      else stages.add(versionStage)
     }
     return { id, transform, versionStage }
   }
 
-  async #load(spec: ReadSpec): Promise<unknown> {
-    const raw =
-      spec.versionStage === undefined
-        ? await this.#batcher.load(spec.id)
-        : await this.#getOne(spec.id, spec.versionStage)
-    return spec.transform === undefined ? raw : applyTransform(spec.id, spec.transform, raw)
+  readonly #loadCurrent: Loader<RawSecret> = (id, signal) => this.#batcher.load(id, signal)
+
+  /** The raw secret; a transform is a view of it (see Views). */
+  #loader(spec: ReadSpec): Loader<RawSecret> {
+    const { id, versionStage } = spec
+    if (versionStage === undefined) return this.#loadCurrent
+    return (_, signal) => this.#getOne(id, versionStage, signal)
   }
 
-  async #sdk() {
-    const sdk = await loadSdk()
-    return { sdk, client: this.#client ?? awsClient(sdk.SecretsManagerClient) }
-  }
-
-  async #getOne(id: string, versionStage: string | undefined): Promise<RawSecret> {
-    const { sdk, client } = await this.#sdk()
-    let output: GetSecretValueCommandOutput
+  async #getOne(id: string, versionStage: string | undefined, signal: AbortSignal): Promise<RawSecret> {
+    let output: WireSecret
     try {
-      output = await client.send(new sdk.GetSecretValueCommand({ SecretId: id, VersionStage: versionStage }))
+      output = await this.#backend.getSecretValue(
+        versionStage === undefined ? { SecretId: id } : { SecretId: id, VersionStage: versionStage },
+        { signal },
+      )
     } catch (error) {
       throw errorCode(error) === 'ResourceNotFoundException' ? new SecretNotFoundError([id]) : error
     }
-    return secretValue(output)
+    return secretValue(output, 'GetSecretValue')
   }
 
-  async #fetchCurrent(ids: string[]): Promise<BatchResults<RawSecret>> {
+  async #fetchCurrent(ids: string[], signal: AbortSignal): Promise<BatchResults<RawSecret>> {
     if (ids.length > 1 && this.#batch) {
       try {
-        return await this.#batchGet(ids)
+        return await this.#batchGet(ids, signal)
       } catch (error) {
         // A role allowed GetSecretValue but not BatchGetSecretValue: read one by one from now on.
         if (errorCode(error) !== 'AccessDeniedException') throw error
@@ -226,7 +267,7 @@ class SecretsProvider implements SecretsManager {
       }
     }
     const results: BatchResults<RawSecret> = new Map()
-    const outcomes = await Promise.allSettled(ids.map((id) => this.#getOne(id, undefined)))
+    const outcomes = await Promise.allSettled(ids.map((id) => this.#getOne(id, undefined, signal)))
     for (const [index, outcome] of outcomes.entries()) {
       const id = ids[index] as string
       if (outcome.status === 'fulfilled') results.set(id, outcome.value)
@@ -236,12 +277,17 @@ class SecretsProvider implements SecretsManager {
     return results
   }
 
-  async #batchGet(ids: string[]): Promise<BatchResults<RawSecret>> {
-    const { sdk, client } = await this.#sdk()
-    const output = await client.send(new sdk.BatchGetSecretValueCommand({ SecretIdList: ids }))
+  async #batchGet(ids: string[], signal: AbortSignal): Promise<BatchResults<RawSecret>> {
+    const output = await this.#backend.batchGetSecretValue({ SecretIdList: ids }, { signal })
     const found = new Map<string, RawSecret | Error>()
     for (const secret of output.SecretValues ?? []) {
-      const value = secretValue(secret)
+      // A malformed entry fails its own id only.
+      let value: RawSecret | Error
+      try {
+        value = secretValue(secret, 'BatchGetSecretValue')
+      } catch (error) {
+        value = error as MalformedResponseError
+      }
       for (const alias of [secret.Name, secret.ARN]) if (alias !== undefined) found.set(alias, value)
     }
     for (const failure of output.Errors ?? []) {
@@ -254,17 +300,34 @@ class SecretsProvider implements SecretsManager {
           : Object.assign(new Error(`BatchGetSecretValue failed for this secret (${code})`), { name: code }),
       )
     }
+    // An id the answer neither returns nor reports in Errors is a malformed answer, not a missing
+    // secret (an empty body parses as an empty output on the SDK path).
     const results: BatchResults<RawSecret> = new Map()
-    for (const id of ids) results.set(id, found.get(id) ?? new SecretNotFoundError([id]))
+    for (const id of ids) {
+      results.set(
+        id,
+        found.get(id) ??
+          new MalformedResponseError('BatchGetSecretValue', 'an id neither in SecretValues nor in Errors'),
+      )
+    }
     return results
   }
 }
 
-function secretValue(output: { SecretString?: string; SecretBinary?: Uint8Array }): RawSecret {
-  return output.SecretString ?? output.SecretBinary ?? ''
+/** The secret's value; one with neither SecretString nor SecretBinary is malformed, never `''`. */
+function secretValue(output: WireSecret, operation: string): RawSecret {
+  const value = output.SecretString ?? output.SecretBinary
+  if (typeof value === 'string' || value instanceof Uint8Array) return value
+  throw new MalformedResponseError(operation, 'neither SecretString nor SecretBinary')
 }
 
+/** The cache key of one remote value: an id, at its current version or at a version stage. */
 function cacheKey(spec: ReadSpec): string {
-  if (spec.transform === undefined && spec.versionStage === undefined) return spec.id
-  return `${spec.id}#${spec.transform ?? 'raw'}${spec.versionStage === undefined ? '' : `,${spec.versionStage}`}`
+  if (spec.versionStage === undefined) return spec.id
+  // '#' cannot appear in a secret name, so these keys never collide with a plain id.
+  return `${spec.id}#${spec.versionStage}`
 }
+
+// '@warmstart/params/secrets-manager' is this module: Secrets Manager and everything shared; its
+// declarations do not name @aws-sdk/client-ssm.
+export * from './common.js'

@@ -1,35 +1,34 @@
-import type { Parameter, SSMClient } from '@aws-sdk/client-ssm'
-import { awsClient } from '@warmstart/client'
-import { invalidOption } from '@warmstart/core'
+import type { SSMClient } from '@aws-sdk/client-ssm'
+import { checkOptions, invalidOption } from '@warmstart/core/internal'
+import { MalformedResponseError, type SsmBackend, ssmBackend, type WireParameter } from './backend/index.js'
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { powertoolsDefaults } from './env.js'
 import { ParameterNotFoundError } from './errors.js'
-import { missingPeer, peerLoader } from './peer.js'
-import { type ProviderCacheOptions, providerCache } from './provider-cache.js'
+import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import type { ParamRef } from './ref.js'
 import { applyTransform, isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
-import type { TtlCache, TtlCacheStats } from './ttl-cache.js'
+import type { Loader, TtlCache, TtlCacheGetOptions, TtlCacheStats } from './ttl-cache.js'
+import type { DeepReadonly } from './types.js'
+import { type RawValue, Views } from './views.js'
 
 const COMPONENT = 'ssmParameters'
 /** GetParameters takes at most 10 names; GetParametersByPath returns at most 10 per page. */
 const MAX_NAMES = 10
 
-// Loaded on first use: a function that never reads this service never loads its SDK. The import
-// sits in try/catch so that a bundle made without this optional peer still builds (esbuild leaves
-// it for run time), and a missing peer is a typed error.
-const loadSdk = peerLoader(async () => {
-  try {
-    return await import('@aws-sdk/client-ssm')
-  } catch (error) {
-    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
-    throw missingPeer('@aws-sdk/client-ssm', COMPONENT, error)
-  }
-})
-
 export interface SsmParametersOptions extends ProviderCacheOptions {
-  /** The SDK client. Default: the environment's shared `awsClient(SSMClient)`, made on first use. */
+  /**
+   * An SDK client: requests go through it (its credentials, retries, middleware). Default: none,
+   * and requests are AWS JSON 1.1 signed with SigV4 over Node's own HTTP, without loading the SDK.
+   */
   client?: SSMClient
+  /**
+   * The default transport's endpoint, such as `'http://127.0.0.1:4566'`. Default:
+   * AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL, else `https://ssm.<region>.amazonaws.com`.
+   */
+  endpoint?: string
+  /** The default transport's region. Default AWS_REGION (set by the Lambda runtime), else AWS_DEFAULT_REGION. */
+  region?: string
 }
 
 export interface SsmGetOptions {
@@ -59,8 +58,8 @@ export interface SsmGet {
   <T = unknown>(
     name: string,
     options: SsmGetOptions & { transform: 'json'; optional: true },
-  ): Promise<T | undefined>
-  <T = unknown>(name: string, options: SsmGetOptions & { transform: 'json' }): Promise<T>
+  ): Promise<DeepReadonly<T> | undefined>
+  <T = unknown>(name: string, options: SsmGetOptions & { transform: 'json' }): Promise<DeepReadonly<T>>
   (
     name: string,
     options: SsmGetOptions & { transform: 'binary'; optional: true },
@@ -81,8 +80,8 @@ export interface SsmRef {
   <T = unknown>(
     name: string,
     options: SsmGetOptions & { transform: 'json'; optional: true },
-  ): ParamRef<T | undefined>
-  <T = unknown>(name: string, options: SsmGetOptions & { transform: 'json' }): ParamRef<T>
+  ): ParamRef<DeepReadonly<T> | undefined>
+  <T = unknown>(name: string, options: SsmGetOptions & { transform: 'json' }): ParamRef<DeepReadonly<T>>
   (
     name: string,
     options: SsmGetOptions & { transform: 'binary'; optional: true },
@@ -114,10 +113,14 @@ export interface SsmParameters {
     path: string,
     options?: SsmGetByPathOptions,
   ): Promise<Readonly<Record<string, T>>>
-  /** Fetches a parameter now, whatever its age, and returns the new value. */
+  /**
+   * Fetches a parameter now, whatever its age, and returns the new value (the view `options`
+   * ask for). Every cached read of that name (decrypted or not, optional or not, each transform)
+   * sees the new value: they are views of one fetch.
+   */
   refresh<T = unknown>(name: string, options?: SsmGetOptions): Promise<T>
-  /** Forgets a cached parameter (read with these options); the next read fetches it. */
-  invalidate(name: string, options?: SsmGetOptions): boolean
+  /** Forgets a cached parameter, every view of it; the next read fetches it. Returns whether one was cached. */
+  invalidate(name: string): boolean
   /** Resolves when every refresh started ahead of expiry has finished. */
   settle(): Promise<void>
   stats(): TtlCacheStats
@@ -140,38 +143,47 @@ export function ssmParameters(options: SsmParametersOptions = {}): SsmParameters
   return new SsmProvider(options)
 }
 
+/** What the SSM cache holds: one parameter's raw value (undefined: an optional read of a missing one), or a path's values. */
+type SsmCached = RawValue | undefined | Readonly<Record<string, unknown>>
+
+const GET_OPTIONS = ['transform', 'decrypt', 'optional', 'ttl'] as const
+const PATH_OPTIONS = ['recursive', 'decrypt', 'transform', 'ttl'] as const
+
 class SsmProvider implements SsmParameters {
-  readonly #cache: TtlCache
+  readonly #cache: TtlCache<SsmCached>
+  readonly #views = new Views()
   readonly #defaultDecrypt: boolean
-  readonly #client: SSMClient | undefined
+  readonly #backend: SsmBackend
   readonly #batchers: Record<'decrypted' | 'raw', MicrotaskBatcher<RawParameter>>
   readonly get: SsmGet
   readonly ref: SsmRef
 
   constructor(options: SsmParametersOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw invalidOption(COMPONENT, 'options', 'must be an object')
-    if (options.client !== undefined && typeof (options.client as { send?: unknown }).send !== 'function') {
-      throw invalidOption(COMPONENT, 'client', 'must be an SSMClient from @aws-sdk/client-ssm')
-    }
-    this.#client = options.client
-    this.#cache = providerCache('ssm', options)
+    checkOptions(COMPONENT, options, [...PROVIDER_OPTIONS, 'client', 'endpoint', 'region'])
+    this.#backend = ssmBackend(COMPONENT, options)
+    this.#cache = providerCache<SsmCached>('ssm', options, COMPONENT)
     this.#defaultDecrypt = powertoolsDefaults().decrypt ?? true
     this.#batchers = {
-      decrypted: new MicrotaskBatcher(MAX_NAMES, (names) => this.#getParameters(names, true)),
-      raw: new MicrotaskBatcher(MAX_NAMES, (names) => this.#getParameters(names, false)),
+      decrypted: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, true, signal)),
+      raw: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, false, signal)),
     }
     this.get = ((name: string, getOptions?: SsmGetOptions) => this.#read(name, getOptions)) as SsmGet
     this.ref = ((name: string, refOptions?: SsmGetOptions) => {
       // Built once per ref: each resolve is a cache read with no spec, key or loader to make.
+      checkOptions(`${COMPONENT}.ref`, refOptions, GET_OPTIONS)
       const spec = this.#spec(name, refOptions)
       const key = cacheKey(spec)
-      const load = () => this.#load(spec)
+      const load = this.#loader(spec)
       const ttl = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
+      const transform = spec.transform
+      const view = transform === undefined ? undefined : this.#views.reader(name, transform)
       return {
         source: 'ssm',
         name,
-        resolve: () => this.#cache.get(key, load, ttl),
+        resolve:
+          view === undefined
+            ? () => this.#cache.get(key, load, ttl)
+            : () => view(this.#cache.get(key, load, ttl) as Promise<RawValue | undefined>),
         settle: this.#settle,
       }
     }) as SsmRef
@@ -192,25 +204,41 @@ class SsmProvider implements SsmParameters {
     return values
   }
 
-  getByPath<T>(path: string, options: SsmGetByPathOptions = {}): Promise<Readonly<Record<string, T>>> {
+  async getByPath<T>(path: string, options?: SsmGetByPathOptions): Promise<Readonly<Record<string, T>>> {
+    checkOptions(`${COMPONENT}.getByPath`, options, PATH_OPTIONS)
     if (typeof path !== 'string' || path === '')
       throw invalidOption(COMPONENT, 'path', 'must be a non-empty string')
-    const recursive = options.recursive ?? true
+    const recursive = options?.recursive ?? true
+    if (typeof recursive !== 'boolean') throw invalidOption(COMPONENT, 'recursive', 'must be a boolean')
     const { transform, decrypt } = this.#spec(path, options)
     const key = `${path}#path${recursive ? ',recursive' : ''},${transform ?? 'raw'}${decrypt ? '' : ',nodecrypt'}`
-    const ttl = options.ttl === undefined ? undefined : { ttl: options.ttl }
-    return this.#cache.get(key, () => this.#getByPath(path, recursive, decrypt, transform), ttl) as Promise<
-      Record<string, T>
-    >
+    const ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
+    return (await this.#cache.get(
+      key,
+      (_, signal) => this.#getByPath(path, recursive, decrypt, transform, signal),
+      ttl,
+    )) as Readonly<Record<string, T>>
   }
 
-  refresh<T>(name: string, options?: SsmGetOptions): Promise<T> {
+  async refresh<T>(name: string, options?: SsmGetOptions): Promise<T> {
+    checkOptions(`${COMPONENT}.refresh`, options, GET_OPTIONS)
     const spec = this.#spec(name, options)
-    return this.#cache.refresh(cacheKey(spec), () => this.#load(spec)) as Promise<T>
+    const target = cacheKey(spec)
+    // Every other cached read of this name is fetched again in the same tick: one GetParameters
+    // answers them all. Their failures reach their own next reads, not this caller.
+    for (const key of variantKeys(name)) {
+      if (key !== target && this.#cache.has(key)) this.#cache.refresh(key).catch(() => undefined)
+    }
+    const source = this.#cache.refresh(target, this.#loader(spec)) as Promise<RawValue | undefined>
+    return (await (spec.transform === undefined ? source : this.#views.of(name, source, spec.transform))) as T
   }
 
-  invalidate(name: string, options?: SsmGetOptions): boolean {
-    return this.#cache.invalidate(cacheKey(this.#spec(name, options)))
+  invalidate(name: string): boolean {
+    if (typeof name !== 'string' || name === '')
+      throw invalidOption(COMPONENT, 'name', 'must be a non-empty string')
+    let found = false
+    for (const key of variantKeys(name)) if (this.#cache.invalidate(key)) found = true
+    return found
   }
 
   settle(): Promise<void> {
@@ -229,53 +257,85 @@ class SsmProvider implements SsmParameters {
     if (options === undefined && this.#defaultDecrypt && typeof name === 'string' && name !== '') {
       return this.#cache.get(name, this.#loadPlain)
     }
-    const spec = this.#spec(name, options)
-    const ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
-    return this.#cache.get(cacheKey(spec), () => this.#load(spec), ttl)
+    let spec: ReadSpec
+    let ttl: TtlCacheGetOptions | undefined
+    try {
+      checkOptions(`${COMPONENT}.get`, options, GET_OPTIONS)
+      spec = this.#spec(name, options)
+      ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const source = this.#cache.get(cacheKey(spec), this.#loader(spec), ttl) as Promise<RawValue | undefined>
+    return spec.transform === undefined ? source : this.#views.of(name, source, spec.transform)
   }
 
-  readonly #loadPlain = (name: string): Promise<unknown> =>
-    this.#load({ name, transform: undefined, decrypt: true, optional: false })
+  readonly #loadPlain: Loader<SsmCached> = (name, signal) =>
+    this.#load({ name, transform: undefined, decrypt: true, optional: false }, signal)
 
-  #spec(name: string, options: SsmGetOptions | undefined): ReadSpec {
+  #loader(spec: ReadSpec): Loader<SsmCached> {
+    if (spec.decrypt && !spec.optional) return this.#loadPlain
+    return (_, signal) => this.#load(spec, signal)
+  }
+
+  #spec(name: string, options: SsmGetOptions | SsmGetByPathOptions | undefined): ReadSpec {
     if (typeof name !== 'string' || name === '')
       throw invalidOption(COMPONENT, 'name', 'must be a non-empty string')
     const transform = options?.transform
     if (!isTransform(transform)) throw invalidOption(COMPONENT, 'transform', "must be 'json' or 'binary'")
     const decrypt = options?.decrypt ?? this.#defaultDecrypt
     if (typeof decrypt !== 'boolean') throw invalidOption(COMPONENT, 'decrypt', 'must be a boolean')
-    return { name, transform, decrypt, optional: options?.optional === true }
+    const optional = (options as SsmGetOptions | undefined)?.optional ?? false
+    if (typeof optional !== 'boolean') throw invalidOption(COMPONENT, 'optional', 'must be a boolean')
+    return { name, transform, decrypt, optional }
   }
 
-  async #load(spec: ReadSpec): Promise<unknown> {
+  /** The raw value of a parameter; the transform is a view of it (see Views). */
+  async #load(spec: ReadSpec, signal: AbortSignal): Promise<RawValue | undefined> {
     let raw: RawParameter
     try {
-      raw = await this.#batchers[spec.decrypt ? 'decrypted' : 'raw'].load(spec.name)
+      raw = await this.#batchers[spec.decrypt ? 'decrypted' : 'raw'].load(spec.name, signal)
     } catch (error) {
       if (spec.optional && error instanceof ParameterNotFoundError) return undefined
       throw error
     }
-    return toValue(spec.name, raw, spec.transform)
+    return rawValue(raw)
   }
 
-  async #sdk() {
-    const sdk = await loadSdk()
-    return { sdk, client: this.#client ?? awsClient(sdk.SSMClient) }
-  }
-
-  async #getParameters(names: string[], decrypt: boolean): Promise<BatchResults<RawParameter>> {
-    const { sdk, client } = await this.#sdk()
-    const output = await client.send(new sdk.GetParametersCommand({ Names: names, WithDecryption: decrypt }))
-    const found = new Map<string, RawParameter>()
+  async #getParameters(
+    names: string[],
+    decrypt: boolean,
+    signal: AbortSignal,
+  ): Promise<BatchResults<RawParameter>> {
+    const output = await this.#backend.getParameters({ Names: names, WithDecryption: decrypt }, { signal })
+    const found = new Map<string, RawParameter | Error>()
     for (const parameter of output.Parameters ?? []) {
-      const raw = { value: parameter.Value ?? '', type: parameter.Type }
+      // A malformed entry fails its own name only.
+      const raw =
+        typeof parameter.Value === 'string'
+          ? rawParameter(parameter, 'GetParameters')
+          : new MalformedResponseError('GetParameters', 'a parameter without Value')
       // A name asked for with a version or label comes back as Name plus Selector; one asked for
       // by ARN comes back with its ARN.
       if (parameter.Selector !== undefined) found.set(`${parameter.Name}${parameter.Selector}`, raw)
       else for (const alias of [parameter.Name, parameter.ARN]) if (alias !== undefined) found.set(alias, raw)
     }
+    // A name is missing only when the service says so; one it neither returns nor lists as invalid
+    // is a malformed answer (an empty body parses as an empty output on the SDK path).
+    const invalid = new Set(output.InvalidParameters ?? [])
     const results: BatchResults<RawParameter> = new Map()
-    for (const name of names) results.set(name, found.get(name) ?? new ParameterNotFoundError([name]))
+    for (const name of names) {
+      results.set(
+        name,
+        found.get(name) ??
+          (invalid.has(name)
+            ? new ParameterNotFoundError([name])
+            : new MalformedResponseError(
+                'GetParameters',
+                'a name neither in Parameters nor in InvalidParameters',
+              )),
+      )
+    }
     return results
   }
 
@@ -284,19 +344,20 @@ class SsmProvider implements SsmParameters {
     recursive: boolean,
     decrypt: boolean,
     transform: Transform | undefined,
+    signal: AbortSignal,
   ): Promise<Readonly<Record<string, unknown>>> {
-    const { sdk, client } = await this.#sdk()
     const values: Record<string, unknown> = {}
     let nextToken: string | undefined
     do {
-      const page = await client.send(
-        new sdk.GetParametersByPathCommand({
+      const page = await this.#backend.getParametersByPath(
+        {
           Path: path,
           Recursive: recursive,
           WithDecryption: decrypt,
           MaxResults: MAX_NAMES,
-          NextToken: nextToken,
-        }),
+          ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+        },
+        { signal },
       )
       for (const parameter of page.Parameters ?? []) addParameter(values, parameter, transform)
       nextToken = page.NextToken
@@ -307,20 +368,39 @@ class SsmProvider implements SsmParameters {
 
 function addParameter(
   values: Record<string, unknown>,
-  parameter: Parameter,
+  parameter: WireParameter,
   transform: Transform | undefined,
 ): void {
-  const name = parameter.Name as string
-  values[name] = toValue(name, { value: parameter.Value ?? '', type: parameter.Type }, transform)
+  const name = parameter.Name
+  if (typeof name !== 'string')
+    throw new MalformedResponseError('GetParametersByPath', 'a parameter without Name')
+  values[name] = toValue(name, rawParameter(parameter, 'GetParametersByPath'), transform)
+}
+
+/** A parameter's value and type; one without a string Value is a malformed answer, never `''`. */
+function rawParameter(parameter: WireParameter, operation: string): RawParameter {
+  if (typeof parameter.Value !== 'string')
+    throw new MalformedResponseError(operation, 'a parameter without Value')
+  return { value: parameter.Value, type: parameter.Type }
 }
 
 function toValue(name: string, raw: RawParameter, transform: Transform | undefined): unknown {
   if (transform !== undefined) return applyTransform(name, transform, raw.value)
+  return rawValue(raw)
+}
+
+function rawValue(raw: RawParameter): RawValue {
   return raw.type === 'StringList' ? Object.freeze(raw.value.split(',')) : raw.value
 }
 
+/** The cache key of one remote value: a name, read decrypted or not, optional or not. */
 function cacheKey(spec: ReadSpec): string {
-  if (spec.transform === undefined && spec.decrypt && !spec.optional) return spec.name
+  if (spec.decrypt && !spec.optional) return spec.name
   // '#' cannot appear in a parameter name, so these keys never collide with a plain name.
-  return `${spec.name}#${spec.transform ?? 'raw'}${spec.decrypt ? '' : ',nodecrypt'}${spec.optional ? ',optional' : ''}`
+  return `${spec.name}#${spec.decrypt ? '' : 'nodecrypt'}${spec.optional ? ',optional' : ''}`
+}
+
+/** Every cache key a name can have (see cacheKey): what refresh and invalidate act on. */
+function variantKeys(name: string): string[] {
+  return [name, `${name}#nodecrypt`, `${name}#,optional`, `${name}#nodecrypt,optional`]
 }

@@ -1,16 +1,23 @@
 import {
   type Clock,
   type Duration,
-  emit,
-  eventListening,
-  invalidOption,
   type Logger,
   registerRoot,
   systemClock,
   WarmstartError,
 } from '@warmstart/core'
-import { errorCode, FetchError } from './errors.js'
-import { parseFraction, parseTtl, type Ttl } from './ttl.js'
+import {
+  checkOptions,
+  durationOption,
+  emit,
+  eventChannel,
+  invalidOption,
+  logSafely,
+  timeBudget,
+  withTimeout,
+} from '@warmstart/core/internal'
+import { errorCode, FetchError, FetchTimeoutError } from './errors.js'
+import { parseFraction, type Ttl } from './ttl.js'
 
 declare module '@warmstart/core' {
   interface WarmstartEventMap {
@@ -22,9 +29,20 @@ declare module '@warmstart/core' {
     'cache.refresh': { cache: string; key: string; reason: 'expired' | 'ahead' | 'forced' }
     /** A refresh failed; `code` is the cause's error code. */
     'cache.refresh-failed': { cache: string; key: string; code: string }
-    /** A refresh failed and the last good value (`ageMs` old) was served instead. */
+    /**
+     * The last good value (`ageMs` old) was served in place of a fresh one: a refresh failed or ran
+     * past `staleAfter` (`code` is why), or the key is backing off after failures (`code` is the last one's).
+     */
     'cache.stale-served': { cache: string; key: string; code: string; ageMs: number }
   }
+}
+
+/** Backoff between failed refreshes of a key while its last good value is served. */
+export interface TtlCacheBackoff {
+  /** The wait after the first failure; each further failure doubles it. Default `'1s'`. */
+  base?: Duration
+  /** The longest wait. Default `'1m'`. */
+  max?: Duration
 }
 
 export interface TtlCacheOptions {
@@ -44,11 +62,46 @@ export interface TtlCacheOptions {
   refreshAhead?: number
   /** When a refresh fails, serve the last good value for up to this long past its expiry. Default 0. */
   staleIfError?: Duration | 'forever'
+  /**
+   * The longest one fetch may take, every attempt and backoff of the SDK included. Inside an
+   * invocation the fetch also ends `deadlineMargin` before the invocation's deadline. Default `'5s'`.
+   */
+  fetchTimeout?: Duration
+  /**
+   * With a value to fall back on (a stale one within `staleIfError`, or the current one during a
+   * refresh ahead), a refresh that has not succeeded within this budget is aborted and that value
+   * served at once. Default `'200ms'`.
+   */
+  staleAfter?: Duration
+  /** Time kept back from the invocation's remaining time, for the handler to use the answer. Default `'250ms'`. */
+  deadlineMargin?: Duration
+  /**
+   * After a failed refresh of a key whose stale value is served, the next refresh waits: `base`,
+   * doubled on each further failure up to `max`, times a random factor in [0.5, 1] that the keys
+   * failing in the same tick (one batch) share, so they retry together.
+   */
+  backoff?: TtlCacheBackoff
   clock?: Clock
-  /** Source of randomness for jitter, in [0, 1). Default `Math.random`. */
+  /** Source of randomness for jitter and backoff, in [0, 1). Default `Math.random`. */
   random?: () => number
   logger?: Logger
 }
+
+/** The option names of ttlCache, for the providers' own option checks. */
+export const TTL_CACHE_OPTIONS = [
+  'name',
+  'ttl',
+  'jitter',
+  'refreshAhead',
+  'staleIfError',
+  'fetchTimeout',
+  'staleAfter',
+  'deadlineMargin',
+  'backoff',
+  'clock',
+  'random',
+  'logger',
+] as const
 
 export interface TtlCacheStats {
   readonly entries: number
@@ -59,7 +112,11 @@ export interface TtlCacheStats {
   readonly staleServed: number
 }
 
-export type Loader<V> = (key: string) => Promise<V>
+/**
+ * Fetches the value of `key`. `signal` aborts when the fetch's budget is spent: pass it on to the
+ * request (`client.send(command, { abortSignal: signal })`) so that nothing runs past it.
+ */
+export type Loader<V> = (key: string, signal: AbortSignal) => Promise<V>
 
 export interface TtlCacheGetOptions {
   /** This entry's TTL, instead of the cache's. */
@@ -69,11 +126,14 @@ export interface TtlCacheGetOptions {
 export interface TtlCache<V = unknown> {
   /**
    * The value of `key`: the cached one while fresh, else `load(key)`'s. Concurrent reads of a
-   * missing or expired key share one load. A failed load is never cached.
+   * missing or expired key share one load. A failed load is never cached. Rejects (never throws)
+   * on a bad key or option.
    */
   get(key: string, load: Loader<V>, options?: TtlCacheGetOptions): Promise<V>
   /** Fetches `key` now with its last loader (or `load`), whatever its age, and returns the new value. */
   refresh(key: string, load?: Loader<V>): Promise<V>
+  /** Whether `key` holds a value or a first fetch in flight. */
+  has(key: string): boolean
   /** Forgets `key`; the next read fetches it. Returns whether it was cached. */
   invalidate(key: string): boolean
   /** Forgets every key. */
@@ -93,31 +153,61 @@ interface Entry<V> {
   expiresAt: number
   refreshAt: number
   inflight: Promise<V> | undefined
-  /** The TTL multiplier drawn for the fetch in flight (1 ± jitter). */
-  spread: number
+  /** The random draw of the fetch in flight's tick: its TTL spread and, if it fails, its backoff. */
+  draw: number
+  /** When the fetch in flight started: a failed one's backoff counts from then. */
+  startedAt: number
+  /** Failed refreshes since the last success: sets the backoff. */
+  failures: number
+  /** While the stale value is served after a failure, no refresh starts before this time. */
+  retryAt: number
+  /** The code of the last failure, for the events of reads served stale during the backoff. */
+  lastCode: string
+}
+
+/** A run of failed refreshes across the cache, for the log: one line when it starts, one when it ends. */
+interface Outage {
+  readonly since: number
+  failures: number
+  readonly code: string
 }
 
 const COMPONENT = 'ttlCache'
 const SETTLED = Promise.resolve()
+// The events of the hot paths: `active` is the channel's own "anyone subscribed" check.
+const hitEvents = eventChannel('cache.hit')
+const staleEvents = eventChannel('cache.stale-served')
 
 /** Creates a TTL cache of async loaders. See {@link TtlCacheOptions}. */
 export function ttlCache<V = unknown>(options: TtlCacheOptions = {}): TtlCache<V> {
-  return new TtlCacheImpl<V>(options)
+  return new TtlCacheImpl<V>(options, COMPONENT)
+}
+
+/** A ttlCache whose option errors name `component`, the factory the user called. */
+export function componentCache<V>(options: TtlCacheOptions, component: string): TtlCache<V> {
+  return new TtlCacheImpl<V>(options, component)
 }
 
 class TtlCacheImpl<V> implements TtlCache<V> {
   readonly #name: string
+  readonly #component: string
   readonly #ttl: number
   readonly #jitter: number
   readonly #refreshAhead: number
   readonly #staleIfError: number
+  readonly #fetchTimeout: number
+  readonly #staleAfter: number
+  readonly #margin: number
+  readonly #backoffBase: number
+  readonly #backoffMax: number
   readonly #clock: Clock
   readonly #random: () => number
   readonly #logger: Logger | undefined
   readonly #entries = new Map<string, Entry<V>>()
   readonly #pending = new Set<Promise<unknown>>()
-  /** The jitter drawn for fetches started in the current tick, until the tick ends. */
-  #tickSpread: number | undefined
+  /** The random draw shared by the fetches and failures of the current tick, until the tick ends. */
+  #tickDraw: number | undefined
+  #outage: Outage | undefined
   #hits = 0
   #misses = 0
   #refreshes = 0
@@ -126,29 +216,35 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   #failures = 0
   #staleServed = 0
 
-  constructor(options: TtlCacheOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw invalidOption(COMPONENT, 'options', 'must be an object')
-    }
+  constructor(options: TtlCacheOptions, component: string) {
+    if (options === undefined) options = {}
+    checkOptions(component, options, TTL_CACHE_OPTIONS)
+    this.#component = component
     const name = options.name ?? 'cache'
     if (typeof name !== 'string' || name === '')
-      throw invalidOption(COMPONENT, 'name', 'must be a non-empty string')
+      throw invalidOption(component, 'name', 'must be a non-empty string')
     this.#name = name
-    this.#ttl = parseTtl(options.ttl ?? '5m', COMPONENT, 'ttl')
-    this.#jitter = parseFraction(options.jitter ?? 0, COMPONENT, 'jitter', '0.1 for ±10%')
+    this.#ttl = durationOption(component, 'ttl', options.ttl, 300_000, true)
+    this.#jitter = parseFraction(options.jitter ?? 0, component, 'jitter', '0.1 for ±10%')
     this.#refreshAhead = parseFraction(
       options.refreshAhead ?? 0,
-      COMPONENT,
+      component,
       'refreshAhead',
       '0.2 for the last 20%',
     )
-    this.#staleIfError = parseTtl(options.staleIfError ?? 0, COMPONENT, 'staleIfError')
+    this.#staleIfError = durationOption(component, 'staleIfError', options.staleIfError, 0, true)
+    this.#fetchTimeout = durationOption(component, 'fetchTimeout', options.fetchTimeout, 5_000)
+    this.#staleAfter = durationOption(component, 'staleAfter', options.staleAfter, 200)
+    this.#margin = durationOption(component, 'deadlineMargin', options.deadlineMargin, 250)
+    checkOptions(component, options.backoff, ['base', 'max'], 'backoff')
+    this.#backoffBase = durationOption(component, 'backoff.base', options.backoff?.base, 1_000)
+    this.#backoffMax = durationOption(component, 'backoff.max', options.backoff?.max, 60_000)
     this.#clock = options.clock ?? systemClock
     this.#random = options.random ?? Math.random
     this.#logger = options.logger
     if (typeof this.#clock.now !== 'function')
-      throw invalidOption(COMPONENT, 'clock', 'must have a now() method')
-    if (typeof this.#random !== 'function') throw invalidOption(COMPONENT, 'random', 'must be a function')
+      throw invalidOption(component, 'clock', 'must have a now() method')
+    if (typeof this.#random !== 'function') throw invalidOption(component, 'random', 'must be a function')
     // The leak guard skips the cache while this revision is unchanged. Every stored value comes from a
     // fetch counted (miss or refresh) when it started; while a refresh-ahead runs, a value may still
     // land without a new count, so the revision is unknown then. (A get() the handler does not await
@@ -165,26 +261,41 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     return pairs
   }
 
-  get<T extends V>(key: string, load: Loader<T>, options?: TtlCacheGetOptions): Promise<T> {
-    const entry = this.#entries.get(key) as Entry<T> | undefined
+  get(key: string, load: Loader<V>, options?: TtlCacheGetOptions): Promise<V> {
+    const entry = this.#entries.get(key)
     if (entry !== undefined && entry.current !== undefined) {
       const now = this.#clock.now()
       if (now < entry.expiresAt) {
         this.#hits++
-        if (eventListening.active) emit('cache.hit', { cache: this.#name, key })
-        if (now >= entry.refreshAt && entry.inflight === undefined) {
+        if (hitEvents.active) hitEvents.publish({ cache: this.#name, key })
+        if (now >= entry.refreshAt && entry.inflight === undefined && now >= entry.retryAt) {
           entry.load = load
           this.#refreshAhead_(key, entry)
         }
         return entry.current
       }
+      // Backing off after a failed refresh: the stale value is served without asking again.
+      if (entry.inflight === undefined && now < entry.retryAt && now - entry.expiresAt < this.#staleIfError) {
+        return this.#serveStale(key, entry, entry.lastCode, now, entry.current)
+      }
     }
     if (entry?.inflight !== undefined) return entry.inflight
-    const ttl = options?.ttl === undefined ? this.#ttl : parseTtl(options.ttl, COMPONENT, 'ttl')
+    if (typeof key !== 'string' || key === '')
+      return Promise.reject(invalidOption(this.#component, 'key', 'must be a non-empty string'))
+    if (typeof load !== 'function')
+      return Promise.reject(invalidOption(this.#component, 'load', 'must be a function'))
+    let ttl = this.#ttl
+    if (options?.ttl !== undefined) {
+      try {
+        ttl = durationOption(this.#component, 'ttl', options.ttl, this.#ttl, true)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
     this.#misses++
     emit('cache.miss', { cache: this.#name, key })
     if (entry === undefined) {
-      const created: Entry<T> = {
+      const created: Entry<V> = {
         load,
         ttl,
         current: undefined,
@@ -193,9 +304,13 @@ class TtlCacheImpl<V> implements TtlCache<V> {
         expiresAt: 0,
         refreshAt: 0,
         inflight: undefined,
-        spread: 1,
+        draw: 0.5,
+        startedAt: 0,
+        failures: 0,
+        retryAt: 0,
+        lastCode: '',
       }
-      this.#entries.set(key, created as unknown as Entry<V>)
+      this.#entries.set(key, created)
       return this.#fetch(key, created, 'miss')
     }
     entry.load = load
@@ -203,8 +318,8 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     return this.#fetch(key, entry, 'expired')
   }
 
-  refresh<T extends V>(key: string, load?: Loader<T>): Promise<T> {
-    const entry = this.#entries.get(key) as Entry<T> | undefined
+  refresh(key: string, load?: Loader<V>): Promise<V> {
+    const entry = this.#entries.get(key)
     if (entry === undefined) {
       if (load === undefined) {
         return Promise.reject(
@@ -219,6 +334,10 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     if (load !== undefined) entry.load = load
     // A forced refresh replaces whatever is in flight: the caller knows the old value is wrong.
     return this.#fetch(key, entry, 'forced')
+  }
+
+  has(key: string): boolean {
+    return this.#entries.has(key)
   }
 
   invalidate(key: string): boolean {
@@ -248,7 +367,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     }
   }
 
-  #refreshAhead_<T extends V>(key: string, entry: Entry<T>): void {
+  #refreshAhead_(key: string, entry: Entry<V>): void {
     // A failure is reported by #fetch and settles to the stale-if-error rules; settle() never rejects.
     const refreshing = this.#fetch(key, entry, 'ahead').then(
       () => undefined,
@@ -258,27 +377,35 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     void refreshing.finally(() => this.#pending.delete(refreshing))
   }
 
-  #fetch<T extends V>(
-    key: string,
-    entry: Entry<T>,
-    reason: 'miss' | 'expired' | 'ahead' | 'forced',
-  ): Promise<T> {
+  /** Whether a failed fetch of `entry` now would still have a value to serve instead. */
+  #hasFallback(entry: Entry<V>, reason: string, now: number): boolean {
+    if (entry.current === undefined || reason === 'forced') return false
+    return now < entry.expiresAt || now - entry.expiresAt < this.#staleIfError
+  }
+
+  #fetch(key: string, entry: Entry<V>, reason: 'miss' | 'expired' | 'ahead' | 'forced'): Promise<V> {
     if (reason !== 'miss') {
       this.#refreshes++
       emit('cache.refresh', { cache: this.#name, key, reason })
     }
-    entry.spread = this.#spread()
-    let loading: Promise<T>
-    try {
-      loading = entry.load(key)
-    } catch (error) {
-      loading = Promise.reject(error)
-    }
+    // The fetches of one tick (one batch) share the draw and the start time: they expire together
+    // and, failing together, back off together, though each one's budget ends in its own timer.
+    entry.draw = this.#draw()
+    entry.startedAt = this.#clock.now()
+    // The fetch ends before the invocation does; with a value to fall back on, much sooner.
+    let budget = timeBudget(this.#fetchTimeout, this.#margin)
+    if (this.#hasFallback(entry, reason, entry.startedAt)) budget = Math.min(budget, this.#staleAfter)
+    const load = entry.load
+    const loading = withTimeout(
+      (signal) => load(key, signal),
+      budget,
+      () => new FetchTimeoutError(this.#name, key, budget),
+    )
     const settled = loading.then(
       (value) => {
-        if (this.#entries.get(key) === (entry as unknown as Entry<V>) && entry.inflight === settled) {
-          // Hits hand out this same promise (fulfilled with `value` once this returns), so callers
-          // that remember the promise they awaited see a warm read as the same one.
+        if (this.#entries.get(key) === entry && entry.inflight === settled) {
+          // Hits hand out this same promise (fulfilled with `value` once this returns): a warm read
+          // allocates nothing.
           this.#store(entry, value, settled)
         }
         return value
@@ -293,65 +420,87 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   }
 
   /**
-   * One jitter draw for all the fetches started in one tick: values read together (one batched
-   * request) then expire together and are fetched again together, while environments still
-   * spread apart.
+   * One random draw for all the fetches started in one tick: values read together (one batched
+   * request) expire together, and back off together after failing together, so they are fetched
+   * again together, while environments still spread apart.
    */
-  #spread(): number {
-    if (this.#jitter === 0) return 1
-    if (this.#tickSpread === undefined) {
-      this.#tickSpread = 1 + this.#jitter * (2 * this.#random() - 1)
+  #draw(): number {
+    if (this.#tickDraw === undefined) {
+      this.#tickDraw = this.#random()
       queueMicrotask(() => {
-        this.#tickSpread = undefined
+        this.#tickDraw = undefined
       })
     }
-    return this.#tickSpread
+    return this.#tickDraw
   }
 
-  #store<T extends V>(entry: Entry<T>, value: T, current: Promise<T>): void {
+  #store(entry: Entry<V>, value: V, current: Promise<V>): void {
     this.#stores++
     const now = this.#clock.now()
-    const ttl = entry.ttl * entry.spread // Infinity stays Infinity: the spread is > 0
+    const spread = this.#jitter === 0 ? 1 : 1 + this.#jitter * (2 * entry.draw - 1)
+    const ttl = entry.ttl * spread // Infinity stays Infinity: the spread is > 0
     entry.value = value
     entry.current = current
     entry.fetchedAt = now
     entry.expiresAt = now + ttl
     entry.refreshAt = this.#refreshAhead > 0 ? now + ttl * (1 - this.#refreshAhead) : Number.POSITIVE_INFINITY
     entry.inflight = undefined
+    entry.failures = 0
+    entry.retryAt = 0
+    const outage = this.#outage
+    if (outage !== undefined) {
+      this.#outage = undefined
+      logSafely(this.#logger, 'info', `${this.#name}: refreshes succeed again`, {
+        cache: this.#name,
+        failures: outage.failures,
+        durationMs: now - outage.since,
+      })
+    }
   }
 
-  #failed<T extends V>(key: string, entry: Entry<T>, reason: string, error: unknown): T {
+  #failed(key: string, entry: Entry<V>, reason: string, error: unknown): V {
     const code = errorCode(error)
     this.#failures++
     if (reason !== 'miss') emit('cache.refresh-failed', { cache: this.#name, key, code })
     const now = this.#clock.now()
-    if (reason === 'ahead' && now < entry.expiresAt) {
-      this.#logger?.warn(
-        `${this.#name}: refreshing "${key}" ahead of expiry failed; the current value stays`,
-        {
-          cache: this.#name,
-          key,
-          code,
-        },
-      )
-      return entry.value as T
-    }
-    if (reason !== 'forced' && entry.current !== undefined && now - entry.expiresAt < this.#staleIfError) {
-      this.#staleServed++
-      const ageMs = now - entry.fetchedAt
-      emit('cache.stale-served', { cache: this.#name, key, code, ageMs })
-      this.#logger?.warn(`${this.#name}: refreshing "${key}" failed; serving the last good value`, {
-        cache: this.#name,
-        key,
-        code,
-        ageMs,
-      })
-      return entry.value as T
+    if (this.#hasFallback(entry, reason, now) && this.#entries.get(key) === entry) {
+      entry.failures++
+      entry.lastCode = code
+      const wait = Math.min(this.#backoffMax, this.#backoffBase * 2 ** (entry.failures - 1))
+      entry.retryAt = entry.startedAt + wait * (0.5 + 0.5 * entry.draw)
+      this.#reportFailure(key, code, now, now - entry.fetchedAt)
+      if (now < entry.expiresAt) return entry.value as V // a refresh ahead: the current value stays
+      return this.#serveStaleValue(key, entry, code, now)
     }
     // Nothing good to fall back on: forget a never-fetched entry so that no rejection is kept.
-    if (entry.current === undefined && this.#entries.get(key) === (entry as unknown as Entry<V>)) {
-      this.#entries.delete(key)
-    }
+    if (entry.current === undefined && this.#entries.get(key) === entry) this.#entries.delete(key)
     throw error instanceof WarmstartError ? error : new FetchError(this.#name, key, error)
+  }
+
+  /** One warning when refreshes start failing, then a count until one succeeds (logged then). */
+  #reportFailure(key: string, code: string, now: number, ageMs: number): void {
+    if (this.#outage !== undefined) {
+      this.#outage.failures++
+      return
+    }
+    this.#outage = { since: now, failures: 1, code }
+    logSafely(
+      this.#logger,
+      'warn',
+      `${this.#name}: refreshing "${key}" failed; serving the last good value, backing off, and counting further failures until a refresh succeeds`,
+      { cache: this.#name, key, code, ageMs },
+    )
+  }
+
+  #serveStale(key: string, entry: Entry<V>, code: string, now: number, current: Promise<V>): Promise<V> {
+    this.#serveStaleValue(key, entry, code, now)
+    return current
+  }
+
+  #serveStaleValue(key: string, entry: Entry<V>, code: string, now: number): V {
+    this.#staleServed++
+    if (staleEvents.active)
+      staleEvents.publish({ cache: this.#name, key, code, ageMs: now - entry.fetchedAt })
+    return entry.value as V
   }
 }

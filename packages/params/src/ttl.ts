@@ -1,13 +1,7 @@
-import { type Duration, invalidOption, parseDuration } from '@warmstart/core'
+import { type Duration, invalidOption } from '@warmstart/core'
 
 /** How long a value stays fresh: a duration (`'5m'`, `300_000`), or `'forever'` / `Infinity`. */
 export type Ttl = Duration | 'forever'
-
-/** Parses a TTL into milliseconds (`Infinity` for forever). */
-export function parseTtl(value: unknown, component: string, option: string): number {
-  if (value === 'forever' || value === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY
-  return parseDuration(value, component, option)
-}
 
 /** Checks that a fraction option lies in [min, 1) and returns it. */
 export function parseFraction(value: unknown, component: string, option: string, example: string): number {

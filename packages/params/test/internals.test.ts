@@ -4,6 +4,8 @@ import { errorCode } from '../src/errors.js'
 import { missingPeer, peerLoader } from '../src/peer.js'
 import { applyTransform } from '../src/transform.js'
 
+const live = new AbortController().signal
+
 describe('MicrotaskBatcher', () => {
   it('sends the keys of one tick together, once each, in batches of at most max', async () => {
     const sent: string[][] = []
@@ -12,11 +14,11 @@ describe('MicrotaskBatcher', () => {
       return new Map(keys.map((key) => [key, key === 'bad' ? new Error('bad key') : key.toUpperCase()]))
     })
     const reads = [
-      batcher.load('a'),
-      batcher.load('b'),
-      batcher.load('a'),
-      batcher.load('c'),
-      batcher.load('bad'),
+      batcher.load('a', live),
+      batcher.load('b', live),
+      batcher.load('a', live),
+      batcher.load('c', live),
+      batcher.load('bad', live),
     ]
     const outcomes = await Promise.allSettled(reads)
     expect(sent).toEqual([
@@ -30,7 +32,7 @@ describe('MicrotaskBatcher', () => {
       'C',
       'bad key',
     ])
-    await batcher.load('d')
+    await batcher.load('d', live)
     expect(sent).toHaveLength(3)
   })
 
@@ -38,7 +40,11 @@ describe('MicrotaskBatcher', () => {
     const batcher = new MicrotaskBatcher<string>(10, async () => {
       throw new Error('throttled')
     })
-    const outcomes = await Promise.allSettled([batcher.load('a'), batcher.load('a'), batcher.load('b')])
+    const outcomes = await Promise.allSettled([
+      batcher.load('a', live),
+      batcher.load('a', live),
+      batcher.load('b', live),
+    ])
     expect(
       outcomes.every((o) => o.status === 'rejected' && (o.reason as Error).message === 'throttled'),
     ).toBe(true)

@@ -27,17 +27,18 @@ describe('types', () => {
     expectTypeOf(ssm.get<string[]>('/list')).toEqualTypeOf<Promise<string[]>>()
     expectTypeOf(ssm.get('/a', { optional: true })).toEqualTypeOf<Promise<string | undefined>>()
     expectTypeOf(ssm.get('/a', { transform: 'json' })).toEqualTypeOf<Promise<unknown>>()
-    expectTypeOf(ssm.get<{ on: boolean }>('/a', { transform: 'json' })).toEqualTypeOf<
-      Promise<{ on: boolean }>
+    // JSON values are frozen deeply, and typed so.
+    expectTypeOf(ssm.get<{ on: boolean; tags: string[] }>('/a', { transform: 'json' })).toEqualTypeOf<
+      Promise<{ readonly on: boolean; readonly tags: readonly string[] }>
     >()
     expectTypeOf(ssm.get<{ on: boolean }>('/a', { transform: 'json', optional: true })).toEqualTypeOf<
-      Promise<{ on: boolean } | undefined>
+      Promise<{ readonly on: boolean } | undefined>
     >()
     expectTypeOf(ssm.get('/a', { transform: 'binary' })).toEqualTypeOf<Promise<Uint8Array>>()
     expectTypeOf(secrets.get('s')).toEqualTypeOf<Promise<string>>()
     expectTypeOf(secrets.get('s', { transform: 'binary' })).toEqualTypeOf<Promise<Uint8Array>>()
     expectTypeOf(secrets.get<{ password: string }>('s', { transform: 'json' })).toEqualTypeOf<
-      Promise<{ password: string }>
+      Promise<{ readonly password: string }>
     >()
     // @ts-expect-error: not a transform
     ssm.get('/a', { transform: 'yaml' })
@@ -52,9 +53,9 @@ describe('types', () => {
       maybe: ssm.ref('/app/maybe', { optional: true }),
       password: secrets.ref('db/password'),
     }
-    expectTypeOf(fetch.flags).toEqualTypeOf<ParamRef<{ on: boolean }>>()
+    expectTypeOf(fetch.flags).toEqualTypeOf<ParamRef<{ readonly on: boolean }>>()
     expectTypeOf<ParamsOf<typeof fetch>>().toEqualTypeOf<{
-      flags: { on: boolean }
+      flags: { readonly on: boolean }
       url: string
       maybe: string | undefined
       password: string
@@ -72,7 +73,7 @@ describe('types', () => {
     const handler = middy()
       .use(paramsMiddleware({ fetch }))
       .handler(async (_event: unknown, context) => {
-        expectTypeOf(context.flags).toEqualTypeOf<{ on: boolean }>()
+        expectTypeOf(context.flags).toEqualTypeOf<{ readonly on: boolean }>()
         expectTypeOf(context.url).toEqualTypeOf<string>()
         expectTypeOf(context.awsRequestId).toEqualTypeOf<string>()
         return context.flags.on

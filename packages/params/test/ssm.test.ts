@@ -168,15 +168,28 @@ describe('ssmParameters: errors', () => {
     )
     const binary = await ssm.get('/app/url', { transform: 'binary' }).catch((e: unknown) => e)
     expect(binary).toMatchObject({ code: 'ERR_PARAMETER_TRANSFORM', parameter: '/app/url' })
-    // A rejection is not cached: a fixed value is read on the next call.
+    // The value SSM gave was fetched fine and is cached as it is: its json view fails until it is
+    // fetched again (TTL, refresh), without asking SSM on every read.
     aws.putParameter('/app/bad-json', '{"fixed":1}')
-    expect(await ssm.get('/app/bad-json', { transform: 'json' })).toEqual({ fixed: 1 })
+    aws.resetCalls()
+    await expect(ssm.get('/app/bad-json', { transform: 'json' })).rejects.toBeInstanceOf(TransformError)
+    expect(aws.calls).toHaveLength(0)
+    expect(await ssm.refresh('/app/bad-json', { transform: 'json' })).toEqual({ fixed: 1 })
   })
 
   it('serves the last good value under throttling within staleIfError (the SDK retries: counted at the server)', async () => {
     const clock = fakeClock()
     const { lines, logger } = warnings()
-    const ssm = ssmParameters({ client, clock, ttl: '1m', jitter: 0, staleIfError: '5m', logger })
+    // A staleAfter long enough for the SDK's own retries (see the deadline tests for the default).
+    const ssm = ssmParameters({
+      client,
+      clock,
+      ttl: '1m',
+      jitter: 0,
+      staleIfError: '5m',
+      staleAfter: '10s',
+      logger,
+    })
     expect(await ssm.get('/app/url')).toBe('https://example.test')
     clock.advance('2m')
     aws.injectFault({ service: 'ssm', kind: 'throttle', times: Number.POSITIVE_INFINITY })
@@ -275,11 +288,13 @@ describe('ssmParameters: options', () => {
     expect(() => ssmParameters({ client: {} as never })).toThrow(invalid)
     expect(() => ssmParameters({ jitter: 3 })).toThrow(invalid)
     const ssm = ssmParameters({ client })
-    expect(() => ssm.get('')).toThrow(invalid)
-    expect(() => ssm.get('/x', { transform: 'yaml' as never })).toThrow(invalid)
-    expect(() => ssm.get('/x', { decrypt: 'yes' as never })).toThrow(invalid)
+    // Every promise-returning method rejects, never throws.
+    await expect(ssm.get('')).rejects.toMatchObject(invalid)
+    await expect(ssm.get('/x', { transform: 'yaml' as never })).rejects.toMatchObject(invalid)
+    await expect(ssm.get('/x', { decrypt: 'yes' as never })).rejects.toMatchObject(invalid)
     await expect(ssm.getMany('/x' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
-    expect(() => ssm.getByPath('')).toThrow(invalid)
+    await expect(ssm.getByPath('')).rejects.toMatchObject(invalid)
+    await expect(ssm.refresh('')).rejects.toMatchObject(invalid)
     expect(() => ssm.ref('')).toThrow(invalid)
   })
 
@@ -305,7 +320,7 @@ describe('ssmParameters: options', () => {
     }
   })
 
-  it('uses the shared awsClient(SSMClient) by default, made on first use', async () => {
+  it('uses the default HTTP transport (no SDK client) when none is given, nothing sent before the first read', async () => {
     const saved = { ...process.env }
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SSM: aws.endpoint,

@@ -143,9 +143,19 @@ describe('ttlCache', () => {
     }
     expect(await cache.get('k', failing)).toBe(1)
     await cache.settle()
+    // Backing off (at most 1 s after a first failure): no second refresh yet.
+    expect(await cache.get('k', failing)).toBe(1)
+    clock.advance(1_000)
     expect(await cache.get('k', failing)).toBe(1)
     await cache.settle()
-    expect(lines[0]?.details).toEqual({ cache: 'ahead', key: 'k', code: 'ThrottlingException' })
+    // One warning for the run of failures, with no value in it.
+    expect(lines).toHaveLength(1)
+    expect(lines[0]?.details).toEqual({
+      cache: 'ahead',
+      key: 'k',
+      code: 'ThrottlingException',
+      ageMs: 60_000,
+    })
     expect(recorder.events.filter((e) => e.type === 'cache.refresh-failed').length).toBe(2)
   })
 

@@ -1,4 +1,5 @@
 /** Reading pg's and Node's errors: which ones mean the connection is gone, or the login was refused. */
+import type { ConnectFailure } from './errors.js'
 
 interface ErrorLike {
   code?: unknown
@@ -21,6 +22,7 @@ const SOCKET_GONE = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  'EAI_AGAIN',
 ])
 const LOST_MESSAGES = ['Connection terminated', 'not queryable', 'timeout expired']
 
@@ -37,10 +39,27 @@ export function isAuthFailure(error: unknown): boolean {
   return code === '28P01' || code === '28000'
 }
 
-/** Errors no retry can fix: a missing database, a config pg rejects before it connects. */
-export function isPermanentConnectFailure(error: unknown): boolean {
+/** What a failed connect attempt says: why, and whether another attempt can succeed. */
+export interface ConnectAttemptFailure {
+  reason: ConnectFailure
+  retry: boolean
+}
+
+/**
+ * Classifies a failed connect. Retried: refused, reset, timed out, 53300 (too many connections),
+ * 57P03 (starting up), 57P01/57P02 and class 08. Not retried: a refused login (auth; rotation is
+ * handled apart), and what no retry can mend (config): pg's TypeError for a config it cannot read
+ * (an unparsable URL), its SASL errors for a missing password, a missing database (3D000), and any
+ * other error the server sent at login.
+ */
+export function classifyConnectFailure(error: unknown): ConnectAttemptFailure {
   const { code } = fields(error)
-  return code === '3D000' || error instanceof TypeError
+  if (code === '53300') return { reason: 'too-many-connections', retry: true }
+  if (code === '57P03') return { reason: 'starting-up', retry: true }
+  if (isAuthFailure(error)) return { reason: 'auth', retry: false }
+  if (error instanceof TypeError) return { reason: 'config', retry: false }
+  if (isConnectionLost(error)) return { reason: 'unreachable', retry: true }
+  return { reason: 'config', retry: false }
 }
 
 /** A short label for events and logs: the SQLSTATE or errno, else the message. Never a secret: pg puts none there. */

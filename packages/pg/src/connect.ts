@@ -1,6 +1,8 @@
+import { WarmstartError } from '@warmstart/core'
+import { loadOnce } from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
 import { nextDelay } from './backoff.js'
-import { describeError, isAuthFailure, isPermanentConnectFailure } from './classify.js'
+import { classifyConnectFailure, describeError, isAuthFailure } from './classify.js'
 import type { Deadline } from './deadline.js'
 import { ConnectError, type ConnectFailure, redact } from './errors.js'
 import { report } from './events.js'
@@ -12,16 +14,29 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-let pgModule: Promise<typeof import('pg')> | undefined
+type PgModule = typeof import('pg')
+
+/** What an esbuild (or other) ESM bundle of CommonJS pg says when it first runs without a `require`. */
+export function bundleError(error: unknown): WarmstartError | undefined {
+  const message = error instanceof Error ? error.message : ''
+  if (!message.startsWith('Dynamic require of')) return undefined
+  return new WarmstartError(
+    'ERR_PG_ESM_BUNDLE',
+    `pgConnection: pg (a CommonJS package) cannot load in this ESM bundle: ${message}. Give the bundle a require, e.g. esbuild --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);", or keep pg external`,
+    { cause: error },
+  )
+}
 
 /**
  * pg is loaded at the first connect, not at import: loading it takes about 60 ms, which a cold
- * start whose first invocation never reaches the database should not pay.
+ * start whose first invocation never reaches the database should not pay. A failed load is not
+ * kept (loadOnce): the next connect tries again.
  */
-function loadPg(): Promise<typeof import('pg')> {
-  pgModule ??= import('pg')
-  return pgModule
-}
+const loadPg = loadOnce<PgModule>(() =>
+  import('pg').catch((error: unknown) => {
+    throw bundleError(error) ?? error
+  }),
+)
 
 async function loadConfig(options: ResolvedOptions, refresh: boolean): Promise<ClientConfig> {
   const source = typeof options.config === 'function' ? await options.config({ refresh }) : options.config
@@ -32,47 +47,63 @@ function ignoreUntilWatched(): void {
   // pg emits 'error' on a client whose connect failed; without a listener that crashes the process.
 }
 
+/** Tells openConnection to stop retrying: the pool has another way to serve the invocation. */
+export interface ConnectHooks {
+  /** Called on 53300: true when the process already holds connections an invocation can wait for. */
+  canWait?(): boolean
+}
+
 /**
- * Opens one connection: retries with capped, decorrelated-jitter backoff, each attempt bounded by
- * connectTimeout and all of them by the deadline. A refused login (28P01, 28000) with a config
- * provider asks the provider once for fresh credentials and tries again at once.
+ * Opens one connection: retried with capped, decorrelated-jitter backoff, each attempt bounded by
+ * connectTimeout, for every cause that can pass, until the deadline (outside an invocation: until
+ * connectTimeout has passed since the first attempt). A refused login (28P01, 28000) with a
+ * config provider asks the provider once for fresh credentials and tries again at once. A config
+ * error fails at once.
  */
-export async function openConnection(options: ResolvedOptions, deadline: Deadline): Promise<LiveConnection> {
+export async function openConnection(
+  options: ResolvedOptions,
+  deadline: Deadline,
+  hooks: ConnectHooks = {},
+): Promise<LiveConnection> {
   const started = performance.now()
+  const until = deadline ?? started + options.connectTimeout
   let attempts = 0
   let refresh = false
   let rotated = false
   let delay = options.baseDelay
   let lastError: unknown
+  let reason: ConnectFailure = 'deadline'
   let target = 'the server'
   let password: string | undefined
 
-  const fail = (reason: ConnectFailure): ConnectError => {
+  const fail = (failure: ConnectFailure, outOfTime: boolean): ConnectError => {
     const cause = lastError === undefined ? '' : `: ${redact(describeError(lastError), password)}`
-    const why =
-      reason === 'deadline' ? 'before the invocation ran out of time' : `after ${attempts} attempt(s)`
+    const why = outOfTime
+      ? `within the time it had (${attempts} attempt(s), ${Math.round(performance.now() - started)} ms)`
+      : `(${failure}, attempt ${attempts})`
     return new ConnectError(`pgConnection "${options.name}": could not connect to ${target} ${why}${cause}`, {
       attempts,
-      reason,
+      reason: failure,
       cause: lastError,
+      outOfTime,
     })
   }
 
+  const pg = (await loadPg()).default
   for (;;) {
-    const remaining = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - performance.now()
-    const timeout = Math.floor(Math.min(options.connectTimeout, remaining))
-    if (timeout <= 0) throw fail('deadline')
+    const timeout = Math.floor(Math.min(options.connectTimeout, until - performance.now()))
+    if (timeout <= 0) throw fail(reason, true)
     attempts += 1
-    let config: ClientConfig
+    let client: InstanceType<typeof pg.Client>
     try {
-      config = await loadConfig(options, refresh)
+      const config = await loadConfig(options, refresh)
+      // pg parses a connection string here: a password holding '#', '?' or '/' unescaped throws a TypeError.
+      client = new pg.Client({ ...config, connectionTimeoutMillis: timeout })
     } catch (error) {
       lastError = error
-      throw fail('config')
+      throw fail('config', false)
     }
     refresh = false
-    const pg = (await loadPg()).default
-    const client = new pg.Client({ ...config, connectionTimeoutMillis: timeout })
     client.on('error', ignoreUntilWatched)
     password = typeof client.password === 'string' ? client.password : undefined
     target = `${client.host}:${client.port} (database "${client.database}", user "${client.user}")`
@@ -89,17 +120,18 @@ export async function openConnection(options: ResolvedOptions, deadline: Deadlin
     } catch (error) {
       lastError = error
       client.connection.stream.destroy()
-      if (isAuthFailure(error)) {
-        if (typeof options.config !== 'function' || rotated) throw fail('auth')
+      if (isAuthFailure(error) && typeof options.config === 'function' && !rotated) {
         rotated = true
         refresh = true
         report(options.logger, 'pg.rotate', { name: options.name, code: (error as { code: string }).code })
         continue
       }
-      if (isPermanentConnectFailure(error)) throw fail('config')
-      if (attempts >= options.attempts) throw fail('unreachable')
+      const failure = classifyConnectFailure(error)
+      reason = failure.reason
+      if (!failure.retry) throw fail(reason, false)
+      if (reason === 'too-many-connections' && hooks.canWait?.() === true) throw fail(reason, false)
       delay = nextDelay(delay, options.baseDelay, options.maxDelay)
-      if (deadline !== undefined && performance.now() + delay >= deadline) throw fail('deadline')
+      if (performance.now() + delay >= until) throw fail(reason, true)
       options.logger?.warn('pg.connect-retry', { name: options.name, attempts, error: describeError(error) })
       await sleep(delay)
     }

@@ -1,22 +1,74 @@
 import { WarmstartError } from '@warmstart/core'
 
-/** Why a connection could not be opened. */
-export type ConnectFailure = 'auth' | 'deadline' | 'unreachable' | 'config'
+/**
+ * Why a connection could not be opened, named for what happened: the server refused more
+ * connections (53300), was starting up or shutting down (57P03), could not be reached (refused,
+ * reset, timed out, 57P01/57P02, class 08), refused the login, or the config itself is unusable
+ * (an unparsable URL, a missing password, a missing database): that one is never retried. `deadline`
+ * when there was no time left for a first attempt.
+ */
+export type ConnectFailure =
+  | 'auth'
+  | 'config'
+  | 'unreachable'
+  | 'too-many-connections'
+  | 'starting-up'
+  /** The invocation had no time left for even one attempt. */
+  | 'deadline'
 
 /**
- * A connection could not be opened: after `attempts` tries, within the connect timeout and the
- * invocation's remaining time. `cause` is the last error (pg's own, or the config provider's).
- * The message names the host, port, database and user, never the password.
+ * A connection could not be opened: after `attempts` tries, retried until the invocation's
+ * deadline (or, outside an invocation, until connectTimeout). `cause` is the last error (pg's own,
+ * or the config provider's). The message names the host, port, database and user, never the password.
  */
 export class ConnectError extends WarmstartError {
   readonly attempts: number
   readonly reason: ConnectFailure
+  /** True when it gave up because the time ran out (the last attempt's failure could have passed). */
+  readonly outOfTime: boolean
 
-  constructor(message: string, details: { attempts: number; reason: ConnectFailure; cause: unknown }) {
+  constructor(
+    message: string,
+    details: { attempts: number; reason: ConnectFailure; cause: unknown; outOfTime?: boolean },
+  ) {
     super('ERR_PG_CONNECT', message, { cause: details.cause })
     this.name = 'ConnectError'
     this.attempts = details.attempts
     this.reason = details.reason
+    this.outOfTime = details.outOfTime ?? false
+  }
+}
+
+/**
+ * What became of the connection of a statement that ran past its deadline: `cancelled` (the
+ * server confirmed the cancel with ReadyForQuery; the connection is idle and kept) or `discarded`
+ * (no confirmation in time; the socket was closed, so the server ends the session itself).
+ */
+export type QueryTimeoutOutcome = 'cancelled' | 'discarded'
+
+/**
+ * A statement was still running when the invocation's deadline (remaining time minus
+ * `deadlineMargin`) came. It was cancelled on the server. The message names the connection and
+ * the time allowed, never the statement or its values.
+ */
+export class QueryTimeoutError extends WarmstartError {
+  readonly connection: string
+  readonly timeoutMs: number
+  readonly outcome: QueryTimeoutOutcome
+
+  constructor(details: { connection: string; timeoutMs: number; outcome: QueryTimeoutOutcome }) {
+    const after =
+      details.outcome === 'cancelled'
+        ? 'it was cancelled on the server and the connection is idle again'
+        : 'the server did not confirm the cancel in time, so the connection was closed'
+    super(
+      'ERR_PG_QUERY_TIMEOUT',
+      `pgConnection "${details.connection}": a statement was still running at the invocation's deadline (${details.timeoutMs} ms allowed); ${after}`,
+    )
+    this.name = 'QueryTimeoutError'
+    this.connection = details.connection
+    this.timeoutMs = details.timeoutMs
+    this.outcome = details.outcome
   }
 }
 

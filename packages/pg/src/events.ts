@@ -19,6 +19,10 @@ declare module '@warmstart/core' {
     'pg.rollback': { name: string; status: 'T' | 'E'; ok: boolean }
     /** resetSession: DISCARD ALL ran after an invocation. */
     'pg.reset': { name: string; ok: boolean }
+    /** A statement ran past the deadline and was cancelled on the server: `cancelled` (idle again) or `discarded` (closed). */
+    'pg.cancel': { name: string; outcome: 'cancelled' | 'discarded' }
+    /** An idle connection beyond the one kept was closed (Managed Instances: the pool shrinks back). */
+    'pg.close-idle': { name: string; idleMs: number; open: number }
     /** A connection was found dead: `reason` is the SQLSTATE, errno or message that said so. */
     'pg.dead': { name: string; reason: string }
   }
@@ -27,7 +31,7 @@ declare module '@warmstart/core' {
 type PgEventType = Extract<keyof WarmstartEventMap, `pg.${string}`>
 
 // What a logger hears: the unusual events only; the routine ones are for metrics listeners.
-const WARN: ReadonlySet<PgEventType> = new Set(['pg.dead', 'pg.rotate', 'pg.rollback'])
+const WARN: ReadonlySet<PgEventType> = new Set(['pg.dead', 'pg.rotate', 'pg.rollback', 'pg.cancel'])
 
 /** Emits a pg event and tells the logger about the ones someone should read. */
 export function report<K extends PgEventType>(

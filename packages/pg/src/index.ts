@@ -1,5 +1,10 @@
 export { isConnectionLost } from './classify.js'
-export { ConnectError, type ConnectFailure } from './errors.js'
+export {
+  ConnectError,
+  type ConnectFailure,
+  QueryTimeoutError,
+  type QueryTimeoutOutcome,
+} from './errors.js'
 export type { ReplaceReason } from './events.js'
 export type { TransactionStatus } from './live-connection.js'
 export { type PgMiddlewareOptions, pgMiddleware } from './middleware.js'

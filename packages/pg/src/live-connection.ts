@@ -1,6 +1,8 @@
 import type { Clock, Logger } from '@warmstart/core'
 import type { Client } from 'pg'
+import { sendCancelRequest } from './cancel.js'
 import { describeError, isConnectionLost } from './classify.js'
+import { QueryTimeoutError, type QueryTimeoutOutcome } from './errors.js'
 import { report } from './events.js'
 
 /** The transaction status byte of the protocol's ReadyForQuery message: idle, in a transaction, failed transaction. */
@@ -10,10 +12,34 @@ interface ReadyForQueryMessage {
   status?: string
 }
 
+/** What pg keeps on a client and its connection that the types do not declare (public protocol state, pg 8). */
+interface ClientInternals {
+  host: string
+  port: number
+  processID: number | null
+  secretKey: number | null
+  connection: { query(text: string): void; sync(): void }
+}
+
+type QueryFunction = (...args: unknown[]) => unknown
+
+/** True for the call forms of client.query that pg answers with a promise (no callback, no Submittable). */
+function promiseForm(args: unknown[]): boolean {
+  const [config, values, callback] = args
+  if (typeof values === 'function' || typeof callback === 'function') return false
+  return !(
+    typeof config === 'object' &&
+    config !== null &&
+    typeof (config as { submit?: unknown }).submit === 'function'
+  )
+}
+
 /**
  * One open pg.Client and what is known about it without asking the server: whether it is still
  * alive (from its 'error' and 'end' events and its socket's 'close'), when it last finished a
- * round trip, and the transaction status the server reported in its last ReadyForQuery.
+ * round trip, the transaction status the server reported in its last ReadyForQuery, and how many
+ * round trips (a simple Query, or a Sync closing an extended-protocol exchange) are still waiting
+ * for their ReadyForQuery: while one is, a statement is in flight and nobody else may use it.
  */
 export class LiveConnection {
   readonly createdAt: number
@@ -23,20 +49,31 @@ export class LiveConnection {
   deadReason: string | undefined
   /** A query ran since the last DISCARD ALL (resetSession). */
   sessionUsed = false
-  /** pg hands a query's error to the caller before the server's ReadyForQuery; until it arrives, `status` is stale. */
-  private awaitingReady = false
+  /**
+   * `performance.now()` by which a statement must be done: set by the pool for the invocation that
+   * holds the connection, undefined outside an invocation (no deadline but the server's own).
+   */
+  deadline: number | undefined
+  /** Round trips sent whose ReadyForQuery has not arrived yet. */
+  private pending = 0
+  /** The server answered the statement in flight with an error: only its ReadyForQuery is still due. */
+  private answered = false
   private readonly readyWaiters: (() => void)[] = []
   private readonly name: string
   private readonly clock: Clock
   private readonly logger: Logger | undefined
+  private readonly cancelWait: number
+  /** pg's own client.query, before the instance's is bounded by the deadline. */
+  private readonly send: QueryFunction
 
   constructor(
     readonly client: Client,
-    context: { name: string; clock: Clock; logger: Logger | undefined },
+    context: { name: string; clock: Clock; logger: Logger | undefined; cancelWait: number },
   ) {
     this.name = context.name
     this.clock = context.clock
     this.logger = context.logger
+    this.cancelWait = context.cancelWait
     this.createdAt = context.clock.now()
     this.lastUsedAt = this.createdAt
     // A server that closed the connection while the process was frozen is heard from here as soon
@@ -44,21 +81,53 @@ export class LiveConnection {
     client.on('error', (error) => this.markDead(describeError(error)))
     client.on('end', () => this.markDead('connection ended'))
     client.connection.stream.once('close', () => this.markDead('socket closed'))
-    // pg keeps the status byte in a private field; the message itself is public protocol.
+    const internals = client as unknown as ClientInternals
+    const protocol = internals.connection
+    // Every Query and every Sync is answered by exactly one ReadyForQuery: counting them is how we
+    // know, whatever API the caller used (promise, callback, cursor), that a statement is in flight.
+    const sendQuery = protocol.query.bind(protocol)
+    const sendSync = protocol.sync.bind(protocol)
+    protocol.query = (text: string) => {
+      this.pending += 1
+      sendQuery(text)
+    }
+    protocol.sync = () => {
+      this.pending += 1
+      sendSync()
+    }
     client.connection.on('errorMessage', () => {
-      this.awaitingReady = true
+      this.answered = true
     })
     client.connection.on('readyForQuery', (message: ReadyForQueryMessage) => {
       this.lastUsedAt = this.clock.now()
       if (message.status === 'I' || message.status === 'T' || message.status === 'E')
         this.status = message.status
-      this.awaitingReady = false
-      for (const wake of this.readyWaiters.splice(0)) wake()
+      this.pending = Math.max(0, this.pending - 1)
+      this.answered = false
+      if (this.pending === 0) for (const wake of this.readyWaiters.splice(0)) wake()
     })
+    // The client handed to the handler (pgMiddleware's context.pg, db.client()) runs its statements
+    // under the holder's deadline too: its promise-returning query is bounded on the instance.
+    this.send = (client.query as QueryFunction).bind(client)
+    ;(client as unknown as { query: QueryFunction }).query = (...args: unknown[]) => {
+      const result = this.send(...args)
+      if (this.deadline === undefined || !promiseForm(args)) return result
+      return this.bounded(result as Promise<unknown>, this.deadline)
+    }
   }
 
   get alive(): boolean {
     return this.deadReason === undefined
+  }
+
+  /** A statement sent on it has not finished (its ReadyForQuery is still due). */
+  get busy(): boolean {
+    return this.alive && this.pending > 0
+  }
+
+  /** What is in flight has already been answered with an error; only the ReadyForQuery that follows is due (pg rejects the query before it arrives). */
+  get answeredWithError(): boolean {
+    return this.pending === 1 && this.answered
   }
 
   idleMs(): number {
@@ -71,11 +140,11 @@ export class LiveConnection {
 
   /**
    * Whether the last holder left something to clean before anyone else uses the connection: a
-   * ReadyForQuery still due after an error, a transaction, or (with resetSession) a used session.
-   * Known without a round trip; a dead connection has nothing to clean.
+   * statement in flight (or the ReadyForQuery after an error still due), a transaction, or (with
+   * resetSession) a used session. Known without a round trip; a dead connection has nothing to clean.
    */
   needsCleanUp(resetSession: boolean): boolean {
-    return this.alive && (this.awaitingReady || this.status !== 'I' || (resetSession && this.sessionUsed))
+    return this.alive && (this.pending > 0 || this.status !== 'I' || (resetSession && this.sessionUsed))
   }
 
   /** Notes the connection as unusable and closes its socket, so nothing waits on it. */
@@ -87,9 +156,12 @@ export class LiveConnection {
     this.client.connection.stream.destroy()
   }
 
-  /** Resolves once `status` is the server's latest word: the ReadyForQuery after an error has arrived (or the connection died, or time ran out). */
-  async settled(timeoutMs: number): Promise<void> {
-    if (!this.awaitingReady || !this.alive) return
+  /**
+   * Resolves once nothing is in flight: every ReadyForQuery due has arrived (or the connection
+   * died). One that is still busy after `timeoutMs` is marked dead (its socket closed).
+   */
+  async quiet(timeoutMs: number): Promise<void> {
+    if (!this.busy) return
     let timer: NodeJS.Timeout | undefined
     await new Promise<void>((resolve) => {
       this.readyWaiters.push(resolve)
@@ -98,6 +170,51 @@ export class LiveConnection {
       }, timeoutMs)
     })
     clearTimeout(timer)
+  }
+
+  /**
+   * Stops what is in flight: a CancelRequest to the server on a separate connection, then a wait
+   * of up to cancelWait for the ReadyForQuery that proves the session idle. Without it the
+   * connection is closed (the server then ends the session, and its statement, itself).
+   */
+  async interrupt(): Promise<QueryTimeoutOutcome> {
+    if (!this.busy) return this.alive ? 'cancelled' : 'discarded'
+    const started = performance.now()
+    const internals = this.client as unknown as ClientInternals
+    const sent = await sendCancelRequest(internals, this.cancelWait)
+    const left = Math.max(1, this.cancelWait - (performance.now() - started))
+    if (sent) await this.quiet(left)
+    else this.markDead('statement still running and the cancel could not be sent')
+    const outcome = this.alive ? 'cancelled' : 'discarded'
+    report(this.logger, 'pg.cancel', { name: this.name, outcome })
+    return outcome
+  }
+
+  /** The statement's outcome, or a QueryTimeoutError once the deadline passes (after the statement was stopped). */
+  private bounded<T>(statement: Promise<T>, deadline: number): Promise<T> {
+    const allowed = Math.max(0, Math.round(deadline - performance.now()))
+    return new Promise<T>((resolve, reject) => {
+      let expired = false
+      const timer = setTimeout(() => {
+        // From here the statement's own outcome (57014 after the cancel, or a lost connection) is not the caller's.
+        expired = true
+        void this.interrupt().then((outcome) =>
+          reject(new QueryTimeoutError({ connection: this.name, timeoutMs: allowed, outcome })),
+        )
+      }, allowed)
+      statement.then(
+        (value) => {
+          if (expired) return
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          if (expired) return
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
   }
 
   /**
@@ -110,7 +227,8 @@ export class LiveConnection {
     const expired = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs)
     })
-    const answered = this.client.query(sql).then(
+    // Our own statements are bounded by timeoutMs, not by the holder's deadline.
+    const answered = (this.send(sql) as Promise<unknown>).then(
       () => 'ok' as const,
       (error: unknown) => error,
     )

@@ -1,4 +1,5 @@
-import { invalidOption, type LambdaContextLike, type Middleware, trackInvocation } from '@warmstart/core'
+import { invalidOption, type LambdaContextLike, type Middleware } from '@warmstart/core'
+import { trackInvocation } from '@warmstart/core/internal'
 import type { Client } from 'pg'
 import { invocationScope, type PgConnection } from './pg-connection.js'
 
@@ -29,14 +30,11 @@ export function pgMiddleware<
   const put = (context: TContext, client: Client): void => {
     if (property !== false) (context as Record<string, unknown> as Record<string, Client>)[property] = client
   }
-  // A warm invocation returns no promise from either phase: its connection is ready as it is.
-  const finish = ({ context }: { context: TContext }): Promise<void> | undefined =>
+  const finish = ({ context }: { context: TContext }): Promise<void> =>
     scope.finish(trackInvocation(context).requestId)
   return {
-    before({ context }) {
-      const client = scope.begin(trackInvocation(context).requestId, context)
-      if (!(client instanceof Promise)) return put(context, client)
-      return client.then((ready) => put(context, ready))
+    async before({ context }) {
+      put(context, await scope.begin(trackInvocation(context).requestId, context))
     },
     after: finish,
     onError: finish,

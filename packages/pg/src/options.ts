@@ -4,9 +4,9 @@ import {
   describeValue,
   invalidOption,
   type Logger,
-  parseDuration,
   systemClock,
 } from '@warmstart/core'
+import { checkOptions, durationOption, positiveInteger } from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
 
 /** What the config provider is told: `refresh` is true once after the server refused the password. */
@@ -25,9 +25,12 @@ export type PgConfigSource =
   | ClientConfig
   | ((attempt: ConfigAttempt) => Promise<string | ClientConfig> | string | ClientConfig)
 
+/**
+ * How a connect is retried: for every cause that can pass (refused, reset, timed out, 53300,
+ * 57P01-57P03, class 08), with decorrelated-jitter sleeps between the two bounds, until the
+ * invocation's deadline (outside an invocation: until connectTimeout has passed).
+ */
 export interface PgRetryOptions {
-  /** Connect attempts before `ConnectError`. Default 4. */
-  attempts?: number
   /** The smallest sleep between attempts. Default 50 ms. */
   baseDelay?: Duration
   /** The largest sleep between attempts. Default 2 s. */
@@ -40,8 +43,21 @@ export interface PgConnectionOptions {
   validateAfterIdle?: Duration
   /** How long that check (and a rollback) may take before the socket is destroyed. Default '2s'. */
   validateTimeout?: Duration
-  /** How long one connect attempt (TCP, TLS, login) may take. Default '5s'. */
+  /** How long one connect attempt (TCP, TLS, login) may take; outside an invocation, all attempts together. Default '5s'. */
   connectTimeout?: Duration
+  /**
+   * Statements and connects stop this long before the invocation's end
+   * (`context.getRemainingTimeInMillis()`), so that the handler can still answer: a statement
+   * running at that point is cancelled on the server (QueryTimeoutError), a connect gives up
+   * (ConnectError). Half of it (at most validateTimeout) is the wait for the cancel's confirmation.
+   * Default '500ms'.
+   */
+  deadlineMargin?: Duration
+  /**
+   * A connection nobody has used for this long is closed, except the last one: under Managed
+   * Instances the pool shrinks back after a burst. Default '1m'.
+   */
+  idleTimeout?: Duration
   /** A connection older than this is replaced when an invocation takes it. Default: never. */
   maxLifetime?: Duration
   retry?: PgRetryOptions
@@ -66,7 +82,9 @@ export interface ResolvedOptions {
   readonly validateTimeout: number
   readonly connectTimeout: number
   readonly maxLifetime: number
-  readonly attempts: number
+  readonly deadlineMargin: number
+  readonly cancelWait: number
+  readonly idleTimeout: number
   readonly baseDelay: number
   readonly maxDelay: number
   readonly resetSession: boolean
@@ -79,11 +97,23 @@ export interface ResolvedOptions {
 
 const COMPONENT = 'pgConnection'
 
-function positiveInteger(value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return value
-  throw invalidOption(COMPONENT, option, `must be an integer >= 1 (got ${describeValue(value)})`)
-}
+const OPTIONS = [
+  'config',
+  'validateAfterIdle',
+  'validateTimeout',
+  'connectTimeout',
+  'deadlineMargin',
+  'idleTimeout',
+  'maxLifetime',
+  'retry',
+  'resetSession',
+  'closeOnShutdown',
+  'maxConnections',
+  'clock',
+  'logger',
+  'name',
+] as const satisfies readonly (keyof PgConnectionOptions)[]
+const RETRY_OPTIONS = ['baseDelay', 'maxDelay'] as const satisfies readonly (keyof PgRetryOptions)[]
 
 function flag(value: unknown, option: string): boolean {
   if (value === undefined) return false
@@ -92,7 +122,7 @@ function flag(value: unknown, option: string): boolean {
 }
 
 function duration(value: Duration | undefined, option: string, fallback: number): number {
-  return value === undefined ? fallback : parseDuration(value, COMPONENT, option)
+  return durationOption(COMPONENT, option, value, fallback)
 }
 
 function defaultMaxConnections(): number {
@@ -104,6 +134,8 @@ export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw invalidOption(COMPONENT, 'options', `must be an object (got ${describeValue(options)})`)
   }
+  checkOptions(COMPONENT, options, OPTIONS)
+  checkOptions(COMPONENT, options.retry, RETRY_OPTIONS, 'retry')
   const { config } = options
   if (
     !(
@@ -127,6 +159,7 @@ export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
   const connectTimeout = duration(options.connectTimeout, 'connectTimeout', 5_000)
   if (validateTimeout === 0) throw invalidOption(COMPONENT, 'validateTimeout', 'must be more than 0')
   if (connectTimeout === 0) throw invalidOption(COMPONENT, 'connectTimeout', 'must be more than 0')
+  const deadlineMargin = duration(options.deadlineMargin, 'deadlineMargin', 500)
   const name = options.name ?? 'pg'
   if (typeof name !== 'string' || name.length === 0) {
     throw invalidOption(COMPONENT, 'name', `must be a non-empty string (got ${describeValue(name)})`)
@@ -137,12 +170,19 @@ export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
     validateTimeout,
     connectTimeout,
     maxLifetime: duration(options.maxLifetime, 'maxLifetime', Number.POSITIVE_INFINITY),
-    attempts: positiveInteger(retry.attempts, 'retry.attempts', 4),
+    deadlineMargin,
+    cancelWait: Math.max(1, Math.min(validateTimeout, deadlineMargin / 2)),
+    idleTimeout: duration(options.idleTimeout, 'idleTimeout', 60_000),
     baseDelay,
     maxDelay,
     resetSession: flag(options.resetSession, 'resetSession'),
     closeOnShutdown: flag(options.closeOnShutdown, 'closeOnShutdown'),
-    maxConnections: positiveInteger(options.maxConnections, 'maxConnections', defaultMaxConnections()),
+    maxConnections: positiveInteger(
+      COMPONENT,
+      'maxConnections',
+      options.maxConnections,
+      defaultMaxConnections(),
+    ),
     clock: options.clock ?? systemClock,
     logger: options.logger,
     name,

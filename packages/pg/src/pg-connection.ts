@@ -28,13 +28,10 @@ export interface PgConnection {
   end(): Promise<void>
 }
 
-/**
- * The part of a PgConnection that pgMiddleware drives: one lease per invocation. A warm invocation
- * gets its client, and gives it back, without a promise.
- */
+/** The part of a PgConnection that pgMiddleware drives: one lease per invocation. */
 export interface InvocationScope {
-  begin(requestId: string, context: LambdaContextLike): Client | Promise<Client>
-  finish(requestId: string): Promise<void> | undefined
+  begin(requestId: string, context: LambdaContextLike): Promise<Client>
+  finish(requestId: string): Promise<void>
 }
 
 const scopes = new WeakMap<PgConnection, InvocationScope>()
@@ -76,7 +73,7 @@ export function pgConnection(options: PgConnectionOptions): PgConnection {
       try {
         return await pool.client(lease)
       } finally {
-        lease.active -= 1
+        pool.leave(lease)
       }
     },
     end: () => pool.end(),

@@ -7,14 +7,14 @@ import {
   pgMiddleware,
 } from '@warmstart/pg'
 import { type FakeClock, fakeClock, startPostgres, type TestPostgres } from '@warmstart/testing'
+import { type EventRecorder, recordEvents } from '@warmstart/testing/doubles'
 import type { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type EventLog, recordEvents } from './helpers/events.js'
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
 
 let server: TestPostgres
 let proxy: TcpProxy
-let log: EventLog
+let log: EventRecorder
 let clock: FakeClock
 const open: PgConnection[] = []
 let app = 0
@@ -34,7 +34,7 @@ afterAll(async () => {
 })
 
 beforeEach(() => {
-  log = recordEvents()
+  log = recordEvents('pg.')
   clock = fakeClock()
   app += 1
   application = `pg-test-${app}`
@@ -225,7 +225,8 @@ describe('connecting', () => {
       }
     })
     const db = connect({
-      retry: { attempts: 50, baseDelay: 5, maxDelay: 50 },
+      retry: { baseDelay: 5, maxDelay: 50 },
+      connectTimeout: '10s',
       logger: { warn: (message) => warnings.push(message), error: () => undefined },
     })
     nextInvocation()
@@ -237,13 +238,13 @@ describe('connecting', () => {
     expect(log.of('pg.connect')[0]!.attempts).toBeGreaterThan(1)
   })
 
-  it('gives up after the attempts with ConnectError naming the cause, never the password', async () => {
+  it('outside an invocation, gives up after connectTimeout with ConnectError naming the cause, never the password', async () => {
     proxy.blackholeNewFlows(true)
-    const db = connect({ connectTimeout: 50, retry: { attempts: 2, baseDelay: 1, maxDelay: 2 } })
+    const db = connect({ connectTimeout: 50, retry: { baseDelay: 1, maxDelay: 2 } })
     nextInvocation()
     const error = await db.query('SELECT 1').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConnectError)
-    expect(error).toMatchObject({ code: 'ERR_PG_CONNECT', attempts: 2, reason: 'unreachable' })
+    expect(error).toMatchObject({ code: 'ERR_PG_CONNECT', attempts: 1, reason: 'unreachable' })
     expect((error as Error).message).toMatch(/timeout/)
     expect((error as Error).message).not.toContain(server.config.password)
   })

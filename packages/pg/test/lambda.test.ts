@@ -143,6 +143,45 @@ describe('across real freezes', () => {
     await untilConnections('shutdown', 0)
   })
 
+  it('a PgBouncer-like proxy restarting while the environment is frozen: 0 failed', async () => {
+    proxy = await startTcpProxy(server.config)
+    const lambda = simulate('bouncer', { port: proxy.port })
+    result(await lambda.invoke({}))
+    let failed = 0
+    for (let cycle = 0; cycle < 10; cycle++) {
+      proxy.resetFlows()
+      await proxy.refuse()
+      const invocation = lambda.invoke({})
+      // The proxy is down for a while after the thaw: the invocation retries until it is back.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      await proxy.listen()
+      if (!(await invocation).ok) failed += 1
+    }
+    expect(failed).toBe(0)
+  })
+
+  it('under Managed Instances, a role limit of 6 and 16 invocations at once: 0 failed, and the pool shrinks back when idle', async () => {
+    await server.admin.query(`ALTER ROLE "${server.config.user}" CONNECTION LIMIT 6`)
+    try {
+      const lambda = simulate('mi-limit', {
+        mode: 'managed-instances',
+        maxConcurrency: 16,
+        env: { PG_IDLE_TIMEOUT: '300ms' },
+      })
+      const burst = await lambda.burst(Array.from({ length: 16 }, () => ({ sleepMs: 200 })))
+      expect(burst.filter((invocation) => !invocation.ok)).toEqual([])
+      const results = burst.map(result)
+      expect(new Set(results.map((r) => r.process)).size).toBe(1)
+      expect(new Set(results.map((r) => r.pid)).size).toBeLessThanOrEqual(6)
+      const again = await lambda.burst(Array.from({ length: 16 }, () => ({ sleepMs: 50 })))
+      expect(again.filter((invocation) => !invocation.ok)).toEqual([])
+      // Idle past idleTimeout, the connections beyond one are closed (the server's own count).
+      await untilConnections('mi-limit', 1)
+    } finally {
+      await server.admin.query(`ALTER ROLE "${server.config.user}" CONNECTION LIMIT -1`)
+    }
+  })
+
   it('under Managed Instances gives concurrent invocations their own connections in one process', async () => {
     const lambda = simulate('managed', { mode: 'managed-instances', maxConcurrency: 3 })
     const results = (await lambda.burst([{ sleepMs: 200 }, { sleepMs: 200 }, { sleepMs: 200 }])).map(result)

@@ -4,16 +4,17 @@ import { type LambdaContextLike, trackInvocation } from '@warmstart/core'
 import { type ParamsOf, paramsMiddleware, secretsManager } from '@warmstart/params'
 import { type PgConnection, pgConnection, pgMiddleware } from '@warmstart/pg'
 import { fakeClock, type LocalAws, startLocalAws, startPostgres, type TestPostgres } from '@warmstart/testing'
+import { lambdaContext as contextDouble, type EventRecorder, recordEvents } from '@warmstart/testing/doubles'
 import type { Context } from 'aws-lambda'
 import type { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type EventLog, recordEvents } from './helpers/events.js'
+import { invocationScope } from '../src/pg-connection.js'
+import type { ConnectionPool } from '../src/pool.js'
 
 let server: TestPostgres
 let aws: LocalAws
-let log: EventLog
+let log: EventRecorder
 const open: PgConnection[] = []
-let request = 0
 
 beforeAll(async () => {
   server = await startPostgres()
@@ -28,7 +29,7 @@ afterAll(async () => {
 })
 
 beforeEach(() => {
-  log = recordEvents()
+  log = recordEvents('pg.')
 })
 
 afterEach(async () => {
@@ -38,12 +39,7 @@ afterEach(async () => {
 
 /** What Lambda passes in; typed as the chain's context, whose extra keys the middlewares fill in. */
 function lambdaContext<C extends Context = Context>(remainingMs = 30_000): C {
-  request += 1
-  return {
-    awsRequestId: `mw-${request}`,
-    functionName: 'orders',
-    getRemainingTimeInMillis: () => remainingMs,
-  } as C
+  return contextDouble({ remainingMs, functionName: 'orders' }) as unknown as C
 }
 
 function track(db: PgConnection): PgConnection {
@@ -187,7 +183,7 @@ async function pidOf(context: LambdaContextLike): Promise<number> {
 }
 
 describe('the warm path', () => {
-  it('hands a warm connection over and takes it back without a promise, a round trip or a lease of its own', async () => {
+  it('hands a warm connection over and takes it back without a round trip or a lease of its own', async () => {
     const db = track(pgConnection({ config: { ...server.config, application_name: 'mw-warm' } }))
     const middleware = pgMiddleware({ db, setToContext: true })
     const cold = lambdaContext()
@@ -196,14 +192,16 @@ describe('the warm path', () => {
     await end(middleware, cold)
     for (let i = 0; i < 3; i++) {
       const warm = lambdaContext()
-      expect(begin(middleware, warm)).toBeUndefined()
+      await begin(middleware, warm)
       expect((warm as PgContext).pg).toBe((cold as PgContext).pg)
-      expect(end(middleware, warm)).toBeUndefined()
+      await end(middleware, warm)
     }
     expect(log.of('pg.reuse')).toHaveLength(3)
     // Nobody listening: the same, without an event; a logger alone still hears of it.
     log.stop()
-    expect(begin(middleware, lambdaContext())).toBeUndefined()
+    const unheard = lambdaContext()
+    await begin(middleware, unheard)
+    await end(middleware, unheard)
     const debug: string[] = []
     const logged = track(
       pgConnection({
@@ -244,11 +242,13 @@ describe('the warm path', () => {
     const middleware = pgMiddleware({ db, setToContext: true })
     const invoke = async () => {
       const context = lambdaContext()
-      const started = begin(middleware, context)
-      await started
+      // Handed over as it was: no check, no reconnect on the way.
+      const before = log.events.filter((e) => e.type !== 'pg.reuse').length
+      await begin(middleware, context)
+      const warm = log.events.filter((e) => e.type !== 'pg.reuse').length === before
       const pid = await pidOf(context)
       await end(middleware, context)
-      return { pid, warm: started === undefined }
+      return { pid, warm }
     }
     const first = await invoke()
     clock.advance('6s')
@@ -322,6 +322,60 @@ describe('Lambda Managed Instances: one connection per invocation in flight', ()
     expect(log.of('pg.rollback')).toHaveLength(1)
     expect((await fourth.pg.query('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pids[0])
     await Promise.all([fourth, contexts[1]!, contexts[2]!].map((context) => end(middleware, context)))
+  })
+
+  it('when the server refuses more connections (53300), waits for one of the process, and closes idle ones after idleTimeout', async () => {
+    await server.admin.query(`ALTER ROLE "${server.config.user}" CONNECTION LIMIT 3`)
+    try {
+      const db = track(
+        pgConnection({
+          config: { ...server.config, application_name: 'mw-limit' },
+          maxConnections: 8,
+          idleTimeout: 50,
+        }),
+      )
+      const middleware = pgMiddleware({ db, setToContext: true })
+      const handler = middy(async (_: unknown, context: PgContext) => {
+        const { rows } = await context.pg.query('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)')
+        return rows[0].pid as number
+      }).use(middleware)
+      const pids = await Promise.all(Array.from({ length: 8 }, () => handler({}, lambdaContext(10_000))))
+      expect(pids).toHaveLength(8)
+      while ((await server.connectionCount({ applicationName: 'mw-limit' })) !== 1) {
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      expect(log.of('pg.close-idle').length).toBeGreaterThanOrEqual(1)
+    } finally {
+      await server.admin.query(`ALTER ROLE "${server.config.user}" CONNECTION LIMIT -1`)
+    }
+  })
+
+  it('closes free connections idle past idleTimeout, all but the one in use', async () => {
+    const clock = fakeClock()
+    const db = track(
+      pgConnection({
+        config: { ...server.config, application_name: 'mw-sweep' },
+        maxConnections: 3,
+        idleTimeout: '1m',
+        clock,
+      }),
+    )
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const contexts = [lambdaContext(), lambdaContext(), lambdaContext()]
+    await Promise.all(contexts.map((context) => begin(middleware, context)))
+    await Promise.all(contexts.map((context) => pidOf(context)))
+    await end(middleware, contexts[1]!)
+    await end(middleware, contexts[2]!)
+    const pool = invocationScope(db) as ConnectionPool
+    pool.sweep()
+    expect(log.of('pg.close-idle')).toHaveLength(0)
+    clock.advance('2m')
+    pool.sweep()
+    expect(log.of('pg.close-idle')).toHaveLength(2)
+    while ((await server.connectionCount({ applicationName: 'mw-sweep' })) !== 1) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await end(middleware, contexts[0]!)
   })
 
   it('gives a place back once when an invocation is ended twice at once', async () => {

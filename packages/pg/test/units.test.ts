@@ -1,8 +1,9 @@
 import { ConnectError, isConnectionLost, pgConnection } from '@warmstart/pg'
 import { describe, expect, it } from 'vitest'
 import { nextDelay } from '../src/backoff.js'
-import { isAuthFailure, isPermanentConnectFailure } from '../src/classify.js'
-import { redact } from '../src/errors.js'
+import { classifyConnectFailure, isAuthFailure } from '../src/classify.js'
+import { bundleError } from '../src/connect.js'
+import { QueryTimeoutError, redact } from '../src/errors.js'
 
 describe('decorrelated jitter', () => {
   it('draws each sleep between the base and three times the previous one, capped', () => {
@@ -59,9 +60,24 @@ describe('reading errors', () => {
     expect(isAuthFailure({ code: '28P01' })).toBe(true)
     expect(isAuthFailure({ code: '28000' })).toBe(true)
     expect(isAuthFailure({ code: '3D000' })).toBe(false)
-    expect(isPermanentConnectFailure({ code: '3D000' })).toBe(true)
-    expect(isPermanentConnectFailure(new TypeError('Password must be a string'))).toBe(true)
-    expect(isPermanentConnectFailure(new Error('connect ECONNREFUSED'))).toBe(false)
+  })
+
+  it.each([
+    [{ code: '53300' }, 'too-many-connections', true],
+    [{ code: '57P03' }, 'starting-up', true],
+    [{ code: '57P01' }, 'unreachable', true],
+    [{ code: '57P02' }, 'unreachable', true],
+    [{ code: '08006' }, 'unreachable', true],
+    [{ code: 'ECONNREFUSED' }, 'unreachable', true],
+    [{ code: 'ECONNRESET' }, 'unreachable', true],
+    [new Error('timeout expired'), 'unreachable', true],
+    [new Error('Connection terminated unexpectedly'), 'unreachable', true],
+    [{ code: '28P01' }, 'auth', false],
+    [{ code: '3D000' }, 'config', false],
+    [new TypeError('Invalid URL'), 'config', false],
+    [new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'), 'config', false],
+  ])('classifies a failed connect %o as %s (retried: %s)', (error, reason, retry) => {
+    expect(classifyConnectFailure(error)).toEqual({ reason, retry })
   })
 
   it('redacts the password wherever it appears', () => {
@@ -83,6 +99,30 @@ describe('reading errors', () => {
   })
 })
 
+describe('typed errors', () => {
+  it('QueryTimeoutError names the connection and the time allowed, and what became of the connection', () => {
+    const cancelled = new QueryTimeoutError({ connection: 'orders', timeoutMs: 2_500, outcome: 'cancelled' })
+    expect(cancelled).toMatchObject({
+      name: 'QueryTimeoutError',
+      code: 'ERR_PG_QUERY_TIMEOUT',
+      connection: 'orders',
+    })
+    expect(cancelled.message).toMatch(/"orders".*2500 ms.*cancelled on the server/)
+    const discarded = new QueryTimeoutError({ connection: 'orders', timeoutMs: 1, outcome: 'discarded' })
+    expect(discarded.message).toMatch(/connection was closed/)
+  })
+
+  it('names the banner when pg cannot load in an ESM bundle, and leaves other load errors as they are', () => {
+    const error = bundleError(new Error('Dynamic require of "events" is not supported'))
+    expect(error).toMatchObject({
+      code: 'ERR_PG_ESM_BUNDLE',
+      message: expect.stringContaining('createRequire'),
+    })
+    expect(bundleError(new Error("Cannot find module 'pg'"))).toBeUndefined()
+    expect(bundleError('odd')).toBeUndefined()
+  })
+})
+
 describe('options', () => {
   const config = { host: 'localhost' }
 
@@ -93,7 +133,6 @@ describe('options', () => {
     [{ config, validateTimeout: 0 }, /option "validateTimeout" must be more than 0/],
     [{ config, connectTimeout: 0 }, /option "connectTimeout" must be more than 0/],
     [{ config, maxLifetime: -1 }, /option "maxLifetime"/],
-    [{ config, retry: { attempts: 0 } }, /option "retry.attempts" must be an integer >= 1/],
     [
       { config, retry: { baseDelay: '1s', maxDelay: '10ms' } },
       /option "retry.maxDelay" must be >= retry.baseDelay/,
@@ -102,6 +141,19 @@ describe('options', () => {
     [{ config, maxConnections: 1.5 }, /option "maxConnections"/],
     [{ config, name: '' }, /option "name"/],
   ])('rejects %o', (options, message) => {
+    expect(() => pgConnection(options as never)).toThrow(message)
+  })
+
+  it.each([
+    [
+      { config, validateAfterIdel: '5s' },
+      /"validateAfterIdel" is not an option \(did you mean "validateAfterIdle"\?\)/,
+    ],
+    [{ config, retry: { attempts: 3 } }, /"retry.attempts" is not an option/],
+    [{ config, retry: { baseDelai: 5 } }, /did you mean "retry.baseDelay"/],
+    [{ config, deadlineMargin: 'soon' }, /option "deadlineMargin"/],
+    [{ config, idleTimeout: -1 }, /option "idleTimeout"/],
+  ])('rejects unknown or bad options %o, with the closest name', (options, message) => {
     expect(() => pgConnection(options as never)).toThrow(message)
   })
 

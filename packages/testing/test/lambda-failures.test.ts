@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -163,5 +163,40 @@ describe('simulateLambda: timeouts and crashes', () => {
     const waiting = lambda.invoke({ action: 'count' }, { environment: 'env-1' })
     await expect(waiting).rejects.toMatchObject({ code: 'ERR_UNKNOWN_ENVIRONMENT' })
     expect((await busy).ok).toBe(false)
+  })
+})
+
+describe('simulateLambda: an invocation that ends at its timeout', () => {
+  // Issue 11: an invocation whose result and whose timeout were due at the same moment was
+  // reported finished (timedOut: false) while its environment was SIGKILLed, and the next
+  // invocation went to the dead process. The race is forced, not hoped for: the test process
+  // blocks its own event loop until the function has sent its result AND the timeout has passed,
+  // so both are pending together when the loop runs again.
+  it('reports timedOut exactly when it kills the environment, and never invokes a killed one', async () => {
+    const timeoutMs = 2_000
+    const lambda = simulate({ handler: actions, timeout: timeoutMs })
+    const warm = await lambda.invoke({ action: 'count' })
+    const marker = join(scratch, 'sent-at-deadline')
+    const dispatched = performance.now()
+    const pending = lambda.invoke({ action: 'return-then-mark', marker })
+    const giveUp = dispatched + 10_000
+    while (
+      (!existsSync(marker) || performance.now() < dispatched + timeoutMs + 50) &&
+      performance.now() < giveUp
+    ) {
+      // Busy wait on purpose: no timer, no I/O of this process may run meanwhile.
+    }
+    expect(existsSync(marker)).toBe(true)
+    const late = await pending
+    const next = await lambda.invoke({ action: 'count' })
+    // Both arrived together; whichever the simulation took, what it reports must be what it did.
+    expect(late.timedOut).toBe(!isAlive(warm.pid))
+    if (late.timedOut) {
+      expect(late).toMatchObject({ ok: false, error: { name: 'TimeoutError' } })
+      expect(next).toMatchObject({ ok: true, coldStart: true, environment: 'env-2', result: { count: 1 } })
+    } else {
+      expect(late).toMatchObject({ ok: true, result: 'returned' })
+      expect(next).toMatchObject({ ok: true, coldStart: false, pid: warm.pid, result: { count: 2 } })
+    }
   })
 })

@@ -29,7 +29,25 @@ describe('simulateLambda options', () => {
       freeze: true,
       initType: 'on-demand',
       execArgv: [],
+      runtime: 'runner',
     })
+  })
+
+  it('takes the runtime from the option, else from WARMSTART_LAMBDA_RUNTIME', () => {
+    expect(resolveOptions({ handler, runtime: 'ric' }).runtime).toBe('ric')
+    const saved = process.env.WARMSTART_LAMBDA_RUNTIME
+    try {
+      process.env.WARMSTART_LAMBDA_RUNTIME = 'ric'
+      expect(resolveOptions({ handler }).runtime).toBe('ric')
+      expect(resolveOptions({ handler, runtime: 'runner' }).runtime).toBe('runner')
+      process.env.WARMSTART_LAMBDA_RUNTIME = 'lambda'
+      expect(() => resolveOptions({ handler })).toThrowError(
+        expect.objectContaining({ message: expect.stringContaining('"WARMSTART_LAMBDA_RUNTIME"') }),
+      )
+    } finally {
+      if (saved === undefined) delete process.env.WARMSTART_LAMBDA_RUNTIME
+      else process.env.WARMSTART_LAMBDA_RUNTIME = saved
+    }
   })
 
   it('reads managed-instances settings', () => {
@@ -64,6 +82,7 @@ describe('simulateLambda options', () => {
     ['env', { handler, env: { A: 1 } }],
     ['env', { handler, env: ['A=1'] }],
     ['execArgv', { handler, execArgv: '--inspect' }],
+    ['runtime', { handler, runtime: 'nodejs24.x' }],
   ]
   it.each(invalid)('rejects a bad %s', (option, options) => {
     expect(() => resolveOptions(options as SimulateLambdaOptions)).toThrowError(

@@ -34,7 +34,7 @@ describe('startLocalAws types', () => {
     expectTypeOf<LocalAws['calls']>().toEqualTypeOf<readonly LocalAwsCall[]>()
     expectTypeOf<LocalAwsCall['service']>().toEqualTypeOf<'ssm' | 'secretsmanager'>()
     expectTypeOf<LocalAwsFault['kind']>().toEqualTypeOf<
-      'throttle' | 'server-error' | 'latency' | 'hang' | 'drop'
+      'throttle' | 'server-error' | 'latency' | 'hang' | 'drop' | 'respond'
     >()
     expectTypeOf<LocalAws['putParameter']>().returns.toEqualTypeOf<number>()
     expectTypeOf<LocalAws['rotateSecret']>().parameters.toEqualTypeOf<[string, string | Uint8Array]>()

@@ -18,6 +18,8 @@ export interface TcpProxy {
   dropExistingFlows(): void
   /** New connections are accepted and never answered. */
   blackholeNewFlows(on: boolean): void
+  /** Closes every open flow at once, both ways (a PgBouncer or proxy that restarts); new connections still work. */
+  resetFlows(): void
   /** Closes the listening socket: connects are refused until `listen()`. */
   refuse(): Promise<void>
   listen(): Promise<void>
@@ -143,6 +145,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     dropExistingFlows() {
       for (const flow of flows) flow.dropped = true
+    },
+    resetFlows() {
+      for (const flow of flows) {
+        flow.client.destroy()
+        flow.server?.destroy()
+      }
     },
     delayReadyAfterError(ms) {
       readyDelay = ms

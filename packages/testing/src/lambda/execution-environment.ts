@@ -1,7 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { initTimedOut, runtimeExited, simulationStopped, taskTimedOut } from './errors.js'
-import { type LogLine, LogLineSplitter } from './log-lines.js'
+import type { LogLine } from './log-lines.js'
 import type { InvokeMessage, ReportedError, ResultMessage, RunnerMessage } from './protocol.js'
 import type { EnvironmentInfo, ExitStatus, Invocation } from './types.js'
 
@@ -13,7 +12,28 @@ export interface InvocationTicket {
   fail(error: Error): void
 }
 
-type OutputStream = 'stdout' | 'stderr'
+export type OutputStream = 'stdout' | 'stderr'
+
+/** What the process of an environment tells, whichever runtime runs in it. */
+export interface ProcessEvents {
+  /** Init finished or failed, or an invocation finished (after its log lines were given). */
+  message(message: RunnerMessage): void
+  /** A line of output, or the mark that an invocation has printed everything on a stream. */
+  line(stream: OutputStream, line: LogLine): void
+  /** The process is gone and its output is read. */
+  close(exitCode: number | null, signal: string | null): void
+}
+
+/** The process of one environment, as the environment drives it. */
+export interface EnvironmentProcess {
+  /** -1 until the process is spawned. */
+  readonly pid: number
+  signal(signal: NodeJS.Signals): void
+  invoke(message: InvokeMessage): void
+}
+
+/** Starts the process of an environment: our runner, or the real runtime interface client. */
+export type StartProcess = (events: ProcessEvents) => EnvironmentProcess
 
 interface Running {
   readonly ticket: InvocationTicket
@@ -28,10 +48,7 @@ interface Running {
 
 export interface EnvironmentSettings {
   readonly id: string
-  readonly runnerPath: string
-  readonly args: readonly string[]
-  readonly env: Record<string, string>
-  readonly execArgv: readonly string[]
+  readonly start: StartProcess
   readonly timeoutMs: number
   readonly concurrency: number
   readonly freeze: boolean
@@ -40,14 +57,13 @@ export interface EnvironmentSettings {
 type Phase = 'starting' | 'ready' | 'frozen' | 'ending' | 'exited'
 
 /**
- * One execution environment: a child process running the runner. It imports the handler module
- * once, takes up to `concurrency` invocations at a time, and is frozen with SIGSTOP whenever it
- * has none (when `freeze` is set). Everything still pending when the process exits settles then,
- * with the logs read up to that moment, so nothing ever hangs.
+ * One execution environment: a child process that imports the handler module once, takes up to
+ * `concurrency` invocations at a time, and is frozen with SIGSTOP whenever it has none (when
+ * `freeze` is set). Everything still pending when the process exits settles then, with the logs
+ * read up to that moment, so nothing ever hangs.
  */
 export class ExecutionEnvironment {
   readonly id: string
-  readonly pid: number
   /** Resolves once the process has exited and its output is read. */
   readonly closed: Promise<ExitStatus>
   /** Order of last use, for routing to the most recently used environment. */
@@ -62,36 +78,33 @@ export class ExecutionEnvironment {
   private readonly running = new Map<string, Running>()
   /** Lines nobody in flight printed (init, work after a return): they open the next invocation's logs. */
   private pendingLogs: string[] = []
-  private readonly child: ChildProcess
+  private readonly child: EnvironmentProcess
 
   constructor(
     private readonly settings: EnvironmentSettings,
     private readonly onFree: (environment: ExecutionEnvironment) => void,
   ) {
     this.id = settings.id
-    this.child = fork(settings.runnerPath, [...settings.args], {
-      env: settings.env,
-      execArgv: [...settings.execArgv],
-      serialization: 'advanced',
-      silent: true,
-    })
-    this.pid = this.child.pid ?? -1
-    this.child.on('message', (message: RunnerMessage) => this.receive(message))
-    this.read('stdout')
-    this.read('stderr')
+    let closed!: (status: ExitStatus) => void
     this.closed = new Promise((resolve) => {
-      this.child.on('close', (exitCode, signal) => {
-        this.close()
-        resolve({ exitCode, signal })
-      })
+      closed = resolve
     })
-    // The process failed to spawn or the channel broke: 'close' follows and settles everything.
-    this.child.on('error', () => undefined)
+    this.child = settings.start({
+      message: (message) => this.receive(message),
+      line: (stream, line) => this.attribute(stream, line),
+      close: (exitCode, signal) => {
+        this.close(exitCode, signal)
+        closed({ exitCode, signal })
+      },
+    })
     this.initTimer = setTimeout(() => {
       this.initError = initTimedOut(settings.timeoutMs)
-      for (const running of this.awaitingInit) running.timedOut = true
-      this.kill()
+      this.timeOut(this.awaitingInit)
     }, settings.timeoutMs)
+  }
+
+  get pid(): number {
+    return this.child.pid
   }
 
   /** Invocations started or in flight, against the concurrency of the environment. */
@@ -131,10 +144,20 @@ export class ExecutionEnvironment {
     else this.dispatch(running)
   }
 
+  /**
+   * The one place where an invocation is decided to have timed out: it is marked, and the
+   * environment is killed in the same step. From here on nothing the process still sends can
+   * settle it (close() does, as a timeout) or make the environment take another invocation.
+   */
+  private timeOut(runs: Iterable<Running>): void {
+    for (const running of runs) running.timedOut = true
+    this.kill()
+  }
+
   /** SIGKILL, as Lambda reaps: works on a frozen process too. */
   kill(): Promise<ExitStatus> {
     this.phase = this.phase === 'exited' ? 'exited' : 'ending'
-    this.child.kill('SIGKILL')
+    this.child.signal('SIGKILL')
     return this.closed
   }
 
@@ -147,20 +170,12 @@ export class ExecutionEnvironment {
   /** Lambda's shutdown phase: thaw, SIGTERM, and SIGKILL if the process is still there after graceMs. */
   async shutdown(graceMs: number): Promise<ExitStatus> {
     this.phase = 'ending'
-    this.child.kill('SIGCONT')
-    this.child.kill('SIGTERM')
-    const deadline = setTimeout(() => this.child.kill('SIGKILL'), graceMs)
+    this.child.signal('SIGCONT')
+    this.child.signal('SIGTERM')
+    const deadline = setTimeout(() => this.child.signal('SIGKILL'), graceMs)
     const status = await this.closed
     clearTimeout(deadline)
     return status
-  }
-
-  private read(stream: OutputStream): void {
-    const output = this.child[stream]!
-    const splitter = new LogLineSplitter((line) => this.attribute(stream, line))
-    output.setEncoding('utf8')
-    output.on('data', (chunk: string) => splitter.push(chunk))
-    output.on('end', () => splitter.flush())
   }
 
   private attribute(stream: OutputStream, line: LogLine): void {
@@ -185,6 +200,8 @@ export class ExecutionEnvironment {
       this.completeIfDone(running)
       return
     }
+    // Init already timed out or the environment was stopped: it is being killed, never ready.
+    if (this.phase !== 'starting') return
     clearTimeout(this.initTimer)
     this.initDurationMs = message.initDurationMs
     if (message.type === 'init-error') {
@@ -198,7 +215,7 @@ export class ExecutionEnvironment {
   }
 
   private dispatch(running: Running): void {
-    if (this.phase === 'frozen') this.child.kill('SIGCONT')
+    if (this.phase === 'frozen') this.child.signal('SIGCONT')
     this.phase = 'ready'
     const { requestId, event } = running.ticket
     running.logs.push(...this.pendingLogs.splice(0))
@@ -211,22 +228,22 @@ export class ExecutionEnvironment {
       deadline: Date.now() + this.settings.timeoutMs,
     }
     // A send to a process that just died fails; 'close' then settles the invocation.
-    this.child.send(message, () => undefined)
-    running.timer = setTimeout(() => {
-      running.timedOut = true
-      this.kill()
-    }, this.settings.timeoutMs)
+    this.child.invoke(message)
+    running.timer = setTimeout(() => this.timeOut([running]), this.settings.timeoutMs)
   }
 
   /** An invocation is done once its result and the end of its output on both streams are in. */
   private completeIfDone(running: Running): void {
     const result = running.result
-    if (result === undefined || running.ended.size < 2) return
+    // A result that arrives after the timeout fired (both were due in the same turn of the loop)
+    // does not count: the environment is being killed and close() reports the timeout.
+    if (result === undefined || running.ended.size < 2 || running.timedOut) return
     clearTimeout(running.timer)
     this.running.delete(result.requestId)
     this.served += 1
-    if (this.load === 0 && this.settings.freeze) {
-      this.child.kill('SIGSTOP')
+    // Only a live environment is frozen: one being killed stays 'ending' and takes no invocation.
+    if (this.load === 0 && this.settings.freeze && this.phase === 'ready') {
+      this.child.signal('SIGSTOP')
       this.phase = 'frozen'
     }
     const invocation = this.invocation(running, {
@@ -258,10 +275,9 @@ export class ExecutionEnvironment {
   }
 
   /** The process is gone: settle everything it still held, then let the simulation forget it. */
-  private close(): void {
+  private close(exitCode: number | null, signalCode: string | null): void {
     this.phase = 'exited'
     clearTimeout(this.initTimer)
-    const { exitCode, signalCode } = this.child
     for (const running of [...this.awaitingInit.splice(0), ...this.running.values()]) {
       clearTimeout(running.timer)
       if (this.stopped) {

@@ -1,4 +1,7 @@
 export type { SimulatedContext } from './context.js'
 export type { SimulateLambdaOptions } from './options.js'
+export { type RicSupport, ricSupport } from './ric-process.js'
+export type { RuntimeApiEvents, RuntimeError, RuntimeInvocation } from './runtime-api.js'
+export { RuntimeApi } from './runtime-api.js'
 export { simulateLambda } from './simulation.js'
 export type { EnvironmentInfo, ExitStatus, Invocation, Simulation } from './types.js'

@@ -24,6 +24,10 @@ export interface SimulateLambdaOptions {
   initType?: 'on-demand' | 'provisioned-concurrency' | 'snap-start'
   /** Node options for each environment's process (`--enable-source-maps`, ...). */
   execArgv?: string[]
+  /** 'runner' (default): warmstart's own model of the Node.js runtime. 'ric': the real runtime
+   * interface client (`aws-lambda-ric`, Node >= 22) against a local Runtime API. The default is
+   * the environment variable WARMSTART_LAMBDA_RUNTIME when it is set, else 'runner'. */
+  runtime?: 'runner' | 'ric'
 }
 
 /** The options with defaults applied, durations parsed and the handler split. */
@@ -40,12 +44,14 @@ export interface SimulationSettings {
   readonly freeze: boolean
   readonly initType: string
   readonly execArgv: readonly string[]
+  readonly runtime: 'runner' | 'ric'
 }
 
 const COMPONENT = 'simulateLambda'
 const HANDLER = /^(.+)#([A-Za-z_$][\w$]*)$/
 const INIT_TYPES = ['on-demand', 'provisioned-concurrency', 'snap-start']
 const MODES = ['classic', 'managed-instances']
+const RUNTIMES = ['runner', 'ric']
 
 function integerIn(value: unknown, option: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback
@@ -127,5 +133,14 @@ export function resolveOptions(options: SimulateLambdaOptions): SimulationSettin
       ? 'lambda-managed-instances'
       : oneOf(options.initType, 'initType', INIT_TYPES, 'on-demand'),
     execArgv: stringList(options.execArgv),
+    // WARMSTART_LAMBDA_RUNTIME=ric runs a whole suite under the real client without editing it.
+    runtime: oneOf<'runner' | 'ric'>(
+      options.runtime ?? process.env.WARMSTART_LAMBDA_RUNTIME,
+      options.runtime === undefined && process.env.WARMSTART_LAMBDA_RUNTIME !== undefined
+        ? 'WARMSTART_LAMBDA_RUNTIME'
+        : 'runtime',
+      RUNTIMES,
+      'runner',
+    ),
   }
 }

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { serialize } from 'node:v8'
 import { parseDuration, WarmstartError } from '@warmstart/core'
 import { lambdaEnvironmentVariables } from './environment-variables.js'
 import { environmentBusy, simulationStopped, unknownEnvironment } from './errors.js'
-import { ExecutionEnvironment, type InvocationTicket } from './execution-environment.js'
+import { ExecutionEnvironment, type InvocationTicket, type StartProcess } from './execution-environment.js'
 import { resolveOptions, type SimulateLambdaOptions, type SimulationSettings } from './options.js'
+import { ricProcess, ricSupport, ricUnavailable, writeRicClient } from './ric-process.js'
 import { runnerPath } from './runner-path.js'
+import { runnerProcess } from './runner-process.js'
 import type { EnvironmentInfo, ExitStatus, Invocation, Simulation } from './types.js'
 
 const COMPONENT = 'simulateLambda'
@@ -29,19 +34,26 @@ class LambdaSimulation implements Simulation {
   /** A test process that exits without stop() must not leave frozen processes behind. */
   private readonly killOnExit = () => {
     for (const environment of this.live) environment.kill()
+    this.removeScratch()
   }
 
   constructor(
     private readonly settings: SimulationSettings,
-    private readonly runner: string,
+    private readonly runtime: Runtime,
   ) {
     process.on('exit', this.killOnExit)
+  }
+
+  private removeScratch(): void {
+    if (this.runtime.kind === 'ric') rmSync(this.runtime.scratch, { recursive: true, force: true })
   }
 
   invoke(event: unknown, options?: { environment?: string }): Promise<Invocation> {
     if (this.stopping !== undefined) return Promise.reject(simulationStopped())
     try {
-      serialize(event)
+      // The real runtime receives the event as JSON, as Lambda sends it; our runner, as a structured clone.
+      if (this.runtime.kind === 'ric') JSON.stringify(event)
+      else serialize(event)
     } catch (error) {
       const message = `${COMPONENT}: the event cannot be sent to the function (${(error as Error).message})`
       return Promise.reject(new WarmstartError('ERR_EVENT_NOT_SERIALIZABLE', message))
@@ -82,6 +94,7 @@ class LambdaSimulation implements Simulation {
       for (const { ticket } of this.queue.splice(0)) ticket.fail(simulationStopped())
       await Promise.all(this.live.map((environment) => environment.stop()))
       process.off('exit', this.killOnExit)
+      this.removeScratch()
     })()
     return this.stopping
   }
@@ -132,13 +145,11 @@ class LambdaSimulation implements Simulation {
   private start(): ExecutionEnvironment {
     this.environmentsStarted += 1
     const { settings } = this
+    const id = `env-${this.environmentsStarted}`
     const environment = new ExecutionEnvironment(
       {
-        id: `env-${this.environmentsStarted}`,
-        runnerPath: this.runner,
-        args: [settings.modulePath, settings.exportName],
-        env: lambdaEnvironmentVariables(settings),
-        execArgv: settings.execArgv,
+        id,
+        start: this.process(id),
         timeoutMs: settings.timeoutMs,
         concurrency: settings.concurrencyPerEnvironment,
         freeze: settings.freeze,
@@ -147,6 +158,29 @@ class LambdaSimulation implements Simulation {
     )
     this.live.push(environment)
     return environment
+  }
+
+  private process(id: string): StartProcess {
+    const { settings, runtime } = this
+    const env = lambdaEnvironmentVariables(settings)
+    if (runtime.kind === 'runner') {
+      return runnerProcess({
+        runnerPath: runtime.runnerPath,
+        args: [settings.modulePath, settings.exportName],
+        env,
+        execArgv: settings.execArgv,
+      })
+    }
+    // One worker thread by default: one module instance per environment, as under our runner
+    // (Lambda starts 8 per vCPU, each with its own module state; set it in `env` to have that).
+    if (settings.mode === 'managed-instances') env.AWS_LAMBDA_NODEJS_WORKER_COUNT ??= '1'
+    return ricProcess({
+      entry: runtime.entry,
+      preload: runtime.preload,
+      outputPrefix: join(runtime.scratch, id),
+      env,
+      execArgv: settings.execArgv,
+    })
   }
 
   private freed(environment: ExecutionEnvironment): void {
@@ -161,5 +195,22 @@ class LambdaSimulation implements Simulation {
  * Always call `stop()` when done (afterAll).
  */
 export function simulateLambda(options: SimulateLambdaOptions): Simulation {
-  return new LambdaSimulation(resolveOptions(options), runnerPath())
+  const settings = resolveOptions(options)
+  return new LambdaSimulation(
+    settings,
+    settings.runtime === 'ric' ? ricRuntime() : { kind: 'runner', runnerPath: runnerPath() },
+  )
+}
+
+/** What the environments of a simulation run. */
+type Runtime =
+  | { readonly kind: 'runner'; readonly runnerPath: string }
+  | { readonly kind: 'ric'; readonly entry: string; readonly preload: string; readonly scratch: string }
+
+/** The real runtime interface client, or ERR_RIC_UNAVAILABLE saying why it cannot run here. */
+function ricRuntime(): Runtime {
+  const support = ricSupport()
+  if (!support.available) throw ricUnavailable(support.reason!)
+  const scratch = mkdtempSync(join(tmpdir(), 'warmstart-ric-'))
+  return { kind: 'ric', entry: support.entry!, preload: writeRicClient(scratch), scratch }
 }

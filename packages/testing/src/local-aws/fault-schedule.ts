@@ -5,6 +5,10 @@ import type { LocalAwsFault, LocalAwsFaultKind, LocalAwsService } from './types.
 export interface FaultPlan {
   readonly latencyMs: number
   readonly failure: Exclude<LocalAwsFaultKind, 'latency'> | undefined
+  /** For failure 'respond': what to answer. */
+  readonly answer:
+    | { readonly status: number; readonly body: string; readonly headers: Readonly<Record<string, string>> }
+    | undefined
 }
 
 interface ActiveFault {
@@ -12,10 +16,11 @@ interface ActiveFault {
   readonly operation: string | undefined
   readonly kind: LocalAwsFaultKind
   readonly latencyMs: number
+  readonly answer: FaultPlan['answer']
   remaining: number
 }
 
-const KINDS: readonly string[] = ['throttle', 'server-error', 'latency', 'hang', 'drop']
+const KINDS: readonly string[] = ['throttle', 'server-error', 'latency', 'hang', 'drop', 'respond']
 const SERVICES: readonly string[] = ['ssm', 'secretsmanager']
 
 /**
@@ -36,19 +41,21 @@ export class FaultSchedule {
   take(service: LocalAwsService, operation: string): FaultPlan {
     let latencyMs = 0
     let failure: FaultPlan['failure']
+    let answer: FaultPlan['answer']
     for (const fault of this.#faults) {
       if ((fault.service ?? service) !== service || (fault.operation ?? operation) !== operation) continue
       if (fault.kind === 'latency') {
         latencyMs += fault.latencyMs
       } else if (failure === undefined) {
         failure = fault.kind
+        answer = fault.answer
       } else {
         continue
       }
       fault.remaining -= 1
     }
     this.#faults = this.#faults.filter((fault) => fault.remaining > 0)
-    return { latencyMs, failure }
+    return { latencyMs, failure, answer }
   }
 }
 
@@ -56,7 +63,7 @@ function validate(fault: LocalAwsFault): ActiveFault {
   const problem = (option: string, text: string) => invalidOption('injectFault', option, text)
   if (typeof fault !== 'object' || fault === null)
     throw problem('fault', `must be an object (got ${describeValue(fault)})`)
-  const { service, operation, kind, times = 1, latencyMs } = fault
+  const { service, operation, kind, times = 1, latencyMs, body, status, headers } = fault
   if (!KINDS.includes(kind)) {
     throw problem(
       'kind',
@@ -79,11 +86,24 @@ function validate(fault: LocalAwsFault): ActiveFault {
     throw problem('latencyMs', "is required for kind 'latency'")
   if (kind !== 'latency' && latencyMs !== undefined)
     throw problem('latencyMs', "applies to kind 'latency' only")
+  if (kind === 'respond' && typeof body !== 'string')
+    throw problem('body', "is required for kind 'respond' (a string)")
+  if (kind !== 'respond' && (body !== undefined || status !== undefined || headers !== undefined)) {
+    const option = body !== undefined ? 'body' : status !== undefined ? 'status' : 'headers'
+    throw problem(option, "applies to kind 'respond' only")
+  }
+  if (status !== undefined && !(Number.isInteger(status) && status >= 200 && status <= 599)) {
+    throw problem('status', `must be an HTTP status from 200 to 599 (got ${describeValue(status)})`)
+  }
   return {
     service,
     operation,
     kind,
     latencyMs: latencyMs === undefined ? 0 : parseDuration(latencyMs, 'injectFault', 'latencyMs'),
+    answer:
+      kind === 'respond'
+        ? { status: status ?? 200, body: body as string, headers: { ...headers } }
+        : undefined,
     remaining: times,
   }
 }

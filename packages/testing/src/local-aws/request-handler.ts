@@ -6,12 +6,15 @@ import type { Delay, RequestHandler } from './http-endpoint.js'
 import { namesIn, type RequestBody } from './request-fields.js'
 import type { ServiceApi } from './service-api.js'
 import { ServiceError, throttlingError } from './service-error.js'
+import { checkSignature, type KnownCredentials } from './signature.js'
 import type { LocalAwsCall } from './types.js'
 
 export interface Dispatch {
   readonly apis: readonly ServiceApi[]
   readonly faults: FaultSchedule
   readonly clock: Clock
+  /** With `verifySignatures`: the credentials whose signatures are checked in full. */
+  readonly signatures: KnownCredentials | undefined
   record(call: LocalAwsCall): void
 }
 
@@ -42,12 +45,25 @@ async function answer(dispatch: Dispatch, request: IncomingMessage, response: Se
   }
   const body = parseBody(raw)
   const operation = api.operations.get(operationName)
+  let signature: LocalAwsCall['signature']
+  let unsigned: ServiceError | undefined
+  if (dispatch.signatures !== undefined) {
+    try {
+      signature = checkSignature(request, raw, api.service, dispatch.signatures)
+    } catch (error) {
+      signature = 'rejected'
+      unsigned = error as ServiceError
+    }
+  }
   dispatch.record({
     service: api.service,
     operation: operationName,
     names: operation === undefined ? [] : namesIn(body, operation.namesField),
     time: dispatch.clock.now(),
+    ...(signature === undefined ? {} : { signature }),
   })
+  // The services check the signature before anything else, throttling included.
+  if (unsigned !== undefined) return sendError(response, api, unsigned)
 
   const plan = dispatch.faults.take(api.service, operationName)
   if (plan.latencyMs > 0) await delay(plan.latencyMs)
@@ -57,6 +73,16 @@ async function answer(dispatch: Dispatch, request: IncomingMessage, response: Se
     case 'drop':
       request.socket.destroy()
       return
+    case 'respond': {
+      const { status, body: text, headers } = plan.answer as NonNullable<typeof plan.answer>
+      response.writeHead(status, {
+        'content-type': CONTENT_TYPE,
+        'content-length': Buffer.byteLength(text),
+        ...headers,
+      })
+      response.end(text)
+      return
+    }
     case 'throttle':
       return sendError(response, api, throttlingError())
     case 'server-error':

@@ -18,6 +18,10 @@ const CREDENTIALS = { accessKeyId: 'AKIALOCALAWS', secretAccessKey: 'local-aws-s
  */
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const clock = readOptions(options)
+  const credentials =
+    options.sessionToken === undefined
+      ? { ...CREDENTIALS }
+      : { ...CREDENTIALS, sessionToken: options.sessionToken }
   const parameters = new ParameterStore(clock)
   const secrets = new SecretStore(clock, `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:`)
   for (const [name, value] of Object.entries(options.parameters ?? {})) parameters.put(name, value)
@@ -30,6 +34,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       apis: [ssmApi(parameters, `arn:aws:ssm:${REGION}:${ACCOUNT}:`), secretsManagerApi(secrets)],
       faults,
       clock,
+      signatures:
+        options.verifySignatures === true
+          ? { ...CREDENTIALS, sessionToken: options.sessionToken }
+          : undefined,
       record: (call) => calls.push(Object.freeze(call)),
     }),
   )
@@ -38,7 +46,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     endpoint: endpoint.url,
     // A fresh object each time: the SDK writes into the credentials object it is given.
     get clientConfig() {
-      return { endpoint: endpoint.url, region: REGION, credentials: { ...CREDENTIALS } }
+      return { endpoint: endpoint.url, region: REGION, credentials: { ...credentials } }
     },
     env: Object.freeze({
       AWS_ENDPOINT_URL_SSM: endpoint.url,
@@ -46,6 +54,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      ...(options.sessionToken === undefined ? {} : { AWS_SESSION_TOKEN: options.sessionToken }),
     }),
     putParameter: (name, value) => parameters.put(name, value),
     putSecret: (id, value) => secrets.put(id, value),
@@ -81,6 +90,19 @@ function readOptions(options: LocalAwsOptions): Clock {
         `must be an object of name to value (got ${describeValue(value)})`,
       )
     }
+  }
+  if (options.verifySignatures !== undefined && typeof options.verifySignatures !== 'boolean') {
+    throw invalidOption(
+      'startLocalAws',
+      'verifySignatures',
+      `must be a boolean (got ${describeValue(options.verifySignatures)})`,
+    )
+  }
+  if (
+    options.sessionToken !== undefined &&
+    (typeof options.sessionToken !== 'string' || options.sessionToken === '')
+  ) {
+    throw invalidOption('startLocalAws', 'sessionToken', 'must be a non-empty string')
   }
   const clock: unknown = options.clock ?? systemClock
   if (typeof (clock as Partial<Clock>).now !== 'function') {

@@ -16,7 +16,7 @@ export interface SeedParameter {
 }
 
 /** What a test can break on purpose. */
-export type LocalAwsFaultKind = 'throttle' | 'server-error' | 'latency' | 'hang' | 'drop'
+export type LocalAwsFaultKind = 'throttle' | 'server-error' | 'latency' | 'hang' | 'drop' | 'respond'
 
 export interface LocalAwsFault {
   /** Only requests to this service (default: both). */
@@ -26,13 +26,22 @@ export interface LocalAwsFault {
   /**
    * throttle: 400 ThrottlingException "Rate exceeded"; server-error: 500 InternalServerError (SSM) or
    * InternalServiceError (Secrets Manager); latency: `latencyMs` before the answer; hang: no answer
-   * until the client gives up or `stop()`; drop: the socket is destroyed without an answer.
+   * until the client gives up or `stop()`; drop: the socket is destroyed without an answer;
+   * respond: `body` as it is, with `status` (default 200), for answers the services should never
+   * give (a body that is not JSON, a parameter without `Value`) and errors no fault names
+   * (`{"__type":"AccessDeniedException"}` with status 400).
    */
   kind: LocalAwsFaultKind
   /** How many requests it affects: default 1; `Infinity` until `clearFaults()`. */
   times?: number
   /** Required for kind 'latency': milliseconds added before answering. */
   latencyMs?: number
+  /** Required for kind 'respond': the body sent, as it is. */
+  body?: string
+  /** For kind 'respond': the HTTP status. Default 200. */
+  status?: number
+  /** For kind 'respond': headers sent with it, such as `x-amzn-errortype`. */
+  headers?: Record<string, string>
 }
 
 /** One request that reached the server, faulted or not. */
@@ -43,6 +52,12 @@ export interface LocalAwsCall {
   readonly names: readonly string[]
   /** Wall-clock milliseconds from the endpoint's clock. */
   readonly time: number
+  /**
+   * With `verifySignatures`: 'verified' when the signature was computed again and matched,
+   * 'shape-only' when it was signed with credentials other than the endpoint's (only its form is
+   * checked). Undefined without `verifySignatures`. A request whose signature fails is recorded too.
+   */
+  readonly signature?: 'verified' | 'shape-only' | 'rejected'
 }
 
 export interface LocalAwsCallFilter {
@@ -57,13 +72,26 @@ export interface LocalAwsOptions {
   secrets?: Record<string, string | Uint8Array>
   /** Where LastModifiedDate, CreatedDate and call times come from (default: the system clock). */
   clock?: Clock
+  /**
+   * Check every request's SigV4 signature as the services do (default false): an unsigned request
+   * is answered 400 MissingAuthenticationTokenException, a wrong signature 403
+   * InvalidSignatureException, a missing or wrong session token 403 UnrecognizedClientException.
+   * Requests signed with `clientConfig`'s credentials are verified in full; others by shape only.
+   */
+  verifySignatures?: boolean
+  /** A session token that goes with the endpoint's credentials: in `clientConfig` and `env`, and required on requests. */
+  sessionToken?: string
 }
 
 /** What the AWS SDK v3 clients need to talk to the local endpoint: spread it into their config. */
 export interface LocalAwsClientConfig {
   readonly endpoint: string
   readonly region: string
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string }
+  readonly credentials: {
+    readonly accessKeyId: string
+    readonly secretAccessKey: string
+    readonly sessionToken?: string
+  }
 }
 
 export interface LocalAws {
