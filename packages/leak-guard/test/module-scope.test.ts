@@ -1,5 +1,6 @@
 import { type LeakFinding, leakGuard } from '@warmstart/leak-guard'
-import { describe, expect, it } from 'vitest'
+import { flushMicrotasks } from '@warmstart/testing/doubles'
+import { afterEach, describe, expect, it } from 'vitest'
 import { apiRequest, body, UNTIMED } from './corpus/events.js'
 
 // Module state of this test file, as a handler module keeps it: the production check reads it
@@ -54,5 +55,49 @@ describe('the production check reads the watched handler module scope', () => {
     expect(() => leakGuard({ watch: [1] as never })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
     )
+  })
+})
+
+describe('the handler Lambda runs, found from _HANDLER', () => {
+  const fixtures = new URL('fixtures/', import.meta.url).pathname
+  const env = { root: process.env.LAMBDA_TASK_ROOT, handler: process.env._HANDLER }
+  afterEach(() => {
+    if (env.root === undefined) delete process.env.LAMBDA_TASK_ROOT
+    else process.env.LAMBDA_TASK_ROOT = env.root
+    if (env.handler === undefined) delete process.env._HANDLER
+    else process.env._HANDLER = env.handler
+  })
+
+  it('reads the module scope of the module the runtime loaded, named after its file', async () => {
+    process.env.LAMBDA_TASK_ROOT = fixtures
+    process.env._HANDLER = 'scope-handler.handler'
+    const findings: LeakFinding[] = []
+    const guard = leakGuard({ mode: 'report', onFinding: (f) => findings.push(...f), ...UNTIMED })
+    const fixture: string = './fixtures/scope-handler.mjs'
+    const loaded = (await import(fixture)) as { handler: (event: unknown) => Promise<number> }
+    await flushMicrotasks()
+    const { event, context } = apiRequest()
+    await guard.wrap(loaded.handler)(event, context)
+    // Under vitest the module's top level runs inside a function (a block scope); under Lambda it is `module scope-handler.mjs: lastUser` (lambda.test.ts).
+    expect(findings.map((f) => [f.path, f.check])).toEqual([
+      [expect.stringMatching(/^(module .*scope-handler\.mjs|block): lastUser$/), 'fast'],
+    ])
+  })
+
+  it('finds nothing to read for a missing module, a handler without a dot, or an export that is no function', async () => {
+    for (const [root, handler] of [
+      [fixtures, 'missing.handler'],
+      [fixtures, 'nodot'],
+      [fixtures, 'scope-handler.notAFunction'],
+    ] as const) {
+      process.env.LAMBDA_TASK_ROOT = root
+      process.env._HANDLER = handler
+      const findings: LeakFinding[] = []
+      const guard = leakGuard({ mode: 'report', onFinding: (f) => findings.push(...f), ...UNTIMED })
+      await flushMicrotasks()
+      const { event, context } = apiRequest()
+      await guard.wrap(() => 1)(event, context)
+      expect(findings).toEqual([])
+    }
   })
 })
