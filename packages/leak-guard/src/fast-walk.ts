@@ -2,16 +2,48 @@ import { types } from 'node:util'
 import type { Match, Matcher } from './matcher.js'
 import { describeKey, describeName, propertyStep, type Reveals, redact } from './redact.js'
 
-/** A Map, Set, array or dictionary with more entries than this is re-read in full only when its size changes. */
-export const LARGE_CONTAINER = 256
+/**
+ * A Map, Set, array or dictionary with at most this many entries is read entirely at every check
+ * (a ring buffer `recent[i % 300] = userId`, a fixed-size Map: entries replaced in place are seen).
+ * A larger one is read in windows of this many entries, each check going on where the last stopped,
+ * after the entries added since the last check and a probe by key for the request's values.
+ */
+export const REREAD_LIMIT = 2048
 const MAX_DEPTH = 24
-const TIME_CHECK_EVERY = 256
-const CLEAN_MEMO_LIMIT = 100_000
+/**
+ * The clock is read every this many nodes: a node costs well under a microsecond once the walker's
+ * code is warm, so a check overruns its time by a few µs at most.
+ */
+const TIME_CHECK_EVERY = 32
+/**
+ * Nodes walked before the clock is first read (about 20 µs of warm walking): a walk that small always
+ * ends, so that a check made slow by what is not the walk's (a cold start compiling the guard's code,
+ * a collection, a loaded machine) does not cut a few nodes short and report them unread.
+ */
+const TIME_GRACE = 256
+/** How many strings the memory of clean strings holds: once full it stops growing, and is never cleared (see matchString). */
+export const CLEAN_MEMO_LIMIT = 200_000
 const NOTHING_REVEALED: Reveals = () => false
 
-/** Where a walk starts: a global or a registered root, with the key/value pairs its inspector lists. */
+// The intrinsics the walk reads containers with, captured when the guard loads: a Map subclass's
+// iterator, a patched prototype or a getter never runs in a check (the guard runs no user code).
+const apply = Reflect.apply
+const getOwnDescriptor = Object.getOwnPropertyDescriptor
+const ownKeys = Object.keys
+const hasOwn = Object.hasOwn
+const isArray = Array.isArray
+const mapEntries = Map.prototype.entries
+const mapHas = Map.prototype.has
+const mapSize = getOwnDescriptor(Map.prototype, 'size')?.get as (this: Map<unknown, unknown>) => number
+const setValues = Set.prototype.values
+const setHas = Set.prototype.has
+const setSize = getOwnDescriptor(Set.prototype, 'size')?.get as (this: Set<unknown>) => number
+const mapIteratorNext = Object.getPrototypeOf(new Map().entries()).next as () => IteratorResult<unknown>
+const setIteratorNext = Object.getPrototypeOf(new Set().values()).next as () => IteratorResult<unknown>
+
+/** Where a walk starts: a global, a registered root, or a module or closure variable, with the key/value pairs its inspector lists. */
 export interface WalkRoot {
-  /** A global's name, or a registered root's. */
+  /** A global's name, a registered root's, or a variable's place (`module handler.mjs: cache`). */
   readonly label: string
   /** True for a global: the label is a property of globalThis. */
   readonly global?: boolean
@@ -31,32 +63,56 @@ export interface WalkFinding {
 
 export interface WalkResult {
   readonly findings: WalkFinding[]
+  /** Keys and values visited: every one counts, primitives included. */
   readonly nodes: number
+  /** The budget ran out before every root was read: the next walk goes on from where this one stopped. */
   readonly exhausted: boolean
 }
 
+/** Where the reading of a container stands between walks. */
+interface Cursor {
+  /** Map/Set: the live iterator the next window goes on with (entries added since are still met). */
+  window: Iterator<unknown> | undefined
+  /** Array/dictionary: the index the next window starts at. */
+  index: number
+  /** Entries read since the window last started from the beginning (Map/Set). */
+  consumed: number
+  /** Map/Set: a live iterator parked after the last entry read, which yields only entries added since. */
+  tail: Iterator<unknown> | undefined
+  /** Map/Set: entries whose reading was cut short, read first next time. */
+  again: unknown[] | undefined
+  /** The size when the tail was parked, or the array's length / dictionary's key count last time. */
+  tailSize: number
+}
+
 /**
- * The fast check: a walk of what outlives invocations, looking for request objects by identity and
- * request values in strings, keys and numbers. Three memories keep its cost near the size of what
- * changed rather than of everything kept:
+ * The fast check: a walk of what outlives invocations (globals, registered roots, module and closure
+ * variables), looking for request objects by identity and request values in strings, keys and numbers.
+ *
+ * The budget holds whatever is walked: every key and value visited counts as a node, primitives too,
+ * and the clock is read every TIME_CHECK_EVERY nodes. A walk cut short says so (`exhausted`) and the
+ * next one goes on where it stopped: every container keeps a cursor (a live Map/Set iterator, an
+ * index) that its next reading starts from, so a walk that meets it again reads on from there.
+ *
+ * Reads never run user code: own data properties only (an accessor is skipped, not called), Maps and
+ * Sets through the intrinsic iterators captured at load, proxies skipped (util.types.isProxy) before
+ * anything else is asked of them.
+ *
+ * What keeps the cost near what changed:
  * - a string whose content was already seen, and did not match, before this invocation began cannot
  *   be this invocation's leak (strings are immutable: that content existed before the request did);
- * - a large Map, Set, array or dictionary whose size is unchanged since its last complete reading is
- *   only probed by key for the request's values, not read again;
- * - when a large container (or a registered root's listing of more than LARGE_CONTAINER entries) is
- *   read again, an entry whose value is an object already read clean as an entry of a large container
- *   is not read again: only new entries and values replaced under an existing key are (a replaced
- *   value is another object). Keys and primitive values are still matched, cheaply, by the string
- *   memory. What is written later inside such an object is the deep check's to find;
+ * - a container of more than REREAD_LIMIT entries is not read entirely every time: it is probed by
+ *   key for the request's values (Map keys, Set elements, dictionary keys), its new entries are read
+ *   (a Map or Set through an iterator parked after its last entry, which meets only what was added
+ *   since; an array from its former length), then a window of REREAD_LIMIT entries from its cursor,
+ *   so that a value replaced in place is met within size / REREAD_LIMIT checks;
  * - a registered root whose owner keeps a revision (a count of its writes) is skipped while the
  *   revision is the one it was last read clean at: nothing was added to it since.
  */
 export class FastWalker {
-  private readonly sizes = new WeakMap<object, number>()
-  /** Objects read in full, without a match, as the value of an entry of a large container. */
-  private readonly cleanEntries = new WeakSet<object>()
-  /** How many entries each registered root's inspector listed last time. */
-  private readonly listed = new WeakMap<object, number>()
+  private readonly cursors = new WeakMap<object, Cursor>()
+  /** Registered roots' listings cut short: the iterator the next walk goes on with. */
+  private readonly listings = new WeakMap<object, Iterator<readonly [unknown, unknown]>>()
   /** The revision each registered root was last read clean at. */
   private readonly cleanRevisions = new WeakMap<object, number>()
   private readonly clean = new Set<string>()
@@ -71,13 +127,18 @@ export class FastWalker {
   private maxNodes = 0
   private deadline = 0
   private exhausted = false
-  /** Matches of in-flight values seen so far: a container holding one is not marked as read. */
+  /** Matches of in-flight values seen so far: a root holding one is not marked as read clean. */
   private inFlightSeen = 0
 
   constructor(
     private readonly minLength: number,
     private readonly isOwn: (value: object) => boolean,
   ) {}
+
+  /** Whether the memory of clean strings is full (it then stops growing; what it holds stays true). */
+  get memoFull(): boolean {
+    return this.clean.size >= CLEAN_MEMO_LIMIT
+  }
 
   /** `reveals` says which keys a path must not show in full (asked only when a finding is written). */
   walk(
@@ -95,6 +156,8 @@ export class FastWalker {
     this.deadline = performance.now() + maxMs
     this.exhausted = false
     try {
+      // Always from the first root (the caller orders them by where a leak is likeliest): what a walk
+      // cut short had not read yet is where the containers' cursors stand, and the next walk reads on there.
       for (const root of roots) {
         this.root(root)
         if (this.exhausted) break
@@ -105,9 +168,13 @@ export class FastWalker {
       this.visited.clear()
       this.stepKinds.length = 0
       this.stepKeys.length = 0
-      if (this.clean.size > CLEAN_MEMO_LIMIT) this.clean.clear()
     }
     return { findings: this.findings, nodes: this.nodes, exhausted: this.exhausted }
+  }
+
+  /** Whether the budget is spent, reading the clock only now and then. */
+  private get spent(): boolean {
+    return this.exhausted
   }
 
   private root(root: WalkRoot): void {
@@ -124,7 +191,7 @@ export class FastWalker {
     }
     this.step(root.global === true ? 'global' : 'label', root.label)
     this.visit(root.value, 0)
-    if (root.entries !== undefined) this.rootEntries(root.value, root.entries)
+    if (root.entries !== undefined && !this.spent) this.rootEntries(root.value, root.entries)
     this.unstep()
     if (holder === undefined) return
     const clean = !this.exhausted && this.findings.length === findings && this.inFlightSeen === inFlight
@@ -166,23 +233,30 @@ export class FastWalker {
     return text
   }
 
-  /** Counts a node against the budget; false once the budget is spent. */
+  /** Counts a node (a key or a value) against the budget; false once the budget is spent. */
   private spend(): boolean {
+    if (this.exhausted) return false
     this.nodes++
     if (
       this.nodes > this.maxNodes ||
-      (this.nodes % TIME_CHECK_EVERY === 0 && performance.now() > this.deadline)
+      (this.nodes >= TIME_GRACE && this.nodes % TIME_CHECK_EVERY === 0 && performance.now() > this.deadline)
     ) {
+      this.nodes--
       this.exhausted = true
       return false
     }
     return true
   }
 
+  /**
+   * The memory of clean strings is sound for as long as it is kept (a content seen clean before a
+   * request began cannot be that request's), so it is never cleared; once it holds CLEAN_MEMO_LIMIT
+   * strings it stops growing, and strings not in it are matched again each time (the budget bounds that).
+   */
   private matchString(value: string): Match | undefined {
     if (value.length < this.minLength || this.clean.has(value)) return undefined
     const match = this.matcher.string(value)
-    if (match === undefined) this.clean.add(value)
+    if (match === undefined && this.clean.size < CLEAN_MEMO_LIMIT) this.clean.add(value)
     return match
   }
 
@@ -192,79 +266,61 @@ export class FastWalker {
     return undefined
   }
 
-  /** A key of an object or a Map: matched as a value, reported as the key. */
-  private key(key: unknown): void {
+  /** A key of an object or a Map: counted, matched as a value, reported as the key. */
+  private key(key: unknown): boolean {
+    if (!this.spend()) return false
     if ((typeof key === 'object' || typeof key === 'function') && key !== null) {
       const match = this.matcher.object(key)
       if (match !== undefined) this.report(match, ' → key (the request object)')
-      return
+      return true
     }
     const match = this.matchPrimitive(key)
     if (match !== undefined) this.report(match, ` → key "${redact(String(key))}"`)
+    return true
   }
 
+  /** A value: counted; a primitive is matched, an object matched by identity then read. */
   private visit(value: unknown, depth: number): void {
+    if (!this.spend()) return
     if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
       const match = this.matchPrimitive(value)
       if (match !== undefined) this.report(match, '')
       return
     }
-    const identity = this.matcher.object(value as object)
+    const object = value as object
+    // A proxy first: anything else asked of it (even instanceof) could run one of its traps.
+    if (types.isProxy(object)) return
+    const identity = this.matcher.object(object)
     if (identity !== undefined) {
       this.report(identity, '')
       return
     }
-    const object = value as object
-    if (depth > MAX_DEPTH || this.visited.has(object) || this.isOwn(object) || !this.spend()) return
+    if (depth > MAX_DEPTH || this.visited.has(object) || this.isOwn(object)) return
     this.visited.add(object)
-    if (skipped(value as object)) return
-    const before = this.inFlightSeen
+    if (skipped(object)) return
     try {
-      if (typeof value === 'function') this.object(value as unknown as Record<string, unknown>, depth)
-      else if (value instanceof Map) this.map(value, depth)
-      else if (value instanceof Set) this.set(value, depth)
-      else if (Array.isArray(value)) this.array(value, depth)
-      else this.object(value as Record<string, unknown>, depth)
+      if (types.isMap(object)) this.map(object as Map<unknown, unknown>, depth)
+      else if (types.isSet(object)) this.set(object as Set<unknown>, depth)
+      else if (isArray(object)) this.array(object, depth)
+      else this.object(object, depth)
     } catch {
-      // A getter or an exotic object that throws: what it hides cannot be read, and the walk goes on.
+      // An exotic host object that throws on a read: what it hides cannot be read, and the walk goes on.
     }
-    // Not a complete reading (an in-flight value stays to be looked for, or the budget ran out): read it again next time.
-    if (this.inFlightSeen !== before || this.exhausted) this.sizes.delete(object)
   }
 
-  /** An entry's value; in a large container, an object already read clean there is skipped. */
-  private entry(value: unknown, depth: number, large: boolean): void {
-    if (!large || typeof value !== 'object' || value === null) {
-      this.visit(value, depth)
-      return
+  private cursor(container: object): Cursor {
+    let cursor = this.cursors.get(container)
+    if (cursor === undefined) {
+      cursor = { window: undefined, index: 0, consumed: 0, tail: undefined, tailSize: 0, again: undefined }
+      this.cursors.set(container, cursor)
     }
-    if (this.cleanEntries.has(value)) return
-    const fresh = !this.visited.has(value)
-    const findings = this.findings.length
-    const inFlight = this.inFlightSeen
-    this.visit(value, depth)
-    if (fresh && !this.exhausted && this.findings.length === findings && this.inFlightSeen === inFlight)
-      this.cleanEntries.add(value)
+    return cursor
   }
 
-  /** What a registered root's inspector lists: large when its last listing was. */
-  private rootEntries(target: unknown, list: () => Iterable<readonly [unknown, unknown]>): void {
-    const holder = typeof target === 'object' && target !== null ? target : undefined
-    const large = holder !== undefined && (this.listed.get(holder) ?? 0) > LARGE_CONTAINER
-    const count = this.entries(list(), 0, large)
-    if (holder !== undefined) this.listed.set(holder, count)
-  }
-
-  private unchanged(container: object, size: number): boolean {
-    if (size <= LARGE_CONTAINER) return false
-    if (this.sizes.get(container) === size) return true
-    this.sizes.set(container, size)
-    return false
-  }
-
-  /** For a large container read before: only ask whether a request value or object is one of its keys. */
+  /** For a large container: only ask whether a request value or object is one of its keys. */
   private probe(has: (key: unknown) => boolean, element: string): void {
     for (const [key, match] of this.matcher.probes) {
+      if (!this.spend()) return
       if (has(key))
         this.report(
           match,
@@ -275,107 +331,293 @@ export class FastWalker {
     }
   }
 
-  private map(map: Map<unknown, unknown>, depth: number): void {
-    if (this.unchanged(map, map.size)) {
-      this.probe((key) => map.has(key), 'key')
-      return
-    }
-    this.entries(map, depth, map.size > LARGE_CONTAINER)
+  /** One Map entry or Set element, from an intrinsic iterator's result. */
+  private mapEntry(entry: readonly [unknown, unknown], depth: number): void {
+    if (!this.key(entry[0])) return
+    this.step('get', entry[0])
+    this.visit(entry[1], depth + 1)
+    this.unstep()
   }
 
-  /** Reads key/value pairs; returns how many there were. */
-  private entries(entries: Iterable<readonly [unknown, unknown]>, depth: number, large: boolean): number {
-    let count = 0
-    for (const [key, value] of entries) {
-      if (this.exhausted) break
-      count++
-      this.key(key)
-      this.step('get', key)
-      this.entry(value, depth + 1, large)
-      this.unstep()
-    }
-    return count
+  private setElement(element: unknown, depth: number): void {
+    this.step('text', ' → element')
+    this.visit(element, depth + 1)
+    this.unstep()
+  }
+
+  private map(map: Map<unknown, unknown>, depth: number): void {
+    const size = apply(mapSize, map, []) as number
+    this.iterated(
+      map,
+      size,
+      depth,
+      mapEntries,
+      mapIteratorNext,
+      (key) => apply(mapHas, map, [key]),
+      'key',
+      (v, d) => this.mapEntry(v as readonly [unknown, unknown], d),
+    )
   }
 
   private set(set: Set<unknown>, depth: number): void {
-    if (this.unchanged(set, set.size)) {
-      this.probe((key) => set.has(key), 'element')
-      return
+    const size = apply(setSize, set, []) as number
+    this.iterated(
+      set,
+      size,
+      depth,
+      setValues,
+      setIteratorNext,
+      (key) => apply(setHas, set, [key]),
+      'element',
+      (v, d) => this.setElement(v, d),
+    )
+  }
+
+  /**
+   * A Map or a Set. Small: every entry, starting where the last reading stopped. Large: a probe by
+   * key, the entries added since the last reading (from the parked tail iterator), then a window.
+   */
+  private iterated(
+    container: object,
+    size: number,
+    depth: number,
+    iterate: () => Iterator<unknown>,
+    next: () => IteratorResult<unknown>,
+    has: (key: unknown) => boolean,
+    element: string,
+    read: (value: unknown, depth: number) => void,
+  ): void {
+    const cursor = this.cursor(container)
+    const large = size > REREAD_LIMIT
+    const again = cursor.again
+    cursor.again = undefined
+    const keep = (value: unknown): void => {
+      if (cursor.again === undefined) cursor.again = [value]
+      else cursor.again.push(value)
     }
-    const large = set.size > LARGE_CONTAINER
-    for (const element of set) {
-      if (this.exhausted) return
-      this.step('text', ' → element')
-      this.entry(element, depth + 1, large)
-      this.unstep()
+    const take = (value: unknown): void => {
+      read(value, depth)
+      // Cut short inside this entry: the iterator has moved on, so the entry is kept to be read first next time.
+      if (this.spent) keep(value)
+    }
+    if (again !== undefined)
+      for (const value of again) {
+        if (this.spent) keep(value)
+        else take(value)
+      }
+    let tailRead = 0
+    if (large) {
+      this.probe(has, element)
+      // New entries are inserted at the end: an iterator parked after the last entry meets only them.
+      // It is advanced no more than the size grew, so it never runs past the end (and is never finished).
+      if (cursor.tail !== undefined) {
+        tailRead = Math.max(0, size - cursor.tailSize)
+        while (cursor.tailSize < size && !this.spent) {
+          const result = apply(next, cursor.tail, []) as IteratorResult<unknown>
+          if (result.done === true) {
+            cursor.tail = undefined
+            break
+          }
+          cursor.tailSize++
+          take(result.value)
+        }
+        if (cursor.tailSize > size) cursor.tailSize = size
+      }
+    }
+    // Large: until the first reading has met every entry (the window then becomes the tail), as far
+    // as the budget goes; after that a window, less what the new entries took of it.
+    const count = !large
+      ? size
+      : cursor.tail === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.max(0, REREAD_LIMIT - tailRead)
+    let restarted = false
+    for (let done = 0; done < count && !this.spent; ) {
+      if (cursor.window === undefined) {
+        cursor.window = apply(iterate, container, []) as Iterator<unknown>
+        cursor.consumed = 0
+      }
+      const result = apply(next, cursor.window, []) as IteratorResult<unknown>
+      if (result.done === true) {
+        cursor.window = undefined
+        // At the end: go on from the beginning, once (a container emptied since has nothing more).
+        if (restarted) return
+        restarted = true
+        continue
+      }
+      done++
+      cursor.consumed++
+      take(result.value)
+      // The window has met as many entries as there are: it is at the end, and becomes the tail.
+      if (large && cursor.consumed >= size) {
+        if (cursor.tail === undefined) {
+          cursor.tail = cursor.window
+          cursor.tailSize = size
+        }
+        cursor.window = undefined
+      }
     }
   }
 
+  /** An own data property's value, or `missing` for an accessor (never called) or an absent key. */
+  private own(object: object, key: string | number): unknown {
+    const descriptor = getOwnDescriptor(object, key)
+    return descriptor === undefined || !('value' in descriptor) ? MISSING : descriptor.value
+  }
+
   private array(array: unknown[], depth: number): void {
-    if (this.unchanged(array, array.length)) return
-    const large = array.length > LARGE_CONTAINER
+    const length = array.length
+    const large = length > REREAD_LIMIT
+    // A small array read to its end needs no cursor: only a reading cut short, or a large array, keeps one.
+    const cursor = large ? this.cursor(array) : this.cursors.get(array)
     let holes = 0
-    for (let index = 0; index < array.length; index++) {
-      if (this.exhausted) return
-      const value = array[index]
-      if (value === undefined && !(index in array) && ++holes > LARGE_CONTAINER) {
-        this.sparse(array, index, depth)
+    let tailRead = 0
+    if (large && cursor !== undefined) {
+      // Appended entries first: a push is where a log or an audit array grows.
+      let index = Math.min(cursor.tailSize, length)
+      tailRead = length - index
+      while (index < length && !this.spent) {
+        const present = this.element(array, index, depth)
+        if (this.spent) break
+        index++
+        if (!present && ++holes > REREAD_LIMIT) {
+          this.sparse(array, depth)
+          return
+        }
+      }
+      cursor.tailSize = index
+      if (this.spent) return
+    }
+    // The window, less what the new entries took of it (a first reading from 0 is all tail).
+    const count = large ? Math.max(0, REREAD_LIMIT - tailRead) : length
+    let at = cursor?.index ?? 0
+    for (let read = 0; read < count; read++) {
+      if (at >= length) at = 0
+      if (this.spent) break
+      const present = this.element(array, at, depth)
+      // Cut short inside this element: the next reading starts with it again.
+      if (this.spent) break
+      at++
+      if (!present && ++holes > REREAD_LIMIT) {
+        this.sparse(array, depth)
         return
       }
-      this.step('index', index)
-      this.entry(value, depth + 1, large)
-      this.unstep()
     }
+    this.keepIndex(array, cursor, at, large)
+  }
+
+  /** Where the next reading of an array or dictionary starts: kept for a large one or a reading cut short. */
+  private keepIndex(container: object, cursor: Cursor | undefined, at: number, large: boolean): void {
+    if (large || this.spent) (cursor ?? this.cursor(container)).index = at
+    else if (cursor !== undefined) this.cursors.delete(container)
+  }
+
+  /** One index of an array; false for a hole. */
+  private element(array: unknown[], index: number, depth: number): boolean {
+    const value = this.own(array, index)
+    if (value === MISSING) {
+      // A hole costs a node too: a loop over holes must not run past the budget.
+      this.spend()
+      return false
+    }
+    this.step('index', index)
+    this.visit(value, depth + 1)
+    this.unstep()
+    return true
   }
 
   /**
    * A sparse array (`seen[userId] = true`): its length says nothing of what it holds, and a loop up
-   * to it would spend the budget on holes. Read from `from` on by its own keys, each index matched
-   * like a key (it may be the request's value). Writing below the length leaves the length as it was,
-   * so such an array is read again every time rather than probed.
+   * to it would spend the budget on holes. Read by its own keys, each index matched like a key (it
+   * may be the request's value).
    */
-  private sparse(array: unknown[], from: number, depth: number): void {
-    this.sizes.delete(array)
-    for (const key of Object.keys(array)) {
+  private sparse(array: unknown[], depth: number): void {
+    for (const key of ownKeys(array)) {
       const index = Number(key)
-      if (!(index >= from && index < array.length)) continue
-      if (this.exhausted || !this.spend()) return
-      this.key(index)
+      if (!Number.isInteger(index) || !this.key(index)) continue
+      if (this.spent) return
+      const value = this.own(array, index)
+      if (value === MISSING) continue
       this.step('sparse', index)
-      this.entry(array[index], depth + 1, true)
+      this.visit(value, depth + 1)
       this.unstep()
     }
   }
 
-  private object(object: Record<string, unknown>, depth: number): void {
-    const keys = Object.keys(object)
-    if (this.unchanged(object, keys.length)) {
-      this.probe((key) => typeof key === 'string' && Object.hasOwn(object, key), 'key')
-      return
+  /** A plain object, a class instance, a function (its own properties: a class's statics). */
+  private object(object: object, depth: number): void {
+    const keys = ownKeys(object)
+    const large = keys.length > REREAD_LIMIT
+    let tailRead = 0
+    const cursor = large ? this.cursor(object) : this.cursors.get(object)
+    if (large && cursor !== undefined) {
+      this.probe((key) => typeof key === 'string' && hasOwn(object, key), 'key')
+      // String keys keep their order of creation: the ones added since the last reading come last.
+      const from = Math.min(cursor.tailSize, keys.length)
+      tailRead = keys.length - from
+      for (let index = from; index < keys.length && !this.spent; index++)
+        this.property(object, keys[index] as string, depth)
+      if (this.spent) return
+      cursor.tailSize = keys.length
     }
-    const large = keys.length > LARGE_CONTAINER
-    for (const key of keys) {
-      if (this.exhausted) return
-      this.key(key)
-      this.step('property', key)
-      this.entry(object[key], depth + 1, large)
-      this.unstep()
+    const count = large ? Math.max(0, REREAD_LIMIT - tailRead) : keys.length
+    let at = cursor?.index ?? 0
+    for (let read = 0; read < count; read++) {
+      if (at >= keys.length) at = 0
+      if (this.spent) break
+      this.property(object, keys[at] as string, depth)
+      if (!this.spent) at++
     }
+    this.keepIndex(object, cursor, at, large)
+  }
+
+  private property(object: object, key: string, depth: number): void {
+    if (!this.key(key)) return
+    const value = this.own(object, key)
+    if (value === MISSING) return
+    this.step('property', key)
+    this.visit(value, depth + 1)
+    this.unstep()
+  }
+
+  /** What a registered root's inspector lists, going on where a listing cut short stopped. */
+  private rootEntries(target: unknown, list: () => Iterable<readonly [unknown, unknown]>): void {
+    const holder = typeof target === 'object' && target !== null ? target : undefined
+    const kept = holder === undefined ? undefined : this.listings.get(holder)
+    const iterator = kept ?? list()[Symbol.iterator]()
+    for (;;) {
+      if (this.spent) {
+        if (holder !== undefined) this.listings.set(holder, iterator)
+        return
+      }
+      const result = iterator.next()
+      if (result.done === true) break
+      this.mapEntry(result.value, 0)
+    }
+    if (holder !== undefined) this.listings.delete(holder)
   }
 }
 
-/** Objects whose contents are not data a handler keeps: binary buffers, functions' internals, weak and async things. */
+const MISSING = Symbol('missing')
+
+/**
+ * Objects whose contents are not data a handler keeps, or cannot be read without running code:
+ * binary buffers, weak and async things, iterators, module namespaces (a library's exports). An
+ * error is read (its message and own fields: a kept error is a way to leak).
+ */
 function skipped(value: object): boolean {
   return (
     ArrayBuffer.isView(value) ||
     types.isAnyArrayBuffer(value) ||
-    types.isProxy(value) ||
     types.isPromise(value) ||
     types.isWeakMap(value) ||
     types.isWeakSet(value) ||
     value instanceof WeakRef ||
     types.isRegExp(value) ||
     types.isDate(value) ||
-    types.isNativeError(value)
+    types.isMapIterator(value) ||
+    types.isSetIterator(value) ||
+    types.isGeneratorObject(value) ||
+    types.isModuleNamespaceObject(value)
   )
 }

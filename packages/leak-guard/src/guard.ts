@@ -17,9 +17,10 @@ import {
   markOutput,
   summarizeFindings,
 } from './finding.js'
-import { changedGlobals } from './globals-baseline.js'
+import { walkedGlobals } from './globals-baseline.js'
 import type { MatchHow, ValueKind } from './kinds.js'
 import { type Match, Matcher } from './matcher.js'
+import { callerScript, lambdaHandler, ScopeReader } from './module-scope.js'
 import { type DeepCheck, type LeakGuardOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { describeName, type Reveals, redact } from './redact.js'
 import type { RequestRecord } from './request-record.js'
@@ -95,6 +96,8 @@ interface Finished {
 const REPORTED_LIMIT = 10_000
 /** Ended invocations waiting for the deep check (the `deep` option) when more end than begin: the oldest go first. */
 const PENDING_LIMIT = 64
+/** Checks cut short whose values the next checks still look for, at most. */
+const CARRIED_LIMIT = 8
 
 /** Creates a leak guard. Use one per handler module; `leakGuardMiddleware` makes one for a Middy chain. */
 export function leakGuard(options?: LeakGuardOptions): LeakGuard {
@@ -129,6 +132,10 @@ class Guard implements LeakGuard {
    */
   private readonly managed = process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined
   private readonly rule: { readonly minLength: number; readonly allow: readonly (string | RegExp)[] }
+  /** Module and closure variables of the handler (see ScopeReader); undefined with `watch: false`. */
+  private readonly scopes: ScopeReader | undefined
+  /** Checks cut short by the budget since the last complete one: their values are looked for too, where the walk goes on. */
+  private carried: RequestRecord[] = []
 
   constructor(private readonly options: ResolvedOptions) {
     this.walker = new FastWalker(options.minLength, (value) => this.ownObjects.has(value))
@@ -136,11 +143,31 @@ class Guard implements LeakGuard {
     for (const own of [this, this.inFlight, this.finished, this.reported, this.failures, this.walker])
       this.ownObjects.add(own)
     liveGuards.add(new WeakRef(this))
+    if (options.watch !== false) {
+      const scopes = new ScopeReader()
+      this.scopes = scopes
+      this.ownObjects.add(scopes)
+      const script = callerScript()
+      for (const fn of options.watch) scopes.watch(fn, script)
+      // In Lambda: the handler the runtime runs, from the module it loaded (ready before the first invocation).
+      lambdaHandler().then(
+        (found) => found !== undefined && scopes.watch(found.fn, found.script),
+        () => undefined,
+      )
+    }
   }
 
   /** What this guard keeps for itself, which no deep check (of any guard) reports. */
   private ownState(): object[] {
-    const own: object[] = [this, this.inFlight, this.finished, this.pending, this.reported, this.walker]
+    const own: object[] = [
+      this,
+      this.inFlight,
+      this.finished,
+      this.pending,
+      this.reported,
+      this.walker,
+      this.carried,
+    ]
     for (const finished of new Set([...this.finished, ...this.pending])) {
       own.push(finished, finished.objects, finished.values)
       const runtime = finished.runtime?.deref()
@@ -197,10 +224,13 @@ class Guard implements LeakGuard {
       this.pending.push(finished)
       if (this.pending.length > PENDING_LIMIT) this.pending.shift()
     }
-    const matcher = new Matcher([record], this.inFlightRecords())
-    const known = this.revealer([record])
-    const findings = this.fastCheck(matcher, record.requestId, known.reveals)
+    const checked = [record, ...this.carried]
+    const matcher = new Matcher(checked, this.inFlightRecords())
+    const known = this.revealer(checked)
+    const { findings, exhausted } = this.fastCheck(matcher, record.requestId, known.reveals)
     known.dispose()
+    // The walk goes on next time where it stopped: what it meets there may be this invocation's.
+    this.carried = exhausted ? [record, ...this.carried].slice(0, CARRIED_LIMIT) : []
     return this.report(findings, options?.cause)
   }
 
@@ -341,9 +371,16 @@ class Guard implements LeakGuard {
     return finished
   }
 
-  private fastCheck(matcher: Matcher, invocation: string, reveals: Reveals): LeakFinding[] {
+  private fastCheck(
+    matcher: Matcher,
+    invocation: string,
+    reveals: Reveals,
+  ): { findings: LeakFinding[]; exhausted: boolean } {
     const started = performance.now()
-    const roots: WalkRoot[] = changedGlobals().map(([name, value]) => ({ label: name, global: true, value }))
+    // In order of where a handler's data is likeliest: globals it set, registered roots, its module
+    // and closure variables, then the globals that were there before the guard loaded.
+    const globals = walkedGlobals()
+    const roots: WalkRoot[] = globals.changed.map(([name, value]) => ({ label: name, global: true, value }))
     const keyed: string[] = []
     for (const root of longLivedRoots()) {
       const revision = this.safely(root.name, 'revision', () => root.revision())
@@ -357,7 +394,14 @@ class Guard implements LeakGuard {
         revision: this.brokenListings.has(root.name) ? undefined : () => revision,
       })
     }
-    const result = this.walker.walk(roots, matcher, reveals, this.options.maxNodes, this.options.maxMs)
+    if (this.scopes !== undefined)
+      roots.push(
+        ...this.scopes.roots(started + this.options.maxMs / 2, (value) => this.ownObjects.has(value)),
+      )
+    for (const [name, value] of globals.earlier) roots.push({ label: name, global: true, value })
+    const left = Math.max(0, this.options.maxMs - (performance.now() - started))
+    const result = this.walker.walk(roots, matcher, reveals, this.options.maxNodes, left)
+    roots.length = 0
     const findings: LeakFinding[] = []
     for (const found of result.findings) {
       // A key of a root whose keys are request values on purpose (a per-tenant cache): not a leak; its values still are.
@@ -372,7 +416,7 @@ class Guard implements LeakGuard {
       exhausted: result.exhausted,
       findings: findings.length,
     })
-    return findings
+    return { findings, exhausted: result.exhausted }
   }
 
   /** Drops allowed and already reported places, then reports by the mode. */

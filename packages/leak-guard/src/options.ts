@@ -46,6 +46,13 @@ export interface LeakGuardOptions {
   logger?: Logger
   /** The source of randomness for `sampleRate` (default Math.random). */
   random?: () => number
+  /**
+   * Functions whose module scope and closures the fast check reads (through node:inspector, no heap
+   * snapshot): by default the handler Lambda runs (`_HANDLER` under `LAMBDA_TASK_ROOT`).
+   * Give the Middy handler's inner function here if the exported one is not in the module to watch;
+   * `false` reads no module scope (globals and registered roots only).
+   */
+  watch?: ((...args: never[]) => unknown) | readonly ((...args: never[]) => unknown)[] | false
 }
 
 export interface ResolvedOptions {
@@ -62,6 +69,7 @@ export interface ResolvedOptions {
   readonly remember: number
   readonly logger: Logger
   readonly random: () => number
+  readonly watch: readonly ((...args: never[]) => unknown)[] | false
 }
 
 const COMPONENT = 'leakGuard'
@@ -86,6 +94,7 @@ const OPTIONS = [
   'remember',
   'logger',
   'random',
+  'watch',
 ] as const
 
 /** `deep: true` was the way before the deep check had its own entry: say what replaces it. */
@@ -146,5 +155,15 @@ export function resolveOptions(options: LeakGuardOptions = {}): ResolvedOptions 
     remember: positiveInteger(COMPONENT, 'remember', options.remember, 1),
     logger,
     random: options.random ?? Math.random,
+    watch: watchOption(options.watch),
   }
+}
+
+function watchOption(value: unknown): readonly ((...args: never[]) => unknown)[] | false {
+  if (value === undefined) return []
+  if (value === false) return false
+  const functions = Array.isArray(value) ? value : [value]
+  if (!functions.every((fn) => typeof fn === 'function'))
+    throw invalidOption(COMPONENT, 'watch', 'must be a function, an array of functions, or false')
+  return functions as readonly ((...args: never[]) => unknown)[]
 }

@@ -3,12 +3,17 @@ import { type LeakFinding, LeakFoundError, leakGuard } from '@warmstart/leak-gua
 import { deepCheck } from '@warmstart/leak-guard/deep'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanCases } from './corpus/clean.js'
-import { apiRequest } from './corpus/events.js'
+import { apiRequest, UNTIMED } from './corpus/events.js'
 import { leakyCases, resetLeaks } from './corpus/leaky.js'
 
 function reportingGuard(options: { remember?: number } = {}) {
   const findings: LeakFinding[] = []
-  const guard = leakGuard({ mode: 'report', onFinding: (found) => findings.push(...found), ...options })
+  const guard = leakGuard({
+    mode: 'report',
+    onFinding: (found) => findings.push(...found),
+    ...UNTIMED,
+    ...options,
+  })
   return { guard, findings }
 }
 
@@ -93,7 +98,7 @@ describe('the corpus, in process', () => {
   })
   it('in throw mode with deep: true, fails the next invocation before its handler runs, and forgets it', async () => {
     const leaky = leakyCases.find((c) => c.check === 'deep')
-    const guard = leakGuard({ mode: 'throw', deep: deepCheck })
+    const guard = leakGuard({ mode: 'throw', deep: deepCheck, ...UNTIMED })
     const first = apiRequest()
     await guard.wrap(leaky!.handler)(first.event, first.context)
     const next = apiRequest()

@@ -2,7 +2,7 @@ import { onEvent, registerRoot, type WarmstartEvent } from '@warmstart/core'
 import { type LeakFinding, LeakFoundError, leakGuard } from '@warmstart/leak-guard'
 import { deepCheck } from '@warmstart/leak-guard/deep'
 import { afterEach, describe, expect, it } from 'vitest'
-import { apiRequest, bearer, body } from './corpus/events.js'
+import { apiRequest, bearer, body, UNTIMED } from './corpus/events.js'
 
 // A caller whose user id looks like code (an identifier), and whose order id is a number: the two
 // kinds of key a path would otherwise print as they are.
@@ -46,6 +46,7 @@ describe('no request value in full in what the guard says', () => {
     const lines: string[] = []
     const findings: LeakFinding[] = []
     const guard = leakGuard({
+      ...UNTIMED,
       mode: 'warn',
       remember: 2,
       onFinding: (found) => findings.push(...found),
@@ -103,7 +104,7 @@ describe('no request value in full in what the guard says', () => {
   })
 
   it('says nothing in full in the error of throw mode', async () => {
-    const guard = leakGuard({ mode: 'throw' })
+    const guard = leakGuard({ mode: 'throw', ...UNTIMED })
     const c = caller()
     const error = await guard
       .wrap(() => {

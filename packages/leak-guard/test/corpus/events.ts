@@ -57,3 +57,9 @@ export function body(event: ApiEvent): { userId: string; email: string; orderId:
 export function bearer(event: ApiEvent): string {
   return (event.headers.authorization as string).slice('Bearer '.length)
 }
+
+/**
+ * A time budget no test reaches: tests bound the fast check by nodes, never by the clock (a loaded
+ * machine can take any number of milliseconds from a check, and a test must not depend on it).
+ */
+export const UNTIMED = { budget: { time: '1h' } } as const
