@@ -42,12 +42,25 @@ describe('leaky-handler, bundled, under simulateLambda', () => {
       invocations.push(await lambda.invoke(httpApiEvent({ method: 'GET', path: '/me', subject })))
   })
 
-  it('reports the LRU right after the invocation that filled it (fast check)', () => {
+  it('reports the LRU and the module variables right after the invocation that filled them (fast check)', () => {
     const [first] = invocations as [Invocation]
     expect(first.ok).toBe(true)
+    const module = (path: string) => expect.stringMatching(new RegExp(`^module .*handler\\.mjs: ${path}$`))
     expect(findingsIn(first.logs)).toEqual([
       expect.objectContaining({ path: 'lru:responses → key "user…"', kind: 'user id', check: 'fast' }),
       expect.objectContaining({ path: 'lru:responses.get("user…")', kind: 'user id', check: 'fast' }),
+      expect.objectContaining({ path: module('lastToken'), kind: 'bearer token', check: 'fast' }),
+      expect.objectContaining({ path: module('profiles → key "user…"'), kind: 'user id', check: 'fast' }),
+      expect.objectContaining({
+        path: module('profiles\\.get\\("user…"\\)\\.userId'),
+        kind: 'user id',
+        check: 'fast',
+      }),
+      expect.objectContaining({
+        path: module('profiles\\.get\\("user…"\\)\\.greeting'),
+        kind: 'user id',
+        check: 'fast',
+      }),
     ])
   })
 

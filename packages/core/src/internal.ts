@@ -20,4 +20,4 @@ export { checkOptions, closestName, durationOption, positiveInteger } from './op
 export { longLivedRoots } from './registry.js'
 export { callSafely, logSafely } from './safe-call.js'
 export { type SettledState, settledState } from './settled.js'
-export { processWide } from './shared-state.js'
+export { isProcessWideName, processWide, processWideState } from './shared-state.js'

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { isProcessWideName } from '@warmstart/core/internal'
 import { OUTPUT_MARK } from './finding.js'
 import { type Edge, type HeapGraph, takeHeapGraph, V8_NAMES } from './heap-graph.js'
 import type { Match, Matcher } from './matcher.js'
@@ -384,9 +385,9 @@ const UNKNOWN_SCRIPT = '(unknown file)'
 /** How a heap snapshot names the edge of the output mark. */
 const OUTPUT_EDGE = `<symbol ${OUTPUT_MARK}>`
 
-/** warmstart's own process-wide state (core's registries) lives on globalThis under `Symbol.for('@warmstart/…')`. */
+/** warmstart's own process-wide state (see processWide) lives on globalThis under `Symbol.for('@warmstart/…')`. */
 function isWarmstartState(name: string | number): boolean {
-  return typeof name === 'string' && name.includes('@warmstart/core:')
+  return typeof name === 'string' && isProcessWideName(name)
 }
 
 function ending(match: Match): string {

@@ -6,6 +6,7 @@ import {
   logSafely,
   longLivedRoots,
   processWide,
+  processWideState,
   trackInvocation,
 } from '@warmstart/core/internal'
 import { extractRequest } from './extract.js'
@@ -377,6 +378,8 @@ class Guard implements LeakGuard {
     reveals: Reveals,
   ): { findings: LeakFinding[]; exhausted: boolean } {
     const started = performance.now()
+    // warmstart's own bookkeeping is no leak of the handler's, wherever it is held (a bundle's module scope).
+    for (const state of processWideState()) this.ownObjects.add(state)
     // In order of where a handler's data is likeliest: globals it set, registered roots, its module
     // and closure variables, then the globals that were there before the guard loaded.
     const globals = walkedGlobals()

