@@ -25,39 +25,10 @@ const templates = join(root, 'scripts', 'consumer-app')
 const nodeMajor = Number(process.versions.node.split('.')[0])
 const keep = process.argv.includes('--keep')
 
-/**
- * Faults of issue 12 that other helpers' branches fix (h/pg, h/params-*, h/bounds). While a check
- * is listed here its failure is reported as PENDING and does not fail the run, so this branch can
- * be green before those are merged; once they are, the lead empties this list (or runs with
- * CONSUMER_CHECK_STRICT=1, which fails on every check).
- */
-const PENDING = {
-  'manifest:pg declares @types/pg': 'h/pg: @types/pg as an (optional) peer of @warmstart/pg',
-  'bundle:full esm without banner': 'h/pg: pg loads in an ESM bundle, or the first load fails naming the fix',
-  'types:ssm-only nodenext': "h/params-*: params' declarations must not import an SDK that is not installed",
-  'types:ssm-only bundler': "h/params-*: params' declarations must not import an SDK that is not installed",
-  'types:full json values readonly': 'h/params-*: frozen JSON values typed Readonly (deep)',
-  'js:misspelt:ssmParameters.tll': 'every package: unknown options rejected (checkOptions)',
-  'js:misspelt:ssm.ref.transfrom': 'every package: unknown options rejected (checkOptions)',
-  'js:misspelt:pgConnection.validateAfterIdel': 'every package: unknown options rejected (checkOptions)',
-  'js:misspelt:boundedLru.maxByte': 'every package: unknown options rejected (checkOptions)',
-  'js:misspelt:leakGuard.mod': 'every package: unknown options rejected (checkOptions)',
-  'js:ttl-message:ssmParameters': "h/params-*: a bad ttl names ssmParameters and lists 'forever'",
-  'js:waitUntil:not-a-promise': 'waitUntil rejects a non-promise with a typed error',
-  // Found by this check on Node 24 (Middy 7.9): `.use(leakGuardMiddleware(...))` infers `never`,
-  // so the chain does not type-check. Runs fine; the middleware's type must fit Middy 7's use().
-  'types:full handler.ts with Middy 7 (nodenext)':
-    "leak-guard: the middleware's type does not fit Middy 7's use()",
-  'types:full handler.ts with Middy 7 (bundler)':
-    "leak-guard: the middleware's type does not fit Middy 7's use()",
-}
-const strict = process.env.CONSUMER_CHECK_STRICT === '1'
-
 const results = []
 function record(id, ok, detail = '') {
-  const pending = !strict && id in PENDING
-  results.push({ id, ok, pending, detail })
-  const mark = ok ? 'ok     ' : pending ? 'PENDING' : 'FAIL   '
+  results.push({ id, ok, detail })
+  const mark = ok ? 'ok  ' : 'FAIL'
   console.log(`  ${mark} ${id}${ok || !detail ? '' : `\n${indent(detail)}`}`)
 }
 const indent = (text) =>
@@ -109,7 +80,7 @@ const node10 = (files) => ({
   files,
 })
 
-/** With Middy 7 (Node >= 22) the Middy chain in handler.ts is a check of its own (see PENDING). */
+/** With Middy 7 (Node >= 22) the Middy chain in handler.ts is a check of its own: Middy 7 types use() anew. */
 function middy7(resolution) {
   return nodeMajor >= 22 ? { 'handler.ts': `full handler.ts with Middy 7 (${resolution})` } : {}
 }
@@ -198,16 +169,14 @@ try {
   else await rm(work, { recursive: true, force: true })
 }
 
-const failures = results.filter((result) => !result.ok && !result.pending)
-const pending = results.filter((result) => !result.ok && result.pending)
+const failures = results.filter((result) => !result.ok)
 console.log(
-  `\nconsumer check on Node ${process.versions.node}: ${results.length - failures.length - pending.length} ok, ` +
-    `${failures.length} failed, ${pending.length} pending (fixed in other branches)` +
+  `\nconsumer check on Node ${process.versions.node}: ${results.length - failures.length} ok, ` +
+    `${failures.length} failed` +
     `, ${Math.round((performance.now() - started) / 1000)} s (${Object.entries(timings)
       .map(([name, seconds]) => `${name.split(' (')[0]} ${seconds} s`)
       .join(', ')})`,
 )
-for (const result of pending) console.log(`  pending: ${result.id}: ${PENDING[result.id]}`)
 if (failed || failures.length > 0) process.exit(1)
 
 // --- the steps --------------------------------------------------------------------------------------
@@ -305,8 +274,8 @@ async function makeApp(name, tarballs, wanted, devDependencies) {
 }
 
 /**
- * One tsc run. `separate` names files whose errors are a check of their own (so that a pending
- * check and a required one can share a compiler run): `{ 'file.ts': 'label' }`.
+ * One tsc run. `separate` names files whose errors are a check of their own (so that two checks
+ * share a compiler run and each failure is named): `{ 'file.ts': 'label' }`.
  */
 async function typeCheck(dir, label, tsconfig, separate = {}) {
   const file = `tsconfig.${label.replace(/[^a-z0-9]+/gi, '-')}.json`

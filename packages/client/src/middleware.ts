@@ -55,7 +55,7 @@ export function clientsMiddleware<L extends Record<string, Lazy<unknown>>>(
   }
   return {
     before(request) {
-      const context = request.context as LambdaContextLike & Record<string, unknown>
+      const context = request.context as unknown as LambdaContextLike & Record<string, unknown>
       context.coldStart = trackInvocation(context).coldStart
       // Every get() starts in this loop, so creations run in parallel.
       let known = true

@@ -9,8 +9,12 @@ export interface MiddlewareRequest<TEvent = unknown, TResult = unknown, TContext
   error: unknown
 }
 
-/** A Middy middleware: a plain object with optional `before`, `after` and `onError` phases. */
-export interface Middleware<TEvent = unknown, TResult = unknown, TContext = LambdaContextLike> {
+/**
+ * A Middy middleware: a plain object with optional `before`, `after` and `onError` phases. Its
+ * context defaults to Lambda's full context type: Middy 7's `use()` infers a middleware's context
+ * and yields `never` for one that does not extend Lambda's `Context`, which breaks the whole chain.
+ */
+export interface Middleware<TEvent = unknown, TResult = unknown, TContext = LambdaContext> {
   before?: (request: MiddlewareRequest<TEvent, TResult, TContext>) => Promise<void> | void
   after?: (request: MiddlewareRequest<TEvent, TResult, TContext>) => Promise<void> | void
   onError?: (request: MiddlewareRequest<TEvent, TResult, TContext>) => Promise<void> | void

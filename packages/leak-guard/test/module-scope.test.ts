@@ -18,7 +18,9 @@ const profileOf = memoize((userId: string) => ({ userId }))
 
 // A bundle inlines warmstart's modules: their process-wide bookkeeping (core's invocation tracker,
 // lifecycle's first invocation) becomes module variables beside the handler's own.
-const bookkeeping = processWide('test:bookkeeping', () => ({ current: undefined as { requestId: string } | undefined }))
+const bookkeeping = processWide('test:bookkeeping', () => ({
+  current: undefined as { requestId: string } | undefined,
+}))
 const lookalike = { current: undefined as { requestId: string } | undefined }
 
 async function app(event: ReturnType<typeof apiRequest>['event'], route: string): Promise<number> {

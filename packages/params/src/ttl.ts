@@ -1,4 +1,4 @@
-import { type Duration } from '@warmstart/core'
+import type { Duration } from '@warmstart/core'
 import { invalidOption } from '@warmstart/core/internal'
 
 /** How long a value stays fresh: a duration (`'5m'`, `300_000`), or `'forever'` / `Infinity`. */

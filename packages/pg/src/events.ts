@@ -1,4 +1,4 @@
-import { type Logger, type WarmstartEventMap } from '@warmstart/core'
+import type { Logger, WarmstartEventMap } from '@warmstart/core'
 import { emit } from '@warmstart/core/internal'
 
 /** Why a connection was replaced. */

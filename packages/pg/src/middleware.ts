@@ -1,6 +1,5 @@
-import { type LambdaContextLike, type Middleware } from '@warmstart/core'
-import { invalidOption } from '@warmstart/core/internal'
-import { trackInvocation } from '@warmstart/core/internal'
+import type { LambdaContext, LambdaContextLike, Middleware } from '@warmstart/core'
+import { invalidOption, trackInvocation } from '@warmstart/core/internal'
 import type { Client } from 'pg'
 import { invocationScope, type PgConnection } from './pg-connection.js'
 
@@ -18,7 +17,7 @@ export interface PgMiddlewareOptions {
 export function pgMiddleware<
   TEvent = unknown,
   TResult = unknown,
-  TContext extends LambdaContextLike = LambdaContextLike,
+  TContext extends LambdaContextLike = LambdaContext,
 >(options: PgMiddlewareOptions): Middleware<TEvent, TResult, TContext> {
   const scope = invocationScope(options?.db)
   if (scope === undefined)

@@ -1,6 +1,11 @@
 import { type Clock, type Duration, type Logger, systemClock } from '@warmstart/core'
-import { describeValue, invalidOption } from '@warmstart/core/internal'
-import { checkOptions, durationOption, positiveInteger } from '@warmstart/core/internal'
+import {
+  checkOptions,
+  describeValue,
+  durationOption,
+  invalidOption,
+  positiveInteger,
+} from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
 
 /** What the config provider is told: `refresh` is true once after the server refused the password. */

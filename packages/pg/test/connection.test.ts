@@ -7,7 +7,7 @@ import {
   pgMiddleware,
 } from '@warmstart/pg'
 import { type FakeClock, fakeClock, startPostgres, type TestPostgres } from '@warmstart/testing'
-import { type EventRecorder, recordEvents } from '@warmstart/testing/doubles'
+import { type EventRecorder, lambdaContext, recordEvents } from '@warmstart/testing/doubles'
 import type { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
@@ -391,7 +391,7 @@ describe('odd paths', () => {
 
   it('lets pgMiddleware take over a lease that a query of the same invocation started', async () => {
     const db = connect()
-    const context = { awsRequestId: `take-over-${app}` }
+    const context = lambdaContext({ requestId: `take-over-${app}` })
     trackInvocation(context)
     const pid = await backendPid(db)
     const middleware = pgMiddleware({ db, setToContext: 'pg' })

@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import middy from '@middy/core'
-import { type LambdaContextLike } from '@warmstart/core'
+import type { LambdaContext, Middleware } from '@warmstart/core'
 import { trackInvocation } from '@warmstart/core/internal'
 import { type ParamsOf, paramsMiddleware, secretsManager } from '@warmstart/params'
 import { type PgConnection, pgConnection, pgMiddleware } from '@warmstart/pg'
@@ -172,14 +172,14 @@ describe('pgMiddleware in a real Middy chain', () => {
   })
 })
 
-type PgMiddleware = ReturnType<typeof pgMiddleware>
-function begin(middleware: PgMiddleware, context: LambdaContextLike) {
+type PgMiddleware = Middleware
+function begin(middleware: PgMiddleware, context: LambdaContext) {
   return middleware.before!({ event: {}, context, response: undefined, error: undefined })
 }
-function end(middleware: PgMiddleware, context: LambdaContextLike) {
+function end(middleware: PgMiddleware, context: LambdaContext) {
   return middleware.after!({ event: {}, context, response: undefined, error: undefined })
 }
-async function pidOf(context: LambdaContextLike): Promise<number> {
+async function pidOf(context: LambdaContext): Promise<number> {
   return (await (context as PgContext).pg.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
 }
 

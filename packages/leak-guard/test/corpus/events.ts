@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import type { LambdaContext } from '@warmstart/core'
+import { lambdaContext } from '@warmstart/testing/doubles'
 
 /** A JWT (unsigned, the guard never verifies) carrying a subject and an email. */
 export function jwtFor(sub: string, email: string): string {
@@ -8,7 +10,7 @@ export function jwtFor(sub: string, email: string): string {
 
 export interface TestRequest {
   readonly event: ApiEvent
-  readonly context: { awsRequestId: string; functionName: string }
+  readonly context: LambdaContext
 }
 
 export interface ApiEvent {
@@ -46,7 +48,7 @@ export function apiRequest(): TestRequest {
         items: [{ sku: 'ABC-1', qty: 2 }],
       }),
     },
-    context: { awsRequestId: randomUUID(), functionName: 'orders' },
+    context: lambdaContext({ requestId: randomUUID(), functionName: 'orders' }),
   }
 }
 

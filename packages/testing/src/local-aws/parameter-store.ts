@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { type Clock } from '@warmstart/core'
+import type { Clock } from '@warmstart/core'
 import { describeValue } from '@warmstart/core/internal'
 import { invalidSeed, labelProblem, parameterNameProblem, quoted } from './seed-rules.js'
 import { ServiceError } from './service-error.js'

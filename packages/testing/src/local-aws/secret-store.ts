@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { type Clock } from '@warmstart/core'
+import type { Clock } from '@warmstart/core'
 import { describeValue } from '@warmstart/core/internal'
 import { invalidSeed, quoted, secretNameProblem } from './seed-rules.js'
 import { ServiceError } from './service-error.js'
