@@ -1,0 +1,115 @@
+import { Session } from 'node:inspector'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { lambdaHandler, ScopeReader } from '../src/module-scope.js'
+
+const never = () => false
+const later = () => performance.now() + 60_000
+
+// Seventeen module-level functions, each closing over a scope of its own: one more than a check
+// learns at once.
+function counterFactory(): () => number {
+  let count = 0
+  return () => ++count
+}
+const counters = Array.from({ length: 17 }, counterFactory)
+const plain = () => 1
+
+function holderOf(functions: readonly (() => number)[]): () => number {
+  const [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q] = functions
+  return () => [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, plain].length
+}
+
+describe('ScopeReader', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('reads a function watched twice once', () => {
+    const reader = new ScopeReader()
+    const handler = holderOf(counters)
+    reader.watch(handler, 'handler.mjs')
+    reader.watch(handler, 'handler.mjs')
+    const labels = reader.roots(later(), never).map((root) => root.label)
+    expect(new Set(labels).size).toBe(labels.length)
+    expect(labels).toContain('closure holderOf(): a')
+  })
+
+  it("learns at most sixteen functions' scopes per check, and the rest at the next one", () => {
+    const reader = new ScopeReader()
+    reader.watch(holderOf(counters), 'handler.mjs')
+    const learned = () =>
+      reader
+        .roots(later(), never)
+        .map((root) => root.label)
+        .filter((label) => label.endsWith(': count'))
+    // Each closure is named after the variable that holds it.
+    const first = learned()
+    expect(first).toHaveLength(16)
+    expect(first).not.toContain('closure q(): count')
+    expect(learned()).toEqual([...first, 'closure q(): count'])
+  })
+
+  it('learns no new scope once the deadline has passed, and still reads the watched function', () => {
+    const reader = new ScopeReader()
+    reader.watch(holderOf(counters), 'handler.mjs')
+    const roots = reader.roots(performance.now() - 1, never)
+    expect(roots.map((root) => root.label)).toContain('closure holderOf(): q')
+    expect(roots.some((root) => root.label.endsWith(': count'))).toBe(false)
+  })
+
+  it("skips the guard's own functions and reads nothing of a function with no scope of its own twice", () => {
+    const reader = new ScopeReader()
+    reader.watch(holderOf(counters), 'handler.mjs')
+    const own = new Set<object>(counters)
+    const roots = reader.roots(later(), (value) => own.has(value))
+    expect(roots.some((root) => root.label.endsWith(': count'))).toBe(false)
+    expect(reader.roots(later(), (value) => own.has(value)).length).toBe(roots.length)
+  })
+
+  it('stops reading scopes, for good, when the inspector fails', () => {
+    const reader = new ScopeReader()
+    reader.watch(holderOf(counters), 'handler.mjs')
+    vi.spyOn(Session.prototype, 'post').mockImplementation(() => {
+      throw new Error('inspector gone')
+    })
+    expect(reader.watching).toBe(true)
+    expect(reader.roots(later(), never)).toEqual([])
+    expect(reader.watching).toBe(false)
+    vi.restoreAllMocks()
+    expect(reader.roots(later(), never)).toEqual([])
+  })
+
+  it('treats an inspector error answer as a failure', () => {
+    const reader = new ScopeReader()
+    reader.watch(plain, 'handler.mjs')
+    vi.spyOn(Session.prototype, 'post').mockImplementation(((
+      _method: string,
+      _params: object,
+      callback: (error: Error | null) => void,
+    ) => callback(new Error('Runtime.evaluate failed'))) as never)
+    expect(reader.roots(later(), never)).toEqual([])
+    expect(reader.watching).toBe(false)
+  })
+})
+
+describe('lambdaHandler', () => {
+  const env = { root: process.env.LAMBDA_TASK_ROOT, handler: process.env._HANDLER }
+  afterEach(() => {
+    if (env.root === undefined) delete process.env.LAMBDA_TASK_ROOT
+    else process.env.LAMBDA_TASK_ROOT = env.root
+    if (env.handler === undefined) delete process.env._HANDLER
+    else process.env._HANDLER = env.handler
+  })
+
+  it('finds a CommonJS handler, whose exports import() puts on default', async () => {
+    process.env.LAMBDA_TASK_ROOT = new URL('fixtures/', import.meta.url).pathname
+    process.env._HANDLER = 'cjs-handler.handler'
+    const found = await lambdaHandler()
+    expect(typeof found?.fn).toBe('function')
+    expect(found?.script).toMatch(/cjs-handler\.cjs$/)
+  })
+
+  it('finds nothing outside Lambda', async () => {
+    delete process.env.LAMBDA_TASK_ROOT
+    delete process.env._HANDLER
+    expect(await lambdaHandler()).toBeUndefined()
+  })
+})
