@@ -13,7 +13,7 @@ globalThis.big = big
 const guard = leakGuard({ mode: 'report', onFinding: () => {} })
 for (let i = 0; i < 60; i++) {
   const u = `user-${i}-x1y2z3`
-  await guard.wrap(() => big.set(u, i))({ body: JSON.stringify({ userId: u }) }, { awsRequestId: 'r' + i })
+  await guard.wrap(() => big.set(u, i))({ body: JSON.stringify({ userId: u }) }, { awsRequestId: `r${i}` })
 }
 const ms = d.map((e) => e.durationMs).sort((a, b) => a - b)
 const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))].toFixed(2)
