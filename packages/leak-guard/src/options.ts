@@ -12,7 +12,11 @@ import type { Reveals } from './redact.js'
  * bundle that does not import it does not carry it.
  */
 export interface DeepCheck {
-  /** Called by the guard only: its arguments are the guard's internals. */
+  /**
+   * Called by the guard only: its arguments are the guard's internals, so it is left out of the API
+   * reference (a value to pass, not to call).
+   * @internal
+   */
   readonly search: (matcher: Matcher, skipped: readonly object[], reveals: Reveals) => Promise<DeepResult>
 }
 
