@@ -2,6 +2,7 @@ import { processWide } from '@warmstart/core/internal'
 import { type LeakFinding, leakGuard } from '@warmstart/leak-guard'
 import { flushMicrotasks } from '@warmstart/testing/doubles'
 import { afterEach, describe, expect, it } from 'vitest'
+import { lambdaHandler } from '../src/module-scope.js'
 import { apiRequest, body, UNTIMED } from './corpus/events.js'
 
 // Module state of this test file, as a handler module keeps it: the production check reads it
@@ -120,5 +121,19 @@ describe('the handler Lambda runs, found from _HANDLER', () => {
       await guard.wrap(() => 1)(event, context)
       expect(findings).toEqual([])
     }
+  })
+
+  it('finds a CommonJS handler, whose exports import() puts on default', async () => {
+    process.env.LAMBDA_TASK_ROOT = fixtures
+    process.env._HANDLER = 'cjs-handler.handler'
+    const found = await lambdaHandler()
+    expect(typeof found?.fn).toBe('function')
+    expect(found?.script).toMatch(/cjs-handler\.cjs$/)
+  })
+
+  it('finds nothing outside Lambda', async () => {
+    delete process.env.LAMBDA_TASK_ROOT
+    delete process.env._HANDLER
+    expect(await lambdaHandler()).toBeUndefined()
   })
 })

@@ -1,6 +1,6 @@
 import { Session } from 'node:inspector'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { lambdaHandler, ScopeReader } from '../src/module-scope.js'
+import { ScopeReader } from '../src/module-scope.js'
 
 const never = () => false
 const later = () => performance.now() + 60_000
@@ -87,29 +87,5 @@ describe('ScopeReader', () => {
     ) => callback(new Error('Runtime.evaluate failed'))) as never)
     expect(reader.roots(later(), never)).toEqual([])
     expect(reader.watching).toBe(false)
-  })
-})
-
-describe('lambdaHandler', () => {
-  const env = { root: process.env.LAMBDA_TASK_ROOT, handler: process.env._HANDLER }
-  afterEach(() => {
-    if (env.root === undefined) delete process.env.LAMBDA_TASK_ROOT
-    else process.env.LAMBDA_TASK_ROOT = env.root
-    if (env.handler === undefined) delete process.env._HANDLER
-    else process.env._HANDLER = env.handler
-  })
-
-  it('finds a CommonJS handler, whose exports import() puts on default', async () => {
-    process.env.LAMBDA_TASK_ROOT = new URL('fixtures/', import.meta.url).pathname
-    process.env._HANDLER = 'cjs-handler.handler'
-    const found = await lambdaHandler()
-    expect(typeof found?.fn).toBe('function')
-    expect(found?.script).toMatch(/cjs-handler\.cjs$/)
-  })
-
-  it('finds nothing outside Lambda', async () => {
-    delete process.env.LAMBDA_TASK_ROOT
-    delete process.env._HANDLER
-    expect(await lambdaHandler()).toBeUndefined()
   })
 })

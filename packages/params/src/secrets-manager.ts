@@ -9,6 +9,7 @@ import {
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { errorCode, SecretNotFoundError } from './errors.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
+import { readMany } from './read-many.js'
 import type { ParamRef } from './ref.js'
 import { isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
@@ -106,6 +107,11 @@ export function secretsManager(options: SecretsManagerOptions = {}): SecretsMana
 
 const GET_OPTIONS = ['transform', 'versionStage', 'ttl'] as const
 
+const SECRET_NOT_FOUND = {
+  missingOf: (error: unknown) => (error instanceof SecretNotFoundError ? error.ids : undefined),
+  error: (missing: string[]) => new SecretNotFoundError(missing),
+}
+
 class SecretsProvider implements SecretsManager {
   readonly #cache: TtlCache<RawSecret>
   readonly #views = new Views()
@@ -149,17 +155,7 @@ class SecretsProvider implements SecretsManager {
 
   async getMany<T>(ids: readonly string[], options?: SecretGetOptions): Promise<Record<string, T>> {
     if (!Array.isArray(ids)) throw invalidOption(COMPONENT, 'ids', 'must be an array of secret ids')
-    const outcomes = await Promise.allSettled(ids.map((id) => this.#read(id, options)))
-    const values: Record<string, T> = {}
-    const missing: string[] = []
-    for (const [index, outcome] of outcomes.entries()) {
-      const id = ids[index] as string
-      if (outcome.status === 'fulfilled') values[id] = outcome.value as T
-      else if (outcome.reason instanceof SecretNotFoundError) missing.push(...outcome.reason.ids)
-      else throw outcome.reason
-    }
-    if (missing.length > 0) throw new SecretNotFoundError(missing)
-    return values
+    return readMany<T>(ids, (id) => this.#read(id, options), SECRET_NOT_FOUND)
   }
 
   async refresh<T>(id: string, options?: SecretGetOptions): Promise<T> {

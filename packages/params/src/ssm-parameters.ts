@@ -5,6 +5,7 @@ import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { powertoolsDefaults } from './env.js'
 import { ParameterNotFoundError } from './errors.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
+import { readMany } from './read-many.js'
 import type { ParamRef } from './ref.js'
 import { applyTransform, isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
@@ -149,6 +150,11 @@ type SsmCached = RawValue | undefined | Readonly<Record<string, unknown>>
 const GET_OPTIONS = ['transform', 'decrypt', 'optional', 'ttl'] as const
 const PATH_OPTIONS = ['recursive', 'decrypt', 'transform', 'ttl'] as const
 
+const PARAMETER_NOT_FOUND = {
+  missingOf: (error: unknown) => (error instanceof ParameterNotFoundError ? error.names : undefined),
+  error: (missing: string[]) => new ParameterNotFoundError(missing),
+}
+
 class SsmProvider implements SsmParameters {
   readonly #cache: TtlCache<SsmCached>
   readonly #views = new Views()
@@ -191,17 +197,7 @@ class SsmProvider implements SsmParameters {
 
   async getMany<T>(names: readonly string[], options?: SsmGetOptions): Promise<Record<string, T>> {
     if (!Array.isArray(names)) throw invalidOption(COMPONENT, 'names', 'must be an array of parameter names')
-    const outcomes = await Promise.allSettled(names.map((name) => this.#read(name, options)))
-    const values: Record<string, T> = {}
-    const missing: string[] = []
-    for (const [index, outcome] of outcomes.entries()) {
-      const name = names[index] as string
-      if (outcome.status === 'fulfilled') values[name] = outcome.value as T
-      else if (outcome.reason instanceof ParameterNotFoundError) missing.push(...outcome.reason.names)
-      else throw outcome.reason
-    }
-    if (missing.length > 0) throw new ParameterNotFoundError(missing)
-    return values
+    return readMany<T>(names, (name) => this.#read(name, options), PARAMETER_NOT_FOUND)
   }
 
   async getByPath<T>(path: string, options?: SsmGetByPathOptions): Promise<Readonly<Record<string, T>>> {
