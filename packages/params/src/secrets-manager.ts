@@ -1,7 +1,7 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { checkOptions, invalidOption } from '@warmstart/core/internal'
 import {
   MalformedResponseError,
+  type SdkClient,
   type SecretsBackend,
   secretsBackend,
   type WireSecret,
@@ -26,7 +26,7 @@ export interface SecretsManagerOptions extends ProviderCacheOptions {
    * An SDK client: requests go through it (its credentials, retries, middleware). Default: none,
    * and requests are AWS JSON 1.1 signed with SigV4 over Node's own HTTP, without loading the SDK.
    */
-  client?: SecretsManagerClient
+  client?: SdkClient
   /**
    * The default transport's endpoint. Default: AWS_ENDPOINT_URL_SECRETS_MANAGER, else
    * AWS_ENDPOINT_URL, else `https://secretsmanager.<region>.amazonaws.com`.
@@ -324,6 +324,6 @@ function cacheKey(spec: ReadSpec): string {
   return `${spec.id}#${spec.versionStage}`
 }
 
-// '@warmstart/params/secrets-manager' is this module: Secrets Manager and everything shared; its
-// declarations do not name @aws-sdk/client-ssm.
+// '@warmstart/params/secrets-manager' is this module: Secrets Manager and everything shared, so that
+// a bundle of a function that reads only secrets carries no SSM provider.
 export * from './common.js'

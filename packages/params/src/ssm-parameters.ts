@@ -1,6 +1,11 @@
-import type { SSMClient } from '@aws-sdk/client-ssm'
 import { checkOptions, invalidOption } from '@warmstart/core/internal'
-import { MalformedResponseError, type SsmBackend, ssmBackend, type WireParameter } from './backend/index.js'
+import {
+  MalformedResponseError,
+  type SdkClient,
+  type SsmBackend,
+  ssmBackend,
+  type WireParameter,
+} from './backend/index.js'
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { powertoolsDefaults } from './env.js'
 import { ParameterNotFoundError } from './errors.js'
@@ -22,7 +27,7 @@ export interface SsmParametersOptions extends ProviderCacheOptions {
    * An SDK client: requests go through it (its credentials, retries, middleware). Default: none,
    * and requests are AWS JSON 1.1 signed with SigV4 over Node's own HTTP, without loading the SDK.
    */
-  client?: SSMClient
+  client?: SdkClient
   /**
    * The default transport's endpoint, such as `'http://127.0.0.1:4566'`. Default:
    * AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL, else `https://ssm.<region>.amazonaws.com`.

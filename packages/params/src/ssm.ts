@@ -1,5 +1,5 @@
-// '@warmstart/params/ssm': SSM Parameter Store and everything shared; its declarations do not
-// name @aws-sdk/client-secrets-manager.
+// '@warmstart/params/ssm': SSM Parameter Store and everything shared, so that a bundle of a
+// function that reads only parameters carries no Secrets Manager provider.
 export * from './common.js'
 export {
   type SsmGet,

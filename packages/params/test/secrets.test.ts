@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { SSMClient } from '@aws-sdk/client-ssm'
 import { SecretNotFoundError, secretsManager, TransformError } from '@warmstart/params'
 import { fakeClock, type LocalAws, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -191,6 +192,10 @@ describe('secretsManager', () => {
     const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })
     expect(() => secretsManager(null as never)).toThrow(invalid)
     expect(() => secretsManager({ client: 1 as never })).toThrow(invalid)
+    // The type takes any SDK client (it names no SDK): the service is checked here.
+    expect(() => secretsManager({ client: new SSMClient(aws.clientConfig) })).toThrow(
+      /option "client" must be a SecretsManagerClient/,
+    )
     expect(() => secretsManager({ batch: 'no' as never })).toThrow(invalid)
     const secrets = secretsManager({ client })
     // Every promise-returning method rejects, never throws.

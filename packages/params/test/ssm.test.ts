@@ -1,3 +1,4 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { FetchError, ParameterNotFoundError, ssmParameters, TransformError } from '@warmstart/params'
 import { fakeClock, type LocalAws, startLocalAws } from '@warmstart/testing'
@@ -286,6 +287,9 @@ describe('ssmParameters: options', () => {
     const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })
     expect(() => ssmParameters(null as never)).toThrow(invalid)
     expect(() => ssmParameters({ client: {} as never })).toThrow(invalid)
+    expect(() => ssmParameters({ client: new SecretsManagerClient(aws.clientConfig) })).toThrow(
+      /option "client" must be an SSMClient/,
+    )
     expect(() => ssmParameters({ jitter: 3 })).toThrow(invalid)
     const ssm = ssmParameters({ client })
     // Every promise-returning method rejects, never throws.

@@ -5,7 +5,7 @@ import { loadSecretsSdk, loadSsmSdk } from '../peer.js'
 import { checkEndpoint, checkRegion, type SdkChains } from './config.js'
 import { httpSecretsBackend, httpSsmBackend } from './http-backend.js'
 import { sdkSecretsBackend, sdkSsmBackend } from './sdk-backend.js'
-import type { SecretsBackend, SsmBackend } from './types.js'
+import type { SdkClient, SecretsBackend, SsmBackend } from './types.js'
 
 export { AwsServiceError, MalformedResponseError } from './errors.js'
 export type * from './types.js'
@@ -41,9 +41,17 @@ function sdkChains(make: () => Promise<ConfiguredClient>): () => Promise<SdkChai
   }
 }
 
-function checkTransport(component: string, options: TransportOptions<unknown>, what: string) {
+function checkTransport(
+  component: string,
+  options: TransportOptions<SdkClient>,
+  service: string,
+  what: string,
+) {
   const { client } = options
-  if (client !== undefined && typeof (client as { send?: unknown }).send !== 'function') {
+  if (
+    client !== undefined &&
+    (typeof (client as { send?: unknown }).send !== 'function' || !isFor(client, service))
+  ) {
     throw invalidOption(component, 'client', `must be ${what}`)
   }
   const endpoint = checkEndpoint(component, options.endpoint)
@@ -58,10 +66,21 @@ function checkTransport(component: string, options: TransportOptions<unknown>, w
   return { endpoint, region }
 }
 
+/** False only for a client that says it is for another service (an SDK v3 client's `config.serviceId`). */
+function isFor(client: SdkClient, service: string): boolean {
+  const serviceId = (client.config as { serviceId?: unknown } | undefined)?.serviceId
+  return typeof serviceId !== 'string' || serviceId === service
+}
+
 /** A caller's SSMClient → the SDK path; none → the default HTTP path. Options are checked here. */
-export function ssmBackend(component: string, options: TransportOptions<SSMClient>): SsmBackend {
-  const { endpoint, region } = checkTransport(component, options, 'an SSMClient from @aws-sdk/client-ssm')
-  if (options.client !== undefined) return sdkSsmBackend(options.client, loadSsmSdk)
+export function ssmBackend(component: string, options: TransportOptions<SdkClient>): SsmBackend {
+  const { endpoint, region } = checkTransport(
+    component,
+    options,
+    'SSM',
+    'an SSMClient from @aws-sdk/client-ssm',
+  )
+  if (options.client !== undefined) return sdkSsmBackend(options.client as unknown as SSMClient, loadSsmSdk)
   return httpSsmBackend({
     endpoint,
     region,
@@ -69,16 +88,15 @@ export function ssmBackend(component: string, options: TransportOptions<SSMClien
   })
 }
 
-export function secretsBackend(
-  component: string,
-  options: TransportOptions<SecretsManagerClient>,
-): SecretsBackend {
+export function secretsBackend(component: string, options: TransportOptions<SdkClient>): SecretsBackend {
   const { endpoint, region } = checkTransport(
     component,
     options,
+    'Secrets Manager',
     'a SecretsManagerClient from @aws-sdk/client-secrets-manager',
   )
-  if (options.client !== undefined) return sdkSecretsBackend(options.client, loadSecretsSdk)
+  if (options.client !== undefined)
+    return sdkSecretsBackend(options.client as unknown as SecretsManagerClient, loadSecretsSdk)
   return httpSecretsBackend({
     endpoint,
     region,

@@ -5,6 +5,18 @@
  * hand the providers the same objects and the providers check them the same way.
  */
 
+/**
+ * An AWS SDK v3 client, as a provider takes it: an `SSMClient` of `@aws-sdk/client-ssm` for
+ * `ssmParameters`, a `SecretsManagerClient` of `@aws-sdk/client-secrets-manager` for
+ * `secretsManager`. Declared by its shape so that these declarations name no SDK: a function that
+ * passes no client type-checks with no SDK installed. Which service a client is for is checked when
+ * the provider is made (its `config.serviceId`).
+ */
+export interface SdkClient {
+  send(command: never, options?: never): Promise<unknown>
+  readonly config: object
+}
+
 /** Given on every call: the engine aborts it when the invocation's budget for the fetch runs out. */
 export interface CallOptions {
   /** When it aborts, the call rejects with `signal.reason` (on both paths), retries included. */
