@@ -80,6 +80,10 @@ export class LiveConnection {
     // as the process thaws, before the next invocation runs: no round trip needed to know it.
     client.on('error', (error) => this.markDead(describeError(error)))
     client.on('end', () => this.markDead('connection ended'))
+    // The socket's own 'end', not only the client's: pg re-emits it on a later tick, and under the
+    // real runtime client the invocation a thaw starts can run in between (seen: a proxy's close
+    // during the freeze read at the thaw, the client still "alive" when the handler got it).
+    client.connection.stream.once('end', () => this.markDead('connection ended'))
     client.connection.stream.once('close', () => this.markDead('socket closed'))
     const internals = client as unknown as ClientInternals
     const protocol = internals.connection

@@ -389,6 +389,30 @@ describe('odd paths', () => {
     expect(debug).toEqual(expect.arrayContaining(['pg.connect', 'pg.validate', 'pg.reuse']))
   })
 
+  it('never hands over a connection whose socket has ended, even before pg itself has said so', async () => {
+    // Under the real runtime client the invocation a thaw starts can run between the socket's
+    // 'end' (a close read at the thaw) and pg's own 'end', which pg re-emits on a later tick.
+    // Starting the next invocation inside the socket's 'end' reproduces that order in process.
+    const db = connect()
+    const middleware = pgMiddleware({ db, setToContext: 'pg' })
+    const first = lambdaContext() as ReturnType<typeof lambdaContext> & { pg?: Client }
+    const request = (context: typeof first) => ({ event: {}, context, response: undefined, error: undefined })
+    await middleware.before!(request(first))
+    const pid = (await first.pg!.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
+    await middleware.after!(request(first))
+    const second = lambdaContext() as typeof first
+    const started = new Promise<void>((resolve, reject) => {
+      first.pg!.connection.stream.once('end', () => {
+        Promise.resolve(middleware.before!(request(second))).then(resolve, reject)
+      })
+    })
+    proxy.resetFlows()
+    await started
+    const { rows } = await second.pg!.query('SELECT pg_backend_pid() AS pid')
+    expect(rows[0].pid).not.toBe(pid)
+    await middleware.after!(request(second))
+  })
+
   it('lets pgMiddleware take over a lease that a query of the same invocation started', async () => {
     const db = connect()
     const context = lambdaContext({ requestId: `take-over-${app}` })
