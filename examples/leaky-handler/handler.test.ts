@@ -18,7 +18,11 @@ let lambda: Simulation
 beforeAll(async () => {
   // Identifiers kept, so that the deep check names the module variables (`profiles`, `lastToken`).
   bundle = await bundleForTest(new URL('./handler.ts', import.meta.url), { minifyIdentifiers: false })
-  lambda = simulateLambda({ handler: bundle.handler, env: { LEAK_GUARD_DEEP: '1' }, timeout: '10s' })
+  lambda = simulateLambda({
+    handler: bundle.handler,
+    env: { LEAK_GUARD_DEEP: '1', LEAK_GUARD_TIME_BUDGET: '10s' },
+    timeout: '10s',
+  })
 })
 
 afterAll(async () => {
