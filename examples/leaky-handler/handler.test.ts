@@ -50,22 +50,28 @@ describe('leaky-handler, bundled, under simulateLambda', () => {
     const [first] = invocations as [Invocation]
     expect(first.ok).toBe(true)
     const module = (path: string) => expect.stringMatching(new RegExp(`^module .*handler\\.mjs: ${path}$`))
-    expect(findingsIn(first.logs)).toEqual([
-      expect.objectContaining({ path: 'lru:responses → key "user…"', kind: 'user id', check: 'fast' }),
-      expect.objectContaining({ path: 'lru:responses.get("user…")', kind: 'user id', check: 'fast' }),
-      expect.objectContaining({ path: module('lastToken'), kind: 'bearer token', check: 'fast' }),
-      expect.objectContaining({ path: module('profiles → key "user…"'), kind: 'user id', check: 'fast' }),
-      expect.objectContaining({
-        path: module('profiles\\.get\\("user…"\\)\\.userId'),
-        kind: 'user id',
-        check: 'fast',
-      }),
-      expect.objectContaining({
-        path: module('profiles\\.get\\("user…"\\)\\.greeting'),
-        kind: 'user id',
-        check: 'fast',
-      }),
-    ])
+    // In no particular order: which scope a variable is first read through depends on what the
+    // check has learned of the module's functions by then.
+    const findings = findingsIn(first.logs)
+    expect(findings).toHaveLength(6)
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'lru:responses → key "user…"', kind: 'user id', check: 'fast' }),
+        expect.objectContaining({ path: 'lru:responses.get("user…")', kind: 'user id', check: 'fast' }),
+        expect.objectContaining({ path: module('lastToken'), kind: 'bearer token', check: 'fast' }),
+        expect.objectContaining({ path: module('profiles → key "user…"'), kind: 'user id', check: 'fast' }),
+        expect.objectContaining({
+          path: module('profiles\\.get\\("user…"\\)\\.userId'),
+          kind: 'user id',
+          check: 'fast',
+        }),
+        expect.objectContaining({
+          path: module('profiles\\.get\\("user…"\\)\\.greeting'),
+          kind: 'user id',
+          check: 'fast',
+        }),
+      ]),
+    )
   })
 
   it('reports the module Map and the token once the invocation has ended, with the next one (deep check), in the same warm environment', () => {
