@@ -20,7 +20,7 @@ beforeAll(async () => {
   bundle = await bundleForTest(new URL('./handler.ts', import.meta.url), { minifyIdentifiers: false })
   lambda = simulateLambda({
     handler: bundle.handler,
-    env: { LEAK_GUARD_DEEP: '1', LEAK_GUARD_TIME_BUDGET: '10s' },
+    env: { LEAK_GUARD_DEEP: '1', LEAK_GUARD_TIME_BUDGET_MS: '10000' },
     timeout: '10s',
   })
 })

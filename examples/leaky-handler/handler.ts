@@ -56,7 +56,7 @@ export const handler = middy<Event, Result>(app).use(
     deep: process.env.LEAK_GUARD_DEEP === '1' ? deepCheck : undefined,
     // 20 ms by default: a check cut short reads on at the next invocation. The tests give it more,
     // so that what one invocation's check finds does not depend on the load of the machine.
-    budget: { time: process.env.LEAK_GUARD_TIME_BUDGET ?? '20ms' },
+    budget: { time: Number(process.env.LEAK_GUARD_TIME_BUDGET_MS ?? 20) },
     logger: jsonLogger,
   }),
 )
