@@ -53,6 +53,9 @@ async function app(event: Event): Promise<Result> {
 export const handler = middy<Event, Result>(app).use(
   leakGuardMiddleware({
     mode: 'warn',
+    // A demonstration: every invocation is checked. In production leave the default (1 in 100 in
+    // 'warn' mode), or set the share you can pay for (docs/benchmarks.md has the cost).
+    sampleRate: 1,
     deep: process.env.LEAK_GUARD_DEEP === '1' ? deepCheck : undefined,
     // 20 ms by default: a check cut short reads on at the next invocation. The tests give it more,
     // so that what one invocation's check finds does not depend on the load of the machine.

@@ -380,6 +380,7 @@ describe('modes, sampling and events', () => {
     const lines: { message: string; details: unknown }[] = []
     const guard = leakGuard({
       ...UNTIMED,
+      sampleRate: 1,
       logger: { warn: (message, details) => lines.push({ message, details }), error: () => {} },
     })
     const { event, context } = apiRequest()
@@ -401,7 +402,7 @@ describe('modes, sampling and events', () => {
     const warn = console.warn
     console.warn = (...args: unknown[]) => written.push(args)
     try {
-      const guard = leakGuard()
+      const guard = leakGuard({ sampleRate: 1 })
       const { event, context } = apiRequest()
       await guard.wrap(() => {
         g.t_console = body(event).userId

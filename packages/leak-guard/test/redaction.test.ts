@@ -48,6 +48,7 @@ describe('no request value in full in what the guard says', () => {
     const guard = leakGuard({
       ...UNTIMED,
       mode: 'warn',
+      sampleRate: 1,
       remember: 2,
       onFinding: (found) => findings.push(...found),
       logger: { warn: (message, details) => lines.push(message, JSON.stringify(details)), error: () => {} },

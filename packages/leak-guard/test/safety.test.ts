@@ -41,6 +41,7 @@ describe("callbacks of the user's never fail the invocation", () => {
       const findings: LeakFinding[] = []
       const guard = leakGuard({
         mode,
+        sampleRate: 1,
         logger,
         onFinding: (found) => findings.push(...found),
         extract: [
@@ -113,7 +114,7 @@ describe("callbacks of the user's never fail the invocation", () => {
         onFinding: throwing,
         logger: { warn: throwing, error: throwing },
       })
-      const warning = leakGuard({ logger: { warn: throwing, error: throwing } })
+      const warning = leakGuard({ sampleRate: 1, logger: { warn: throwing, error: throwing } })
       for (const guard of [reporting, warning]) {
         const { event, context } = apiRequest()
         await expect(
