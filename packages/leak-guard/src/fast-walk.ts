@@ -54,6 +54,15 @@ export interface WalkRoot {
 }
 
 /** A global's name, a root's name, a Map key, a property, an array index, an index of a sparse array (data), or fixed text. */
+/** Internal slots no JavaScript reads synchronously, read for the walker (ScopeReader, through the inspector). */
+export interface SlotReader {
+  promiseResult(promise: Promise<unknown>): { readonly value: unknown } | undefined
+  weakMapEntries(map: WeakMap<object, unknown>): [unknown, unknown][]
+}
+
+/** Promises and WeakMaps read per walk, at most (each costs a few inspector calls, about 0.1 ms). */
+const SLOT_READS_PER_WALK = 32
+
 type StepKind = 'global' | 'label' | 'get' | 'property' | 'index' | 'sparse' | 'text'
 
 export interface WalkFinding {
@@ -130,9 +139,21 @@ export class FastWalker {
   /** Matches of in-flight values seen so far: a root holding one is not marked as read clean. */
   private inFlightSeen = 0
 
+  /** Promises and WeakMaps read through `slots` in this walk. */
+  private slotReads = 0
+  /** WeakMap entries whose key the walk had not met yet when it read the map, with the path to the map. */
+  private readonly weakEntries: {
+    key: object
+    value: unknown
+    kinds: StepKind[]
+    keys: unknown[]
+    depth: number
+  }[] = []
+
   constructor(
     private readonly minLength: number,
     private readonly isOwn: (value: object) => boolean,
+    private readonly slots?: SlotReader,
   ) {}
 
   /** Whether the memory of clean strings is full (it then stops growing; what it holds stays true). */
@@ -152,6 +173,7 @@ export class FastWalker {
     this.reveals = reveals
     this.findings = []
     this.nodes = 0
+    this.slotReads = 0
     this.maxNodes = maxNodes
     this.deadline = performance.now() + maxMs
     this.exhausted = false
@@ -162,7 +184,9 @@ export class FastWalker {
         this.root(root)
         if (this.exhausted) break
       }
+      this.weakEntriesMetLate()
     } finally {
+      this.weakEntries.length = 0
       // Nothing of this check stays with the walker: a closure it kept would hold the request's values.
       this.reveals = NOTHING_REVEALED
       this.visited.clear()
@@ -297,6 +321,10 @@ export class FastWalker {
     }
     if (depth > MAX_DEPTH || this.visited.has(object) || this.isOwn(object)) return
     this.visited.add(object)
+    if (types.isPromise(object) || types.isWeakMap(object)) {
+      this.slotted(object, depth)
+      return
+    }
     if (skipped(object)) return
     try {
       if (types.isMap(object)) this.map(object as Map<unknown, unknown>, depth)
@@ -305,6 +333,48 @@ export class FastWalker {
       else this.object(object, depth)
     } catch {
       // An exotic host object that throws on a read: what it hides cannot be read, and the walk goes on.
+    }
+  }
+
+  /**
+   * A settled promise's value, and the entries of a WeakMap whose key the walk has met elsewhere
+   * (an entry lives only as long as its key, so one whose key nothing else holds keeps nothing):
+   * internal slots that only the inspector reads, SLOT_READS_PER_WALK objects per walk at most.
+   */
+  private slotted(object: object, depth: number): void {
+    if (this.slots === undefined || this.slotReads >= SLOT_READS_PER_WALK) return
+    this.slotReads++
+    if (types.isPromise(object)) {
+      const settled = this.slots.promiseResult(object as Promise<unknown>)
+      if (settled === undefined) return
+      this.step('text', ' → its settled value')
+      this.visit(settled.value, depth + 1)
+      this.unstep()
+      return
+    }
+    for (const [key, value] of this.slots.weakMapEntries(object as WeakMap<object, unknown>)) {
+      if (!this.spend()) return
+      if (typeof key !== 'object' || key === null) continue
+      if (this.visited.has(key)) this.weakValue(value, depth)
+      // The key may be met later in the walk: the entry is read then (weakEntriesMetLate).
+      else this.weakEntries.push({ key, value, kinds: [...this.stepKinds], keys: [...this.stepKeys], depth })
+    }
+  }
+
+  private weakValue(value: unknown, depth: number): void {
+    this.step('text', ' → its WeakMap value')
+    this.visit(value, depth + 1)
+    this.unstep()
+  }
+
+  /** The WeakMap entries whose key the walk met after their map, read from the map's place. */
+  private weakEntriesMetLate(): void {
+    for (const entry of this.weakEntries) {
+      if (this.exhausted) return
+      if (!this.visited.has(entry.key)) continue
+      this.stepKinds.splice(0, this.stepKinds.length, ...entry.kinds)
+      this.stepKeys.splice(0, this.stepKeys.length, ...entry.keys)
+      this.weakValue(entry.value, entry.depth)
     }
   }
 
@@ -546,7 +616,7 @@ export class FastWalker {
 
   /** A plain object, a class instance, a function (its own properties: a class's statics). */
   private object(object: object, depth: number): void {
-    const keys = ownKeys(object)
+    const keys = types.isNativeError(object) ? errorKeys(object) : ownKeys(object)
     const large = keys.length > REREAD_LIMIT
     let tailRead = 0
     const cursor = large ? this.cursor(object) : this.cursors.get(object)
@@ -600,17 +670,23 @@ export class FastWalker {
 
 const MISSING = Symbol('missing')
 
+/** An error's message and cause are its own properties, but not enumerable: read them with the rest. */
+function errorKeys(error: object): string[] {
+  const keys = ownKeys(error)
+  for (const name of ['cause', 'message']) if (hasOwn(error, name) && !keys.includes(name)) keys.unshift(name)
+  return keys
+}
+
 /**
  * Objects whose contents are not data a handler keeps, or cannot be read without running code:
- * binary buffers, weak and async things, iterators, module namespaces (a library's exports). An
+ * binary buffers, weak references, WeakSets, iterators, module namespaces (a library's exports).
+ * Promises and WeakMaps are read through the slot reader (see slotted). An
  * error is read (its message and own fields: a kept error is a way to leak).
  */
 function skipped(value: object): boolean {
   return (
     ArrayBuffer.isView(value) ||
     types.isAnyArrayBuffer(value) ||
-    types.isPromise(value) ||
-    types.isWeakMap(value) ||
     types.isWeakSet(value) ||
     value instanceof WeakRef ||
     types.isRegExp(value) ||

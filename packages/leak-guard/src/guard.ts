@@ -139,15 +139,16 @@ class Guard implements LeakGuard {
   private carried: RequestRecord[] = []
 
   constructor(private readonly options: ResolvedOptions) {
-    this.walker = new FastWalker(options.minLength, (value) => this.ownObjects.has(value))
+    // The scope reader also reads promises' and WeakMaps' internal slots for the walker, watched
+    // functions or not.
+    const scopes = new ScopeReader()
+    this.walker = new FastWalker(options.minLength, (value) => this.ownObjects.has(value), scopes)
     this.rule = { minLength: options.minLength, allow: options.allowValues }
-    for (const own of [this, this.inFlight, this.finished, this.reported, this.failures, this.walker])
+    for (const own of [this, this.inFlight, this.finished, this.reported, this.failures, this.walker, scopes])
       this.ownObjects.add(own)
     liveGuards.add(new WeakRef(this))
     if (options.watch !== false) {
-      const scopes = new ScopeReader()
       this.scopes = scopes
-      this.ownObjects.add(scopes)
       const script = callerScript()
       for (const fn of options.watch) scopes.watch(fn, script)
       // In Lambda: the handler the runtime runs, from the module it loaded (ready before the first invocation).
@@ -273,9 +274,13 @@ class Guard implements LeakGuard {
 
   /** The deep check of invocations that have ended, while the ones in flight are excluded. */
   private async judge(ended: readonly Finished[], deep: DeepCheck): Promise<LeakFinding[]> {
+    const keys = this.requestKeys()
     const records: RequestRecord[] = ended.map((finished) => ({
       requestId: finished.requestId,
-      values: finished.values,
+      // A heap snapshot cannot tell which holder a string is reached through: a value that a
+      // request-keyed cache holds as a key is not looked for by the deep check (the fast check
+      // still finds it anywhere else).
+      values: keys.size === 0 ? finished.values : finished.values.filter((value) => !keys.has(value.value)),
       objects: finished.objects.flatMap(({ ref, kind }) => {
         const object = ref.deref()
         return object === undefined ? [] : [{ object, kind }]
@@ -317,6 +322,17 @@ class Guard implements LeakGuard {
       findings: findings.length,
     })
     return this.report(findings, undefined)
+  }
+
+  /** The string keys of the roots whose keys come from requests on purpose (see RegisterRootOptions.requestKeyed). */
+  private requestKeys(): Set<string> {
+    const keys = new Set<string>()
+    for (const root of longLivedRoots()) {
+      if (!root.requestKeyed) continue
+      for (const [key] of this.listing(root.name, () => root.entries()))
+        if (typeof key === 'string') keys.add(key)
+    }
+    return keys
   }
 
   private inFlightRecords(): RequestRecord[] {

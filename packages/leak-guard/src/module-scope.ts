@@ -11,8 +11,12 @@ const SINK = Symbol.for(SINK_NAME)
 const GROUP = 'warmstart-leak-guard'
 const FETCH = `globalThis[Symbol.for(${JSON.stringify(SINK_NAME)})]`
 const HAND_BACK = `function () { globalThis[Symbol.for(${JSON.stringify(SINK_NAME)})] = this }`
-/** Module-level functions whose scopes are learned in one check, at most (about 0.5 ms each, once per function). */
-const LEARN_PER_CHECK = 16
+/**
+ * Module-level functions whose scopes are learned in one check, at most (0.1 to 0.5 ms each, once
+ * per function, and never past the check's share of its time budget): a bundle's module scope
+ * holds every bundled library's functions, a hundred or more, and the first checks learn them all.
+ */
+const LEARN_PER_CHECK = 256
 
 type AnyFunction = (...args: never[]) => unknown
 type Sink = Record<symbol, unknown>
@@ -51,6 +55,8 @@ export class ScopeReader {
   /** Module-level functions with closure scopes of their own (true), or none (false): what a function closes over never changes. */
   private readonly closures = new WeakMap<AnyFunction, boolean>()
 
+  constructor(private readonly learnPerCheck = LEARN_PER_CHECK) {}
+
   /** Reads `fn`'s scopes at every check; `script` names its module in paths. */
   watch(fn: AnyFunction, script: string): void {
     if (this.watched.some((watched) => watched.fn === fn)) return
@@ -84,10 +90,10 @@ export class ScopeReader {
             add(`${prefix}: ${name}`, value)
           }
         }
-        for (const [name, inner, enclosed] of functions) {
+        for (const [name, inner, enclosed] of byLikelyClosure(functions)) {
           const known = this.closures.get(inner)
           if (known === false) continue
-          if (known === undefined && (learned >= LEARN_PER_CHECK || performance.now() > deadline)) continue
+          if (known === undefined && (learned >= this.learnPerCheck || performance.now() > deadline)) continue
           if (known === undefined) learned++
           let own = false
           for (const scope of this.scopes(inner)) {
@@ -132,8 +138,65 @@ export class ScopeReader {
 
   /** A function's `[[Scopes]]`, innermost first, as objects of this process. */
   private scopes(fn: AnyFunction): ScopeEntry[] {
+    const handed = this.internal(fn, '[[Scopes]]')
+    // The inspector's list has no prototype (no iterator): read by index, as own data only.
+    const entries: ScopeEntry[] = []
+    if (!Array.isArray(handed)) return entries
+    for (let index = 0; index < handed.length; index++) {
+      const entry = ownValue(handed, index)
+      const description = ownValue(entry, 'description')
+      const object = ownValue(entry, 'object')
+      if (typeof description === 'string' && typeof object === 'object' && object !== null)
+        entries.push({ description, object })
+    }
+    return entries
+  }
+
+  /**
+   * What a settled promise holds (`[[PromiseResult]]`), which no JavaScript can read synchronously;
+   * undefined while it is pending, or when the inspector cannot say.
+   */
+  promiseResult(promise: Promise<unknown>): { readonly value: unknown } | undefined {
+    if (this.broken) return undefined
+    try {
+      const [state, result] = this.internals(promise, ['[[PromiseState]]', '[[PromiseResult]]'])
+      return state === 'pending' ? undefined : { value: result }
+    } catch {
+      this.broken = true
+      return undefined
+    }
+  }
+
+  /** A WeakMap's entries (`[[Entries]]`), as key and value pairs, or none when the inspector cannot say. */
+  weakMapEntries(map: WeakMap<object, unknown>): [unknown, unknown][] {
+    if (this.broken) return []
+    try {
+      const [handed] = this.internals(map, ['[[Entries]]'])
+      const pairs: [unknown, unknown][] = []
+      if (!Array.isArray(handed)) return pairs
+      for (let index = 0; index < handed.length; index++) {
+        const entry = ownValue(handed, index)
+        pairs.push([ownValue(entry, 'key'), ownValue(entry, 'value')])
+      }
+      return pairs
+    } catch {
+      this.broken = true
+      return []
+    }
+  }
+
+  private internal(object: object, name: string): unknown {
+    return this.internals(object, [name])[0]
+  }
+
+  /**
+   * Internal properties of an object of this process, by name, as values of this process: the
+   * object is handed to the inspector through a symbol on globalThis, and each internal property
+   * handed back by a function the inspector calls on it.
+   */
+  private internals(object: object, names: readonly string[]): unknown[] {
     const sink = globalThis as unknown as Sink
-    sink[SINK] = fn
+    sink[SINK] = object
     try {
       const evaluated = this.post<{ result: { objectId?: string } }>('Runtime.evaluate', {
         expression: FETCH,
@@ -142,41 +205,60 @@ export class ScopeReader {
       })
       if (evaluated.result.objectId === undefined) return []
       const properties = this.post<{
-        internalProperties?: { name: string; value?: { objectId?: string } }[]
+        internalProperties?: { name: string; value?: { objectId?: string; value?: unknown } }[]
       }>('Runtime.getProperties', {
         objectId: evaluated.result.objectId,
         // Without accessorPropertiesOnly: with it the inspector leaves the internal properties out.
         ownProperties: true,
       })
-      const list = properties.internalProperties?.find((p) => p.name === '[[Scopes]]')?.value?.objectId
-      if (list === undefined) return []
-      sink[SINK] = undefined
-      this.post('Runtime.callFunctionOn', {
-        objectId: list,
-        functionDeclaration: HAND_BACK,
-        objectGroup: GROUP,
-        silent: true,
+      return names.map((name) => {
+        const value = properties.internalProperties?.find((p) => p.name === name)?.value
+        if (value === undefined) return undefined
+        if (value.objectId === undefined) return value.value
+        sink[SINK] = undefined
+        this.post('Runtime.callFunctionOn', {
+          objectId: value.objectId,
+          functionDeclaration: HAND_BACK,
+          objectGroup: GROUP,
+          silent: true,
+        })
+        return sink[SINK]
       })
-      const handed = sink[SINK]
-      // The inspector's list has no prototype (no iterator): read by index, as own data only.
-      const entries: ScopeEntry[] = []
-      if (!Array.isArray(handed)) return entries
-      for (let index = 0; index < handed.length; index++) {
-        const entry = Object.getOwnPropertyDescriptor(handed, index)?.value as Partial<ScopeEntry> | undefined
-        const description =
-          entry === undefined ? undefined : Object.getOwnPropertyDescriptor(entry, 'description')?.value
-        const object =
-          entry === undefined ? undefined : Object.getOwnPropertyDescriptor(entry, 'object')?.value
-        if (typeof description === 'string' && typeof object === 'object' && object !== null)
-          entries.push({ description, object })
-      }
-      return entries
     } finally {
       delete sink[SINK]
       // The inspector holds what it handed out until released: nothing of a check may stay with it.
       this.post('Runtime.releaseObjectGroup', { objectGroup: GROUP })
     }
   }
+}
+
+/** An own data property's value, read without running an accessor; undefined for anything else. */
+function ownValue(object: unknown, key: string | number): unknown {
+  if ((typeof object !== 'object' && typeof object !== 'function') || object === null) return undefined
+  const descriptor = Object.getOwnPropertyDescriptor(object, key)
+  return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined
+}
+
+/**
+ * The order functions are learned in, a few per check: first the ones a closure of the handler
+ * holds (Middy's inner handler, whose module is the handler's), then module variables holding a
+ * function made at run time (`const track = makeTracker()`: an arrow or a function named other than
+ * its variable, the shape of a closure with state of its own), then declared functions and classes
+ * (a bundle's module scope holds every bundled library's: hundreds, and seldom a closure of state).
+ */
+export function byLikelyClosure(
+  functions: readonly [string, AnyFunction, boolean][],
+): [string, AnyFunction, boolean][] {
+  const made: [string, AnyFunction, boolean][] = []
+  const declared: [string, AnyFunction, boolean][] = []
+  const enclosed: [string, AnyFunction, boolean][] = []
+  for (const entry of functions) {
+    const [variable, fn, inClosure] = entry
+    if (inClosure) enclosed.push(entry)
+    else if (ownValue(fn, 'name') !== variable) made.push(entry)
+    else declared.push(entry)
+  }
+  return [...enclosed, ...made, ...declared]
 }
 
 /** How a scope is named on a path, or undefined for one that is not read (the global scope). */

@@ -6,7 +6,7 @@ const never = () => false
 const later = () => performance.now() + 60_000
 
 // Seventeen module-level functions, each closing over a scope of its own: one more than a check
-// learns at once.
+// of these readers learns at once (new ScopeReader(16)).
 function counterFactory(): () => number {
   let count = 0
   return () => ++count
@@ -32,8 +32,8 @@ describe('ScopeReader', () => {
     expect(labels).toContain('closure holderOf(): a')
   })
 
-  it("learns at most sixteen functions' scopes per check, and the rest at the next one", () => {
-    const reader = new ScopeReader()
+  it("learns at most its number of functions' scopes per check, and the rest at the next one", () => {
+    const reader = new ScopeReader(16)
     reader.watch(holderOf(counters), 'handler.mjs')
     const learned = () =>
       reader
