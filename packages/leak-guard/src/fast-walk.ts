@@ -53,7 +53,6 @@ export interface WalkRoot {
   readonly revision?: () => number | undefined
 }
 
-/** A global's name, a root's name, a Map key, a property, an array index, an index of a sparse array (data), or fixed text. */
 /** Internal slots no JavaScript reads synchronously, read for the walker (ScopeReader, through the inspector). */
 export interface SlotReader {
   promiseResult(promise: Promise<unknown>): { readonly value: unknown } | undefined
@@ -63,6 +62,7 @@ export interface SlotReader {
 /** Promises and WeakMaps read per walk, at most (each costs a few inspector calls, about 0.1 ms). */
 const SLOT_READS_PER_WALK = 32
 
+/** A global's name, a root's name, a Map key, a property, an array index, an index of a sparse array (data), or fixed text. */
 type StepKind = 'global' | 'label' | 'get' | 'property' | 'index' | 'sparse' | 'text'
 
 export interface WalkFinding {
