@@ -1,5 +1,6 @@
 import { types } from 'node:util'
 import type { Match, Matcher } from './matcher.js'
+import { MISSING, ownData } from './own-data.js'
 import { describeKey, describeName, propertyStep, type Reveals, redact } from './redact.js'
 
 /**
@@ -141,10 +142,9 @@ export class FastWalker {
 
   /** Promises and WeakMaps read through `slots` in this walk. */
   private slotReads = 0
-  /** WeakMap entries whose key the walk had not met yet when it read the map, with the path to the map. */
+  /** WeakMaps with entries whose key the walk had not met yet when it read the map, with the path to the map. */
   private readonly weakEntries: {
-    key: object
-    value: unknown
+    entries: [key: object, value: unknown][]
     kinds: StepKind[]
     keys: unknown[]
     depth: number
@@ -352,13 +352,16 @@ export class FastWalker {
       this.unstep()
       return
     }
+    // An entry whose key may be met later in the walk is read then (weakEntriesMetLate).
+    const later: [key: object, value: unknown][] = []
     for (const [key, value] of this.slots.weakMapEntries(object as WeakMap<object, unknown>)) {
-      if (!this.spend()) return
+      if (!this.spend()) break
       if (typeof key !== 'object' || key === null) continue
       if (this.visited.has(key)) this.weakValue(value, depth)
-      // The key may be met later in the walk: the entry is read then (weakEntriesMetLate).
-      else this.weakEntries.push({ key, value, kinds: [...this.stepKinds], keys: [...this.stepKeys], depth })
+      else later.push([key, value])
     }
+    if (later.length > 0)
+      this.weakEntries.push({ entries: later, kinds: [...this.stepKinds], keys: [...this.stepKeys], depth })
   }
 
   private weakValue(value: unknown, depth: number): void {
@@ -369,12 +372,13 @@ export class FastWalker {
 
   /** The WeakMap entries whose key the walk met after their map, read from the map's place. */
   private weakEntriesMetLate(): void {
-    for (const entry of this.weakEntries) {
-      if (this.exhausted) return
-      if (!this.visited.has(entry.key)) continue
-      this.stepKinds.splice(0, this.stepKinds.length, ...entry.kinds)
-      this.stepKeys.splice(0, this.stepKeys.length, ...entry.keys)
-      this.weakValue(entry.value, entry.depth)
+    for (const { entries, kinds, keys, depth } of this.weakEntries) {
+      this.stepKinds.splice(0, this.stepKinds.length, ...kinds)
+      this.stepKeys.splice(0, this.stepKeys.length, ...keys)
+      for (const [key, value] of entries) {
+        if (this.exhausted) return
+        if (this.visited.has(key)) this.weakValue(value, depth)
+      }
     }
   }
 
@@ -529,12 +533,6 @@ export class FastWalker {
     }
   }
 
-  /** An own data property's value, or `missing` for an accessor (never called) or an absent key. */
-  private own(object: object, key: string | number): unknown {
-    const descriptor = getOwnDescriptor(object, key)
-    return descriptor === undefined || !('value' in descriptor) ? MISSING : descriptor.value
-  }
-
   private array(array: unknown[], depth: number): void {
     const length = array.length
     const large = length > REREAD_LIMIT
@@ -584,7 +582,7 @@ export class FastWalker {
 
   /** One index of an array; false for a hole. */
   private element(array: unknown[], index: number, depth: number): boolean {
-    const value = this.own(array, index)
+    const value = ownData(array, index)
     if (value === MISSING) {
       // A hole costs a node too: a loop over holes must not run past the budget.
       this.spend()
@@ -606,7 +604,7 @@ export class FastWalker {
       const index = Number(key)
       if (!Number.isInteger(index) || !this.key(index)) continue
       if (this.spent) return
-      const value = this.own(array, index)
+      const value = ownData(array, index)
       if (value === MISSING) continue
       this.step('sparse', index)
       this.visit(value, depth + 1)
@@ -643,7 +641,7 @@ export class FastWalker {
 
   private property(object: object, key: string, depth: number): void {
     if (!this.key(key)) return
-    const value = this.own(object, key)
+    const value = ownData(object, key)
     if (value === MISSING) return
     this.step('property', key)
     this.visit(value, depth + 1)
@@ -667,8 +665,6 @@ export class FastWalker {
     if (holder !== undefined) this.listings.delete(holder)
   }
 }
-
-const MISSING = Symbol('missing')
 
 /** An error's message and cause are its own properties, but not enumerable: read them with the rest. */
 function errorKeys(error: object): string[] {

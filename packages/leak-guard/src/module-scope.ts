@@ -3,6 +3,7 @@ import { Session } from 'node:inspector'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { WalkRoot } from './fast-walk.js'
+import { MISSING, ownData } from './own-data.js'
 import { displayScript } from './script-name.js'
 
 /** Where a function is handed from the inspector back to the process (a symbol: no walk of globals sees it). */
@@ -232,11 +233,11 @@ export class ScopeReader {
   }
 }
 
-/** An own data property's value, read without running an accessor; undefined for anything else. */
+/** ownData of anything the inspector hands back, with undefined for what is not there or not data. */
 function ownValue(object: unknown, key: string | number): unknown {
   if ((typeof object !== 'object' && typeof object !== 'function') || object === null) return undefined
-  const descriptor = Object.getOwnPropertyDescriptor(object, key)
-  return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined
+  const value = ownData(object, key)
+  return value === MISSING ? undefined : value
 }
 
 /**
@@ -275,8 +276,8 @@ function scopeName(description: string, script: string): string | undefined {
 function variables(scope: object): [string, unknown][] {
   const found: [string, unknown][] = []
   for (const name of Object.keys(scope)) {
-    const descriptor = Object.getOwnPropertyDescriptor(scope, name)
-    if (descriptor !== undefined && 'value' in descriptor) found.push([name, descriptor.value])
+    const value = ownData(scope, name)
+    if (value !== MISSING) found.push([name, value])
   }
   return found
 }
