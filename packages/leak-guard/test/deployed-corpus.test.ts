@@ -5,13 +5,13 @@ import { type Invocation, simulateLambda } from '@warmstart/testing'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { bundleForTest } from '../../../examples/shared/test-bundle.js'
 import { type Caller, httpApiRequest, newCaller, sqsBatch } from './corpus/events.js'
+import { findingsIn } from './finding-logs.js'
 
 // The corpus as deployed: each handler in corpus/deployed is its own function, bundled with esbuild
 // as it would be uploaded, run under simulateLambda in one warm environment as caller A, then B,
 // then C. Every invocation gets the production check (no heap snapshot) when it ends, and the deep
 // check when the next one begins. The fixtures import the built packages.
 
-const FINDING_PREFIX = 'leak-finding '
 const dir = (kind: string) => fileURLToPath(new URL(`corpus/deployed/${kind}/`, import.meta.url))
 const handlers = (kind: string) => readdirSync(dir(kind)).filter((file) => file.endsWith('.mjs'))
 
@@ -35,19 +35,6 @@ const SQS = new Set([
 interface Run {
   readonly invocations: readonly Invocation[]
   readonly findings: readonly LeakFinding[][]
-}
-
-function messageOf(line: string): string {
-  if (!line.startsWith('{')) return line
-  const { message } = JSON.parse(line) as { message?: unknown }
-  return typeof message === 'string' ? message : line
-}
-
-function findingsIn(invocation: Invocation): LeakFinding[] {
-  return invocation.logs
-    .map(messageOf)
-    .filter((line) => line.startsWith(FINDING_PREFIX))
-    .map((line) => JSON.parse(line.slice(FINDING_PREFIX.length)) as LeakFinding)
 }
 
 async function run(kind: string, file: string, minifyIdentifiers = false): Promise<Run> {

@@ -3,26 +3,11 @@ import type { LeakFinding } from '@warmstart/leak-guard'
 import { type Invocation, type Simulation, simulateLambda } from '@warmstart/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { apiRequest, body } from './corpus/events.js'
+import { findingsIn } from './finding-logs.js'
 
 // The fixtures import the built packages: `pnpm --filter @warmstart/core --filter @warmstart/leak-guard
 // --filter @warmstart/testing build` first.
 const fixture = (name: string) => `${fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))}#handler`
-const FINDING_PREFIX = 'leak-finding '
-
-/** What the guard reported during one invocation (the fixture logs one line per finding). */
-function findingsIn(invocation: Invocation): LeakFinding[] {
-  return invocation.logs
-    .map(messageOf)
-    .filter((line) => line.startsWith(FINDING_PREFIX))
-    .map((line) => JSON.parse(line.slice(FINDING_PREFIX.length)) as LeakFinding)
-}
-
-/** A log line's message: the real runtime client writes JSON lines under Managed Instances (see docs/testing-lambda.md). */
-function messageOf(line: string): string {
-  if (!line.startsWith('{')) return line
-  const { message } = JSON.parse(line) as { message?: unknown }
-  return typeof message === 'string' ? message : line
-}
 
 let users = 0
 /** A request from a new user, from an address of their own (a value two callers share is attributed to the later one: see the docs). */
