@@ -1,7 +1,8 @@
 import type { LambdaContext, Middleware } from '@warmstart/core'
 import { checkOptions, invalidOption, settledState, trackInvocation } from '@warmstart/core/internal'
 import { errorCode, ParamsResolveError, type ResolveFailure } from './errors.js'
-import type { ParamRef, RefValue } from './ref.js'
+import { type ParamRef, type RefValue, refRead } from './ref.js'
+import { type HitWindow, hitWindow, type TtlCache } from './ttl-cache.js'
 
 /** A middleware spec: context key → a ref made by `ssm.ref(...)` or `secrets.ref(...)`. */
 export type ParamsSpec = Record<string, ParamRef<unknown>>
@@ -65,22 +66,33 @@ export function paramsMiddleware<S extends ParamsSpec, C extends boolean = true>
     throw invalidOption('paramsMiddleware', 'setToContext', 'must be a boolean')
   const keys = entries.map(([key]) => key)
   const refs = entries.map(([, ref]) => ref)
-  // A ref hands out the same settled promise while its value is fresh: once settledState has seen
-  // it fulfilled, its value is read at once, and a warm invocation awaits nothing. `values` is
-  // scratch for one synchronous pass of before().
-  const values: unknown[] = refs.map(() => undefined)
-  const reads: unknown[] = refs.map(() => undefined)
-  const assign = (context: Record<string, unknown>, resolved: readonly unknown[]): void => {
-    if (setToContext) for (let i = 0; i < keys.length; i++) context[keys[i] as string] = resolved[i]
+  const windows = specWindows(refs)
+  // The values of the last pass whose reads were all settled: while every window holds, a read now
+  // would give them again, so a warm invocation reads nothing (a revision check and a clock read per
+  // cache) and copies them onto the context in one Object.assign.
+  let resolved: Record<string, unknown> = {}
+  const assign = (context: Record<string, unknown>, values: Record<string, unknown>): void => {
+    if (setToContext) Object.assign(context, values)
+  }
+  const byKey = (values: readonly unknown[]): Record<string, unknown> => {
+    const object: Record<string, unknown> = {}
+    for (let i = 0; i < keys.length; i++) object[keys[i] as string] = values[i]
+    return object
   }
   const resolveAll = async (context: Record<string, unknown>, pending: unknown[]): Promise<void> => {
-    let resolved: unknown[]
+    let values: unknown[]
     try {
-      resolved = await Promise.all(pending)
+      values = await Promise.all(pending)
     } catch {
       throw resolveError(entries, await Promise.allSettled(pending))
     }
-    assign(context, resolved)
+    assign(context, byKey(values))
+  }
+  const windowsHold = (): boolean => {
+    if (windows === undefined) return false
+    for (const window of windows) if (!window.holds()) return false
+    for (const window of windows) window.served()
+    return true
   }
 
   // Refreshes started ahead of expiry finish inside this invocation, not after a freeze. Refs of
@@ -103,19 +115,28 @@ export function paramsMiddleware<S extends ParamsSpec, C extends boolean = true>
     before(request) {
       trackInvocation(request.context)
       const context = request.context as Record<string, unknown>
+      if (windowsHold()) {
+        assign(context, resolved)
+        return undefined
+      }
       // Every resolve starts in this loop, in one tick, so the providers batch them together. Each
       // read is bounded by its cache's deadline (the invocation's remaining time less the margin),
-      // so before() ends in time for Middy's own timeout.
+      // so before() ends in time for Middy's own timeout. A ref hands out the same settled promise
+      // while its value is fresh: once settledState has seen it fulfilled, its value is read at once.
       let known = true
-      for (let i = 0; i < refs.length; i++) {
-        const read = (refs[i] as ParamRef<unknown>).resolve()
-        reads[i] = read
+      const reads: unknown[] = []
+      const values: unknown[] = []
+      for (const ref of refs) {
+        const read = ref.resolve()
+        reads.push(read)
         const state = settledState(read)
-        if (state.status === 'fulfilled') values[i] = state.value
+        if (state.status === 'fulfilled') values.push(state.value)
         else known = false
       }
-      if (!known) return resolveAll(context, reads.slice())
-      assign(context, values)
+      if (!known) return resolveAll(context, reads)
+      resolved = byKey(values)
+      if (windows !== undefined) for (const window of windows) window.open()
+      assign(context, resolved)
       return undefined
     },
     after: settle,
@@ -134,4 +155,20 @@ function resolveError(
     failures.push({ key, name: ref.name, code: errorCode(outcome.reason), error: outcome.reason })
   }
   return new ParamsResolveError(failures)
+}
+
+/**
+ * One hit window per cache the spec reads, over the keys its refs read there (a key once per ref,
+ * so that a served window counts every read as a hit); none when a ref was not made by a provider.
+ */
+function specWindows(refs: readonly ParamRef<unknown>[]): HitWindow[] | undefined {
+  const keysByCache = new Map<TtlCache<never>, string[]>()
+  for (const ref of refs) {
+    const read = refRead(ref)
+    if (read === undefined) return undefined
+    const keys = keysByCache.get(read.cache)
+    if (keys === undefined) keysByCache.set(read.cache, [read.key])
+    else keys.push(read.key)
+  }
+  return [...keysByCache].map(([cache, keys]) => hitWindow(cache, keys))
 }

@@ -10,7 +10,7 @@ import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { errorCode, SecretNotFoundError } from './errors.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import { readMany } from './read-many.js'
-import type { ParamRef } from './ref.js'
+import { type ParamRef, providerRef } from './ref.js'
 import { isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
 import type { Loader, TtlCache, TtlCacheGetOptions, TtlCacheStats } from './ttl-cache.js'
@@ -134,22 +134,12 @@ class SecretsProvider implements SecretsManager {
     this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids, signal) => this.#fetchCurrent(ids, signal))
     this.get = ((id: string, getOptions?: SecretGetOptions) => this.#read(id, getOptions)) as SecretGet
     this.ref = ((id: string, refOptions?: SecretGetOptions) => {
-      // Built once per ref: each resolve is a cache read with no spec, key or loader to make.
       checkOptions(`${COMPONENT}.ref`, refOptions, GET_OPTIONS)
       const spec = this.#spec(id, refOptions)
-      const key = cacheKey(spec)
-      const load = this.#loader(spec)
-      const ttl = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
+      const options = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
+      const read = { cache: this.#cache, key: cacheKey(spec), load: this.#loader(spec), options }
       const view = spec.transform === undefined ? undefined : this.#views.reader(id, spec.transform)
-      return {
-        source: 'secretsmanager',
-        name: id,
-        resolve:
-          view === undefined
-            ? () => this.#cache.get(key, load, ttl)
-            : () => view(this.#cache.get(key, load, ttl)),
-        settle: this.#settle,
-      }
+      return providerRef('secretsmanager', id, read, view, this.#settle)
     }) as SecretRef
   }
 

@@ -11,7 +11,7 @@ import { powertoolsDefaults } from './env.js'
 import { ParameterNotFoundError } from './errors.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import { readMany } from './read-many.js'
-import type { ParamRef } from './ref.js'
+import { type ParamRef, providerRef } from './ref.js'
 import { applyTransform, isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
 import type { Loader, TtlCache, TtlCacheGetOptions, TtlCacheStats } from './ttl-cache.js'
@@ -180,23 +180,19 @@ class SsmProvider implements SsmParameters {
     }
     this.get = ((name: string, getOptions?: SsmGetOptions) => this.#read(name, getOptions)) as SsmGet
     this.ref = ((name: string, refOptions?: SsmGetOptions) => {
-      // Built once per ref: each resolve is a cache read with no spec, key or loader to make.
       checkOptions(`${COMPONENT}.ref`, refOptions, GET_OPTIONS)
       const spec = this.#spec(name, refOptions)
-      const key = cacheKey(spec)
-      const load = this.#loader(spec)
-      const ttl = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
-      const transform = spec.transform
-      const view = transform === undefined ? undefined : this.#views.reader(name, transform)
-      return {
-        source: 'ssm',
+      const options = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
+      const read = { cache: this.#cache, key: cacheKey(spec), load: this.#loader(spec), options }
+      // A view reads what SSM stores for a name (never a path's record, which only getByPath caches).
+      const view = spec.transform === undefined ? undefined : this.#views.reader(name, spec.transform)
+      return providerRef(
+        'ssm',
         name,
-        resolve:
-          view === undefined
-            ? () => this.#cache.get(key, load, ttl)
-            : () => view(this.#cache.get(key, load, ttl) as Promise<RawValue | undefined>),
-        settle: this.#settle,
-      }
+        read,
+        view as ((raw: Promise<SsmCached>) => Promise<unknown>) | undefined,
+        this.#settle,
+      )
     }) as SsmRef
   }
 

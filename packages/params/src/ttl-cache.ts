@@ -178,6 +178,30 @@ const SETTLED = Promise.resolve()
 const hitEvents = eventChannel('cache.hit')
 const staleEvents = eventChannel('cache.stale-served')
 
+/**
+ * A promise that a set of reads of one cache answers as it did: while the window holds, get() of
+ * each of its keys would hand out the same promise as when it was opened, and start nothing (no
+ * fetch, no refresh ahead). A caller that keeps what those reads gave can serve it again without
+ * reading. Internal to params: the middleware's warm path.
+ */
+export interface HitWindow {
+  /** Takes the keys' state now. Call it right after reads of every key that were all fresh hits. */
+  open(): void
+  /**
+   * Whether every key would still be a fresh hit of the same promise: nothing stored, invalidated
+   * or cleared since open(), no key at its refresh-ahead point or expiry, and no one listening for
+   * hit events (those are published by get()).
+   */
+  holds(): boolean
+  /** Counts the reads the caller served from the window as the hits they are, in stats(). */
+  served(): void
+}
+
+/** A window over `keys` of `cache` (a cache made by this module), closed until opened. */
+export function hitWindow<V>(cache: TtlCache<V>, keys: readonly string[]): HitWindow {
+  return TtlCacheImpl.window(cache as TtlCacheImpl<V>, keys)
+}
+
 /** Creates a TTL cache of async loaders. See {@link TtlCacheOptions}. */
 export function ttlCache<V = unknown>(options: TtlCacheOptions = {}): TtlCache<V> {
   return new TtlCacheImpl<V>(options, COMPONENT)
@@ -211,8 +235,9 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   #hits = 0
   #misses = 0
   #refreshes = 0
-  // Bumped on every store, so the leak guard can skip a cache that stored nothing since it last read it clean.
-  #stores = 0
+  // Bumped whenever what get() answers for a key may change: a store, an invalidation, a clear. The
+  // leak guard skips a cache whose revision it has read clean; a hit window holds while it is unchanged.
+  #revision = 0
   #failures = 0
   #staleServed = 0
 
@@ -250,8 +275,32 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     // land without a new count, so the revision is unknown then. (A get() the handler does not await
     // can land a value after the check too: the fast check may then miss it.)
     registerRoot(`ttl:${name}`, this, TtlCacheImpl.inspect, {
-      revision: (cache) => (cache.#pending.size > 0 ? undefined : cache.#stores),
+      revision: (cache) => (cache.#pending.size > 0 ? undefined : cache.#revision),
     })
+  }
+
+  /** See {@link hitWindow}. */
+  static window<V>(cache: TtlCacheImpl<V>, keys: readonly string[]): HitWindow {
+    let revision = -1
+    let until = 0
+    return {
+      open() {
+        revision = cache.#revision
+        until = Number.POSITIVE_INFINITY
+        for (const key of keys) {
+          const entry = cache.#entries.get(key)
+          // Past refreshAt a get() starts a refresh ahead; past expiresAt it fetches or serves stale.
+          const end = entry?.current === undefined ? 0 : Math.min(entry.expiresAt, entry.refreshAt)
+          if (end < until) until = end
+        }
+      },
+      holds() {
+        return revision === cache.#revision && !hitEvents.active && cache.#clock.now() < until
+      },
+      served() {
+        cache.#hits += keys.length
+      },
+    }
   }
 
   /** What the leak guard looks into: each key with its cached value. */
@@ -341,10 +390,12 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   }
 
   invalidate(key: string): boolean {
+    this.#revision++
     return this.#entries.delete(key)
   }
 
   clear(): void {
+    this.#revision++
     this.#entries.clear()
   }
 
@@ -435,7 +486,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   }
 
   #store(entry: Entry<V>, value: V, current: Promise<V>): void {
-    this.#stores++
+    this.#revision++
     const now = this.#clock.now()
     const spread = this.#jitter === 0 ? 1 : 1 + this.#jitter * (2 * entry.draw - 1)
     const ttl = entry.ttl * spread // Infinity stays Infinity: the spread is > 0

@@ -1,8 +1,10 @@
+import { fakeClock } from '@warmstart/testing'
 import { describe, expect, it } from 'vitest'
 import { MicrotaskBatcher } from '../src/batcher.js'
 import { errorCode } from '../src/errors.js'
 import { missingPeer, peerLoader } from '../src/peer.js'
 import { applyTransform } from '../src/transform.js'
+import { hitWindow, ttlCache } from '../src/ttl-cache.js'
 
 const live = new AbortController().signal
 
@@ -99,5 +101,43 @@ describe('transforms', () => {
     expect(() => applyTransform('s', 'binary', 'not base64!')).toThrow(
       /s: the value is not valid for transform "binary"/,
     )
+  })
+})
+
+describe('hitWindow', () => {
+  it('holds while every key would be a fresh hit of the same promise, and closes at any change', async () => {
+    const clock = fakeClock()
+    const start = clock.now()
+    const cache = ttlCache<string>({ clock, ttl: 1_000, refreshAhead: 0.5 })
+    const load = async (key: string) => `${key}!`
+    const window = hitWindow(cache, ['a', 'b'])
+    expect(window.holds()).toBe(false) // closed until opened
+    await Promise.all([cache.get('a', load), cache.get('b', load)])
+    window.open()
+    expect(window.holds()).toBe(true)
+    window.served()
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2 })
+    // At the refresh-ahead point a get() would start a refresh: the window is closed there.
+    clock.advance(499)
+    expect(window.holds()).toBe(true)
+    clock.advance(1)
+    expect(window.holds()).toBe(false)
+    clock.set(start)
+    for (const change of [
+      () => cache.invalidate('a'),
+      () => cache.invalidate('unrelated'),
+      () => cache.clear(),
+      () => cache.refresh('b', load),
+    ]) {
+      await Promise.all([cache.get('a', load), cache.get('b', load)])
+      window.open()
+      expect(window.holds()).toBe(true)
+      await change()
+      expect(window.holds()).toBe(false)
+    }
+    // A key with no value yet keeps the window closed.
+    const missing = hitWindow(cache, ['a', 'never-read'])
+    missing.open()
+    expect(missing.holds()).toBe(false)
   })
 })

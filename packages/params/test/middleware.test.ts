@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import middy from '@middy/core'
+import { onEvent } from '@warmstart/core'
 import { invocationCount } from '@warmstart/core/internal'
 import {
   type ParamsOf,
@@ -199,6 +200,64 @@ describe('paramsMiddleware in a Middy chain', () => {
     expect(expired.context.apiKey).toBe('key-123')
     expect(middleware.before?.(request('w-5'))).toBeUndefined()
     expect(aws.callCount({ service: 'secretsmanager' })).toBe(2)
+  })
+
+  it('serves warm invocations the value each cache holds now: after a refresh, an invalidation and expiry, and counts their hits', async () => {
+    const clock = fakeClock()
+    const ssm = ssmParameters({ client: ssmClient, clock, ttl: 100_000, jitter: 0 })
+    const secrets = secretsManager({ client: secretsClient, clock, ttl: 200_000, jitter: 0 })
+    const name = '/app/rotating'
+    aws.putParameter(name, 'one')
+    const handler = middy(async (_event: unknown, ctx: Context & Record<string, unknown>) => ({
+      value: ctx.value,
+      again: ctx.again,
+      flags: ctx.flags,
+      apiKey: ctx.apiKey,
+    })).use(
+      paramsMiddleware({
+        fetch: {
+          value: ssm.ref(name),
+          again: ssm.ref(name),
+          flags: ssm.ref<{ on: boolean }>('/app/flags', { transform: 'json' }),
+          apiKey: secrets.ref('api/key'),
+        },
+      }),
+    )
+    let n = 0
+    const invoke = () => handler({}, context(`win-${++n}`) as never)
+    const expected = (value: string) => ({ value, again: value, flags: { on: true }, apiKey: 'key-123' })
+    expect(await invoke()).toEqual(expected('one'))
+    expect(await invoke()).toEqual(expected('one'))
+    expect(await invoke()).toEqual(expected('one'))
+    // Every read of a warm invocation is a hit, as if each ref had read its cache (the first
+    // invocation's second read of the name joined its fetch).
+    expect(ssm.stats()).toMatchObject({ misses: 2, hits: 6 })
+    expect(secrets.stats()).toMatchObject({ misses: 1, hits: 2 })
+
+    aws.putParameter(name, 'two')
+    expect(await ssm.refresh(name)).toBe('two')
+    expect(await invoke()).toEqual(expected('two'))
+    aws.putParameter(name, 'three')
+    ssm.invalidate(name)
+    expect(await invoke()).toEqual(expected('three'))
+    expect(await invoke()).toEqual(expected('three'))
+    aws.putParameter(name, 'four')
+    clock.advance(100_000)
+    expect(await invoke()).toEqual(expected('four'))
+    expect(aws.callCount({ service: 'ssm' })).toBe(4)
+    expect(aws.callCount({ service: 'secretsmanager' })).toBe(1)
+
+    // With a listener for hit events, each read publishes its own.
+    const hits: string[] = []
+    const stop = onEvent((event) => {
+      if (event.type === 'cache.hit') hits.push(event.key)
+    })
+    try {
+      await invoke()
+    } finally {
+      stop()
+    }
+    expect(hits).toHaveLength(4)
   })
 
   it('awaits every provider after the first one found busy, and refs whose settle is never the same promise', async () => {
