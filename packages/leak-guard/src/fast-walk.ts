@@ -93,6 +93,12 @@ interface Cursor {
   again: unknown[] | undefined
   /** The size when the tail was parked, or the array's length / dictionary's key count last time. */
   tailSize: number
+  /**
+   * Entries left in a pass cut short (a small container's every entry, a large one's window): the
+   * next walk reads only those, so a pass that costs more than one walk's budget still ends, and
+   * what comes after the container is read in its turn.
+   */
+  left: number | undefined
 }
 
 /**
@@ -121,10 +127,15 @@ interface Cursor {
  */
 export class FastWalker {
   private readonly cursors = new WeakMap<object, Cursor>()
-  /** Registered roots' listings cut short: the iterator the next walk goes on with. */
-  private readonly listings = new WeakMap<object, Iterator<readonly [unknown, unknown]>>()
+  /** Registered roots' listings cut short: the iterator the next walk goes on with, and the entry it was in. */
+  private readonly listings = new WeakMap<
+    object,
+    { iterator: Iterator<readonly [unknown, unknown]>; again: readonly [unknown, unknown] | undefined }
+  >()
   /** The revision each registered root was last read clean at. */
   private readonly cleanRevisions = new WeakMap<object, number>()
+  /** Roots read to their end in the current round (walks until one that is not cut short): not read again in it. */
+  private readInRound = new WeakSet<object>()
   private readonly clean = new Set<string>()
   private readonly visited = new Set<object>()
   /** The path to where the walk is, kept raw (kind and key per step) and written out only for a finding. */
@@ -178,13 +189,18 @@ export class FastWalker {
     this.deadline = performance.now() + maxMs
     this.exhausted = false
     try {
-      // Always from the first root (the caller orders them by where a leak is likeliest): what a walk
-      // cut short had not read yet is where the containers' cursors stand, and the next walk reads on there.
+      // In the caller's order (where a leak is likeliest first). A root read to its end earlier in this
+      // round is not read again until the round ends, so roots after a costly one are reached: what a
+      // walk cut short had not read yet is where the containers' cursors stand, and the next walk reads on there.
       for (const root of roots) {
+        const holder = objectOf(root.value)
+        if (holder !== undefined && this.readInRound.has(holder)) continue
         this.root(root)
         if (this.exhausted) break
+        if (holder !== undefined) this.readInRound.add(holder)
       }
       this.weakEntriesMetLate()
+      if (!this.exhausted) this.readInRound = new WeakSet()
     } finally {
       this.weakEntries.length = 0
       // Nothing of this check stays with the walker: a closure it kept would hold the request's values.
@@ -202,7 +218,7 @@ export class FastWalker {
   }
 
   private root(root: WalkRoot): void {
-    const holder = typeof root.value === 'object' && root.value !== null ? root.value : undefined
+    const holder = objectOf(root.value)
     const revision = holder === undefined ? undefined : root.revision?.()
     if (revision !== undefined && this.cleanRevisions.get(holder as object) === revision) return
     const findings = this.findings.length
@@ -385,7 +401,15 @@ export class FastWalker {
   private cursor(container: object): Cursor {
     let cursor = this.cursors.get(container)
     if (cursor === undefined) {
-      cursor = { window: undefined, index: 0, consumed: 0, tail: undefined, tailSize: 0, again: undefined }
+      cursor = {
+        window: undefined,
+        index: 0,
+        consumed: 0,
+        tail: undefined,
+        tailSize: 0,
+        again: undefined,
+        left: undefined,
+      }
       this.cursors.set(container, cursor)
     }
     return cursor
@@ -499,14 +523,21 @@ export class FastWalker {
       }
     }
     // Large: until the first reading has met every entry (the window then becomes the tail), as far
-    // as the budget goes; after that a window, less what the new entries took of it.
-    const count = !large
-      ? size
-      : cursor.tail === undefined
-        ? Number.POSITIVE_INFINITY
-        : Math.max(0, REREAD_LIMIT - tailRead)
+    // as the budget goes; after that a window, less what the new entries took of it. A pass cut short
+    // goes on with what it had left.
+    const count = passLength(
+      cursor,
+      !large
+        ? size
+        : cursor.tail === undefined
+          ? Number.POSITIVE_INFINITY
+          : Math.max(0, REREAD_LIMIT - tailRead),
+      large,
+    )
+    let done = 0
     let restarted = false
-    for (let done = 0; done < count && !this.spent; ) {
+    let firstReadingOver = false
+    while (done < count && !this.spent) {
       if (cursor.window === undefined) {
         cursor.window = apply(iterate, container, []) as Iterator<unknown>
         cursor.consumed = 0
@@ -515,22 +546,31 @@ export class FastWalker {
       if (result.done === true) {
         cursor.window = undefined
         // At the end: go on from the beginning, once (a container emptied since has nothing more).
-        if (restarted) return
+        if (restarted) break
         restarted = true
         continue
       }
       done++
       cursor.consumed++
       take(result.value)
-      // The window has met as many entries as there are: it is at the end, and becomes the tail.
+      // The window has met as many entries as there are: it is at the end. After the first reading it
+      // becomes the tail, and that reading is over.
       if (large && cursor.consumed >= size) {
-        if (cursor.tail === undefined) {
+        const first = cursor.tail === undefined
+        if (first) {
           cursor.tail = cursor.window
           cursor.tailSize = size
         }
         cursor.window = undefined
+        if (first) {
+          firstReadingOver = true
+          break
+        }
       }
     }
+    // Cut short: what is left, none when the last entry was met (it waits in `again`), so the next
+    // reading ends the pass with it rather than starting another.
+    cursor.left = !this.spent ? undefined : firstReadingOver ? 0 : count - done
   }
 
   private array(array: unknown[], depth: number): void {
@@ -557,9 +597,10 @@ export class FastWalker {
       if (this.spent) return
     }
     // The window, less what the new entries took of it (a first reading from 0 is all tail).
-    const count = large ? Math.max(0, REREAD_LIMIT - tailRead) : length
+    const count = passLength(cursor, large ? Math.max(0, REREAD_LIMIT - tailRead) : length, large)
     let at = cursor?.index ?? 0
-    for (let read = 0; read < count; read++) {
+    let read = 0
+    for (; read < count; read++) {
       if (at >= length) at = 0
       if (this.spent) break
       const present = this.element(array, at, depth)
@@ -571,13 +612,25 @@ export class FastWalker {
         return
       }
     }
-    this.keepIndex(array, cursor, at, large)
+    this.keepIndex(array, cursor, at, large, count - read)
   }
 
-  /** Where the next reading of an array or dictionary starts: kept for a large one or a reading cut short. */
-  private keepIndex(container: object, cursor: Cursor | undefined, at: number, large: boolean): void {
-    if (large || this.spent) (cursor ?? this.cursor(container)).index = at
-    else if (cursor !== undefined) this.cursors.delete(container)
+  /**
+   * Where the next reading of an array or dictionary starts, and what is left of its pass: kept for a
+   * large one or a reading cut short.
+   */
+  private keepIndex(
+    container: object,
+    cursor: Cursor | undefined,
+    at: number,
+    large: boolean,
+    left: number,
+  ): void {
+    if (large || this.spent) {
+      const kept = cursor ?? this.cursor(container)
+      kept.index = at
+      kept.left = this.spent && left > 0 ? left : undefined
+    } else if (cursor !== undefined) this.cursors.delete(container)
   }
 
   /** One index of an array; false for a hole. */
@@ -623,20 +676,26 @@ export class FastWalker {
       // String keys keep their order of creation: the ones added since the last reading come last.
       const from = Math.min(cursor.tailSize, keys.length)
       tailRead = keys.length - from
-      for (let index = from; index < keys.length && !this.spent; index++)
+      let index = from
+      for (; index < keys.length; index++) {
         this.property(object, keys[index] as string, depth)
+        // Cut short inside this property: the next reading starts with it again.
+        if (this.spent) break
+      }
+      cursor.tailSize = index
       if (this.spent) return
-      cursor.tailSize = keys.length
     }
-    const count = large ? Math.max(0, REREAD_LIMIT - tailRead) : keys.length
+    const count = passLength(cursor, large ? Math.max(0, REREAD_LIMIT - tailRead) : keys.length, large)
     let at = cursor?.index ?? 0
-    for (let read = 0; read < count; read++) {
+    let read = 0
+    for (; read < count; read++) {
       if (at >= keys.length) at = 0
       if (this.spent) break
       this.property(object, keys[at] as string, depth)
-      if (!this.spent) at++
+      if (this.spent) break
+      at++
     }
-    this.keepIndex(object, cursor, at, large)
+    this.keepIndex(object, cursor, at, large, count - read)
   }
 
   private property(object: object, key: string, depth: number): void {
@@ -650,20 +709,41 @@ export class FastWalker {
 
   /** What a registered root's inspector lists, going on where a listing cut short stopped. */
   private rootEntries(target: unknown, list: () => Iterable<readonly [unknown, unknown]>): void {
-    const holder = typeof target === 'object' && target !== null ? target : undefined
+    const holder = objectOf(target)
     const kept = holder === undefined ? undefined : this.listings.get(holder)
-    const iterator = kept ?? list()[Symbol.iterator]()
+    const iterator = kept?.iterator ?? list()[Symbol.iterator]()
+    let again = kept?.again
     for (;;) {
       if (this.spent) {
-        if (holder !== undefined) this.listings.set(holder, iterator)
+        if (holder !== undefined) this.listings.set(holder, { iterator, again })
         return
       }
-      const result = iterator.next()
-      if (result.done === true) break
-      this.mapEntry(result.value, 0)
+      let entry = again
+      if (entry === undefined) {
+        const result = iterator.next()
+        if (result.done === true) break
+        entry = result.value
+      }
+      this.mapEntry(entry, 0)
+      // Cut short inside this entry: the iterator has moved on, so it is read first next time.
+      again = this.spent ? entry : undefined
     }
     if (holder !== undefined) this.listings.delete(holder)
   }
+}
+
+function objectOf(value: unknown): object | undefined {
+  return typeof value === 'object' && value !== null ? value : undefined
+}
+
+/**
+ * How many entries a pass reads: what a pass cut short had left (no more than a small container now
+ * holds), or else a whole pass of `whole`.
+ */
+function passLength(cursor: Cursor | undefined, whole: number, large: boolean): number {
+  const left = cursor?.left
+  if (left === undefined) return whole
+  return large ? left : Math.min(left, whole)
 }
 
 /** An error's message and cause are its own properties, but not enumerable: read them with the rest. */
