@@ -134,7 +134,7 @@ export class FastWalker {
   >()
   /** The revision each registered root was last read clean at. */
   private readonly cleanRevisions = new WeakMap<object, number>()
-  /** Roots read to their end in the current round (walks until one that is not cut short): not read again in it. */
+  /** Roots read to their end in the current round (walks until one that is not cut short): read again in it from half the budget at most. */
   private readInRound = new WeakSet<object>()
   private readonly clean = new Set<string>()
   private readonly visited = new Set<object>()
@@ -185,21 +185,51 @@ export class FastWalker {
     this.findings = []
     this.nodes = 0
     this.slotReads = 0
+    const started = performance.now()
+    const deadline = started + maxMs
     this.maxNodes = maxNodes
-    this.deadline = performance.now() + maxMs
+    this.deadline = deadline
     this.exhausted = false
+    // Roots read again in this round stopped at their share of the budget, not at its end.
+    let cutAtShare = false
+    let againNodes = 0
+    let againMs = 0
     try {
       // In the caller's order (where a leak is likeliest first). A root read to its end earlier in this
-      // round is not read again until the round ends, so roots after a costly one are reached: what a
-      // walk cut short had not read yet is where the containers' cursors stand, and the next walk reads on there.
+      // round is read again, for what this invocation left in it, but from at most half the budget in
+      // all: the rest goes to the roots not read yet in this round, so a costly one does not starve
+      // those after it (what a walk cut short had not read is where the containers' cursors stand).
       for (const root of roots) {
         const holder = objectOf(root.value)
-        if (holder !== undefined && this.readInRound.has(holder)) continue
+        if (holder === undefined || !this.readInRound.has(holder)) {
+          this.root(root)
+          if (this.exhausted) break
+          if (holder !== undefined) this.readInRound.add(holder)
+          continue
+        }
+        const nodesLeft = Math.floor(maxNodes / 2) - againNodes
+        const msLeft = maxMs / 2 - againMs
+        if (nodesLeft <= 0 || msLeft <= 0) {
+          cutAtShare = true
+          continue
+        }
+        const nodesBefore = this.nodes
+        const before = performance.now()
+        this.maxNodes = Math.min(maxNodes, nodesBefore + nodesLeft)
+        this.deadline = Math.min(deadline, before + msLeft)
         this.root(root)
-        if (this.exhausted) break
-        if (holder !== undefined) this.readInRound.add(holder)
+        this.maxNodes = maxNodes
+        this.deadline = deadline
+        againNodes += this.nodes - nodesBefore
+        againMs += performance.now() - before
+        if (!this.exhausted) continue
+        if (this.nodes >= maxNodes || performance.now() > deadline) break
+        // Only the share is spent: the roots not read yet in the round still have the rest.
+        this.exhausted = false
+        cutAtShare = true
       }
       this.weakEntriesMetLate()
+      // The round ends when every root was read to its end in it.
       if (!this.exhausted) this.readInRound = new WeakSet()
     } finally {
       this.weakEntries.length = 0
@@ -209,7 +239,7 @@ export class FastWalker {
       this.stepKinds.length = 0
       this.stepKeys.length = 0
     }
-    return { findings: this.findings, nodes: this.nodes, exhausted: this.exhausted }
+    return { findings: this.findings, nodes: this.nodes, exhausted: this.exhausted || cutAtShare }
   }
 
   /** Whether the budget is spent, reading the clock only now and then. */

@@ -61,6 +61,30 @@ describe('the budget holds whatever is walked', () => {
     ])
   })
 
+  it('a leak in a small global is found by its own check while a larger one cuts checks short', async () => {
+    const recent: unknown[] = []
+    g.b_recent = recent
+    const big = new Map<string, unknown>()
+    for (let i = 0; i < 20_000; i++) big.set(`sku-${i}`, { name: `Widget ${i}` })
+    g.b_big = big
+    const { guard, findings, checks } = checking({ budget: { nodes: 2_000, time: '1h' } })
+    let afterCut = 0
+    for (let i = 0; i < 12; i++) {
+      const { event, context } = apiRequest()
+      const leaves = i >= 3
+      if (leaves && (checks.at(-1) as { exhausted: boolean }).exhausted) afterCut++
+      // From the fourth on, every invocation leaves its event behind in `recent`, read to its end before.
+      await guard.wrap(() => leaves && recent.push(event))(event, context)
+      const own = findings.filter((finding) => finding.invocation === context.awsRequestId)
+      expect(
+        own.map((finding) => finding.path).includes(`globalThis.b_recent[${recent.length - 1}]`),
+        `check ${i}`,
+      ).toBe(leaves)
+    }
+    // Most of those checks came after one that stopped in `big` (a pass over its window takes some).
+    expect(afterCut).toBeGreaterThan(3)
+  })
+
   it('never calls a getter, a Map subclass iterator or a Proxy trap', async () => {
     let calls = 0
     class Tracked extends Map<string, unknown> {

@@ -53,6 +53,67 @@ describe("what a container holds past one walk's budget does not starve what com
     expect(walksToFind(walker, roots, 50_000, 20)).toBeLessThan(20)
   })
 
+  it('a leak left in a root read earlier in the round is found by the next walk, while a later root cuts every walk short', () => {
+    // What CI met: globals the handler set come first, the globals there before the guard last; a walk
+    // cut short in the last must not put off the first, or this invocation's leak is found by another.
+    for (const budget of [300, 5000, 50_000]) {
+      const walker = new FastWalker(6, () => false)
+      const recent: unknown[] = filler(5, 'event')
+      const roots = [
+        { label: 'recentEvents', global: true, value: recent },
+        { label: 'earlier', global: true, value: sessions() },
+      ]
+      // Some walks, the last one cut short in `earlier` (a pass over it can end within a walk).
+      for (let walk = 1; ; walk++) {
+        const cut = walker.walk(roots, matcher(), () => false, budget, NEVER).exhausted
+        if (walk >= 5 && cut) break
+        expect(walk).toBeLessThan(20)
+      }
+      recent.push({ user: LEAKED })
+      expect(walksToFind(walker, roots, budget, 1), `budget ${budget}`).toBe(1)
+      recent.pop()
+    }
+  })
+
+  it('roots read again in a round have half the budget between them: what they cannot read waits, what was not read yet goes on', () => {
+    const walker = new FastWalker(6, () => false)
+    const costly = filler(600, 'row')
+    const small: Record<string, unknown> = { x: 'a' }
+    const huge = Array.from({ length: 5000 }, (_, i) => ({ sku: `sku-${i}` }))
+    const roots: WalkRoot[] = [
+      { label: 'costly', value: costly },
+      { label: 'small', value: small },
+      { label: 'huge', value: huge },
+    ]
+    // The first walk reads `costly` and `small` to their end and stops in `huge`; the next reads
+    // `costly` again up to the share, puts `small` off, and goes on in `huge` with the rest.
+    expect(walker.walk(roots, matcher(), () => false, 1000, NEVER)).toMatchObject({ exhausted: true })
+    expect(walker.walk(roots, matcher(), () => false, 1000, NEVER)).toMatchObject({
+      exhausted: true,
+      nodes: 1000,
+    })
+    small.user = LEAKED
+    expect(walksToFind(walker, roots, 1000, 3)).toBeLessThanOrEqual(3)
+    delete small.user
+    huge.push({ sku: LEAKED })
+    expect(walksToFind(walker, roots, 1000, 100)).toBeLessThan(100)
+    huge.pop()
+    // A root not read yet (a global assigned anew) that takes most of the budget leaves a root read
+    // again only what is left of the whole.
+    const other = new FastWalker(6, () => false)
+    const reassigned: WalkRoot[] = [
+      { label: 'a', value: filler(300, 'a') },
+      { label: 'b', value: filler(600, 'b') },
+      { label: 'huge', value: huge },
+    ]
+    expect(other.walk(reassigned, matcher(), () => false, 1000, NEVER)).toMatchObject({ exhausted: true })
+    reassigned[0] = { label: 'a', value: filler(900, 'a2') }
+    expect(other.walk(reassigned, matcher(), () => false, 1000, NEVER)).toMatchObject({
+      exhausted: true,
+      nodes: 1000,
+    })
+  })
+
   it('an array and an object whose entries together are more than a walk can read', () => {
     for (const big of [
       () => filler(2000, 'row').map(() => Object.fromEntries(filler(30, 'col').map((k) => [k, 'cell']))),
