@@ -43,8 +43,10 @@ export async function first() {
     `import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { secretsManager, ssmParameters } from '@warmstart/params'
-const ssm = ssmParameters({ client: new SSMClient({}) })
-const secrets = secretsManager({ client: new SecretsManagerClient({}) })
+import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
+const ssm = ssmParameters({ client: fromSsmClient(new SSMClient({})) })
+const secrets = secretsManager({ client: fromSecretsManagerClient(new SecretsManagerClient({})) })
 export async function first() {
   const [p, s] = await Promise.all([ssm.getMany(${NAMES}), secrets.getMany(${IDS})])
   return Object.keys(p).length + Object.keys(s).length

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import middy from '@middy/core'
 import * as after from '@warmstart/params'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { fakeClock, startLocalAws } from '@warmstart/testing'
 import { median } from './stats.mjs'
 
@@ -22,10 +23,11 @@ const INVOCATIONS = 36
 const BEFORE = process.env.BEFORE_PARAMS
 
 async function contenders() {
-  const list = [['after (this branch)', after]]
+  // [label, the package, how it takes an SDK client]: builds from before the SDK entries take it bare.
+  const list = [['after (this branch)', after, fromSsmClient]]
   if (BEFORE !== undefined && existsSync(BEFORE)) {
     try {
-      list.unshift([`before (${BEFORE})`, await import(pathToFileURL(BEFORE).href)])
+      list.unshift([`before (${BEFORE})`, await import(pathToFileURL(BEFORE).href), (client) => client])
     } catch {
       // Not loadable here: only the after row is reported.
     }
@@ -33,10 +35,10 @@ async function contenders() {
   return list
 }
 
-async function measure(aws, params) {
+async function measure(aws, params, wrap) {
   const clock = fakeClock()
   const client = new SSMClient({ ...aws.clientConfig })
-  const ssm = params.ssmParameters({ client, clock, ttl: '1m', jitter: 0, staleIfError: '1h' })
+  const ssm = params.ssmParameters({ client: wrap(client), clock, ttl: '1m', jitter: 0, staleIfError: '1h' })
   const fetch = Object.fromEntries(PARAMETERS.map((name, i) => [`p${i}`, ssm.ref(name)]))
   const handler = middy(async () => 'ok').use(params.paramsMiddleware({ fetch }))
   let n = 0
@@ -80,7 +82,9 @@ export async function run() {
   })
   const rows = []
   try {
-    for (const [label, params] of await contenders()) rows.push({ label, ...(await measure(aws, params)) })
+    for (const [label, params, wrap] of await contenders()) {
+      rows.push({ label, ...(await measure(aws, params, wrap)) })
+    }
   } finally {
     await aws.stop()
   }

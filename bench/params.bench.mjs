@@ -18,6 +18,8 @@ import middy from '@middy/core'
 import middySecrets from '@middy/secrets-manager'
 import middySsm from '@middy/ssm'
 import { paramsMiddleware, secretsManager, ssmParameters } from '@warmstart/params'
+import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { startLocalAws } from '@warmstart/testing'
 import { median } from './stats.mjs'
 
@@ -67,8 +69,13 @@ function setups(aws, clock) {
   const app = async (_event, ctx) => ctx.p00 ?? 'ok'
 
   const ws = () => {
-    const ssm = ssmParameters({ client: ssmClient, ttl: `${TTL_S}s`, jitter: 0, clock })
-    const secrets = secretsManager({ client: secretsClient, ttl: `${TTL_S}s`, jitter: 0, clock })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient), ttl: `${TTL_S}s`, jitter: 0, clock })
+    const secrets = secretsManager({
+      client: fromSecretsManagerClient(secretsClient),
+      ttl: `${TTL_S}s`,
+      jitter: 0,
+      clock,
+    })
     const fetch = Object.fromEntries(
       PARAMETERS.map((name, i) => [`p${String(i).padStart(2, '0')}`, ssm.ref(name)]),
     )

@@ -3,7 +3,15 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   // One entry per service besides the main one: the declarations of '@warmstart/params/ssm' do not
   // name the Secrets Manager SDK, and the other way round, so a function installs only the SDK it uses.
-  entry: { index: 'src/index.ts', ssm: 'src/ssm.ts', 'secrets-manager': 'src/secrets-manager.ts' },
+  // The SDK paths have entries of their own, the only ones that import an SDK: a bundle of the
+  // default path carries none.
+  entry: {
+    index: 'src/index.ts',
+    ssm: 'src/ssm.ts',
+    'secrets-manager': 'src/secrets-manager.ts',
+    'ssm-sdk': 'src/ssm-sdk.ts',
+    'secrets-manager-sdk': 'src/secrets-manager-sdk.ts',
+  },
   // The CommonJS build loads the optional AWS SDK peers with require(), like the rest of a CommonJS
   // program, so that the provider and the caller's own client share one copy of the SDK.
   esbuildOptions(options, context) {

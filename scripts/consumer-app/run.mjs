@@ -96,11 +96,12 @@ async function ssmOnly() {
   const aws = await startLocalAws({ parameters: { '/app/greeting': 'hello' } })
   const lambda = simulateLambda({ handler: `${bundle}#handler`, env: { ...aws.env }, timeout: '20s' })
   try {
-    check('cold', await lambda.invoke({}), { coldStart: true, greeting: 'hello' })
-    check('warm', await lambda.invoke({}), { coldStart: false, greeting: 'hello' })
+    check('cold', await lambda.invoke({}), { coldStart: true, greeting: 'hello', viaSdk: 'hello' })
+    check('warm', await lambda.invoke({}), { coldStart: false, greeting: 'hello', viaSdk: 'hello' })
+    // One call per provider (the default path and the SDK path), none on the warm invocation.
     const calls = aws.callCount({ service: 'ssm' })
-    steps.push({ step: 'one SSM call for two invocations', ok: calls === 1 })
-    if (calls !== 1) throw new Error(`ssm-only: ${calls} SSM calls for two invocations within the TTL`)
+    steps.push({ step: 'one SSM call per provider for two invocations', ok: calls === 2 })
+    if (calls !== 2) throw new Error(`ssm-only: ${calls} SSM calls for two invocations within the TTL`)
   } finally {
     await lambda.stop()
     await aws.stop()

@@ -1,5 +1,12 @@
 /** What every entry exports: the cache, the middleware, the errors and the types both providers share. */
-export { AwsServiceError, MalformedResponseError, type SdkClient } from './backend/index.js'
+export {
+  AwsServiceError,
+  MalformedResponseError,
+  type SdkClient,
+  type SdkCommand,
+  type SecretsManagerSdkClient,
+  type SsmSdkClient,
+} from './backend/index.js'
 export {
   FetchError,
   FetchTimeoutError,

@@ -23,24 +23,28 @@ export function missingPeer(peer: string, user: string, error: unknown): unknown
   })
 }
 
-// Loaded on first use: a function that never reads this service never loads its SDK, and the
-// default (HTTP) path loads it only for the SDK's credential chain, when the environment has no
-// credentials. The import sits in try/catch so that a bundle made without this optional peer still
-// builds (esbuild leaves it for run time), and a missing peer is a typed error.
-export const loadSsmSdk: () => Promise<typeof SsmSdk> = peerLoader(async () => {
-  try {
-    return await import('@aws-sdk/client-ssm')
-  } catch (error) {
-    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
-    throw missingPeer('@aws-sdk/client-ssm', 'ssmParameters', error)
-  }
-})
+/**
+ * Loads an SDK package by a name no bundler follows: its only use here is the SDK's credential and
+ * region chains, for a default-path provider in an environment with no credentials (never in
+ * Lambda, whose runtime sets them). A literal `import()` would put the whole SDK in every bundle of
+ * the default path, 640 kB it never runs. Where it does run (a laptop, a CI job), the SDK is loaded
+ * from node_modules; a caller who bundles the SDK and runs where the environment has no credentials
+ * passes an SDK client instead (fromSsmClient, fromSecretsManagerClient).
+ */
+function runtimePeer<T>(name: string, user: string): () => Promise<T> {
+  return peerLoader(async () => {
+    try {
+      return (await import(name)) as T
+    } catch (error) {
+      /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
+      throw missingPeer(name, user, error)
+    }
+  })
+}
 
-export const loadSecretsSdk: () => Promise<typeof SecretsSdk> = peerLoader(async () => {
-  try {
-    return await import('@aws-sdk/client-secrets-manager')
-  } catch (error) {
-    /* v8 ignore next -- runs only where the peer is not installed (checked by hand: see the README) */
-    throw missingPeer('@aws-sdk/client-secrets-manager', 'secretsManager', error)
-  }
-})
+export const loadSsmSdk: () => Promise<typeof SsmSdk> = runtimePeer('@aws-sdk/client-ssm', 'ssmParameters')
+
+export const loadSecretsSdk: () => Promise<typeof SecretsSdk> = runtimePeer(
+  '@aws-sdk/client-secrets-manager',
+  'secretsManager',
+)

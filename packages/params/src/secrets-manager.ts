@@ -1,8 +1,8 @@
 import { checkOptions, invalidOption } from '@warmstart/core/internal'
 import {
   MalformedResponseError,
-  type SdkClient,
   type SecretsBackend,
+  type SecretsManagerSdkClient,
   secretsBackend,
   type WireSecret,
 } from './backend/index.js'
@@ -23,10 +23,12 @@ const MAX_IDS = 20
 
 export interface SecretsManagerOptions extends ProviderCacheOptions {
   /**
-   * An SDK client: requests go through it (its credentials, retries, middleware). Default: none,
-   * and requests are AWS JSON 1.1 signed with SigV4 over Node's own HTTP, without loading the SDK.
+   * An SDK client, passed through `fromSecretsManagerClient()` of
+   * `'@warmstart/params/secrets-manager-sdk'`: requests go through it (its credentials, retries,
+   * middleware). Default: none, and requests are AWS JSON 1.1 signed with SigV4 over Node's own
+   * HTTP, without loading the SDK.
    */
-  client?: SdkClient
+  client?: SecretsManagerSdkClient
   /**
    * The default transport's endpoint. Default: AWS_ENDPOINT_URL_SECRETS_MANAGER, else
    * AWS_ENDPOINT_URL, else `https://secretsmanager.<region>.amazonaws.com`.

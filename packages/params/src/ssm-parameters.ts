@@ -1,8 +1,8 @@
 import { checkOptions, invalidOption } from '@warmstart/core/internal'
 import {
   MalformedResponseError,
-  type SdkClient,
   type SsmBackend,
+  type SsmSdkClient,
   ssmBackend,
   type WireParameter,
 } from './backend/index.js'
@@ -24,10 +24,11 @@ const MAX_NAMES = 10
 
 export interface SsmParametersOptions extends ProviderCacheOptions {
   /**
-   * An SDK client: requests go through it (its credentials, retries, middleware). Default: none,
-   * and requests are AWS JSON 1.1 signed with SigV4 over Node's own HTTP, without loading the SDK.
+   * An SDK client, passed through `fromSsmClient()` of `'@warmstart/params/ssm-sdk'`: requests
+   * go through it (its credentials, retries, middleware). Default: none, and requests are AWS JSON
+   * 1.1 signed with SigV4 over Node's own HTTP, without loading the SDK.
    */
-  client?: SdkClient
+  client?: SsmSdkClient
   /**
    * The default transport's endpoint, such as `'http://127.0.0.1:4566'`. Default:
    * AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL, else `https://ssm.<region>.amazonaws.com`.

@@ -11,9 +11,16 @@ import {
   secretsManager,
   ssmParameters,
 } from '@warmstart/params'
+import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { type LocalAws, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { secretsBackend, ssmBackend } from '../src/backend/index.js'
+import {
+  type SecretsManagerSdkClient,
+  type SsmSdkClient,
+  secretsBackend,
+  ssmBackend,
+} from '../src/backend/index.js'
 
 const SESSION_TOKEN = 'session-token-of-the-environment'
 const names = Array.from({ length: 25 }, (_, i) => `/many/p${String(i).padStart(2, '0')}`)
@@ -69,12 +76,18 @@ const respond = (operation: string, body: string, status = 200) =>
   aws.injectFault({ operation, kind: 'respond', body, status })
 
 interface Path {
-  readonly ssm: { client: SSMClient } | { endpoint: string }
-  readonly secrets: { client: SecretsManagerClient } | { endpoint: string }
+  readonly ssm: { client: SsmSdkClient } | { endpoint: string }
+  readonly secrets: { client: SecretsManagerSdkClient } | { endpoint: string }
 }
 
 const paths: [string, () => Path][] = [
-  ['the SDK path', () => ({ ssm: { client: ssmClient }, secrets: { client: secretsClient } })],
+  [
+    'the SDK path',
+    () => ({
+      ssm: { client: fromSsmClient(ssmClient) },
+      secrets: { client: fromSecretsManagerClient(secretsClient) },
+    }),
+  ],
   ['the default HTTP path', () => ({ ssm: { endpoint: aws.endpoint }, secrets: { endpoint: aws.endpoint } })],
 ]
 

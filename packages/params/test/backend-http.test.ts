@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { secretsManager, ssmParameters } from '@warmstart/params'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { type LocalAws, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -88,12 +89,13 @@ describe('endpoint and region', () => {
     expect(() => checkEndpoint('x', 42)).toThrow(invalid)
     expect(() => ssmParameters({ endpoint: 'not a url' })).toThrow(/ssmParameters: option "endpoint"/)
     expect(() => ssmParameters({ region: 'EU West' })).toThrow(/option "region"/)
-    const client = { send: async () => ({}) } as never
+    const client = fromSsmClient({ send: async () => ({}), config: {} } as never)
     expect(() => ssmParameters({ client, endpoint: aws.endpoint })).toThrow(
       /option "endpoint" applies to the default/,
     )
     expect(() => ssmBackend('x', { client, region: 'eu-west-1' })).toThrow(/option "region"/)
     expect(() => secretsBackend('x', { client: {} as never })).toThrow(/SecretsManagerClient/)
+    expect(() => secretsBackend('x', { client: null as never })).toThrow(/SecretsManagerClient/)
   })
 
   it('signs an endpoint with a path', async () => {

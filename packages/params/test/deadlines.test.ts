@@ -8,6 +8,8 @@ import {
   ssmParameters,
   ttlCache,
 } from '@warmstart/params'
+import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { fakeClock, type LocalAws, startLocalAws } from '@warmstart/testing'
 import { lambdaContext, recordEvents, recordingLogger } from '@warmstart/testing/doubles'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -61,7 +63,13 @@ describe('deadlines', () => {
   it('SSM hangs with a stale value in hand: the stale value is served once staleAfter has passed', async () => {
     const clock = fakeClock()
     const recorder = recordEvents('cache.stale-served')
-    const ssm = ssmParameters({ client: ssmClient, clock, ttl: '1m', jitter: 0, staleIfError: '1h' })
+    const ssm = ssmParameters({
+      client: fromSsmClient(ssmClient),
+      clock,
+      ttl: '1m',
+      jitter: 0,
+      staleIfError: '1h',
+    })
     expect(await ssm.get('/app/url')).toBe('https://example.test')
     clock.advance('2m')
     aws.injectFault({ service: 'ssm', kind: 'hang', times: Number.POSITIVE_INFINITY })
@@ -82,7 +90,7 @@ describe('deadlines', () => {
   })
 
   it('without a value in hand: a typed error before the function times out, in paramsMiddleware', async () => {
-    const ssm = ssmParameters({ client: ssmClient, deadlineMargin: '300ms' })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient), deadlineMargin: '300ms' })
     const middleware = paramsMiddleware({ fetch: { url: ssm.ref('/app/url') } })
     aws.injectFault({ service: 'ssm', kind: 'hang', times: Number.POSITIVE_INFINITY })
     const context = lambdaContext({ remainingMs: 1_500 })
@@ -104,7 +112,7 @@ describe('deadlines', () => {
     const clock = fakeClock()
     const logger = recordingLogger()
     const ssm = ssmParameters({
-      client: ssmClient,
+      client: fromSsmClient(ssmClient),
       clock,
       ttl: '1m',
       jitter: 0,
@@ -160,7 +168,7 @@ describe('backoff after timeouts', () => {
   it('keys of one batch that time out together (each on its own timer) back off together', async () => {
     const clock = fakeClock()
     const ssm = ssmParameters({
-      client: ssmClient,
+      client: fromSsmClient(ssmClient),
       clock,
       ttl: '1m',
       jitter: 0,
@@ -185,7 +193,7 @@ describe('backoff after timeouts', () => {
 
 describe('one remote value, one entry', () => {
   it('refresh(id) after a rotation: the next json read returns the new value', async () => {
-    const secrets = secretsManager({ client: smClient })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(smClient) })
     const before = await secrets.get<{ password: string }>('prod/db', { transform: 'json' })
     expect(before.password).toBe('one')
     aws.rotateSecret('prod/db', '{"user":"app","password":"two"}')
@@ -200,7 +208,7 @@ describe('one remote value, one entry', () => {
   it('views come from one fetch; refresh reaches every version stage read; invalidate forgets them all', async () => {
     aws.putSecret('staged', 'v1')
     aws.rotateSecret('staged', 'v2')
-    const secrets = secretsManager({ client: smClient })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(smClient) })
     aws.resetCalls()
     expect(await secrets.get('staged')).toBe('v2')
     expect(await secrets.get('staged', { transform: 'binary' }).catch((e: unknown) => e)).toMatchObject({
@@ -216,7 +224,7 @@ describe('one remote value, one entry', () => {
   })
 
   it('ssm: refresh(name) reaches the json view and the decrypt: false read', async () => {
-    const ssm = ssmParameters({ client: ssmClient })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
     aws.putParameter('/app/rotating', '{"v":1}')
     expect(await ssm.get('/app/rotating', { transform: 'json' })).toEqual({ v: 1 })
     expect(await ssm.get('/app/rotating', { decrypt: false })).toBe('{"v":1}')
@@ -238,7 +246,7 @@ describe('options', () => {
     expect(() => secretsManager({ bach: false } as never)).toThrow(/secretsManager.*did you mean "batch"/)
     expect(() => ttlCache({ staleIfErorr: '1m' } as never)).toThrow(/ttlCache.*did you mean "staleIfError"/)
     expect(() => ssmParameters({ backoff: { bsae: '1s' } } as never)).toThrow(/did you mean "backoff.base"/)
-    const ssm = ssmParameters({ client: ssmClient })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
     await expect(ssm.get('/app/flags', { transfrom: 'json' } as never)).rejects.toThrow(
       /did you mean "transform"/,
     )
@@ -268,12 +276,12 @@ describe('edges', () => {
   it('views of a StringList and of a binary secret read the value as the service stores it', async () => {
     aws.putParameter('/app/list', { value: 'YQ==,Yg==', type: 'StringList' })
     aws.putSecret('bin/json', new TextEncoder().encode('{"k":1}'))
-    const ssm = ssmParameters({ client: ssmClient })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
     expect(await ssm.get<string[]>('/app/list')).toEqual(['YQ==', 'Yg=='])
     await expect(ssm.get('/app/list', { transform: 'binary' })).rejects.toMatchObject({
       code: 'ERR_PARAMETER_TRANSFORM',
     })
-    const secrets = secretsManager({ client: smClient })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(smClient) })
     expect(await secrets.get('bin/json', { transform: 'json' })).toEqual({ k: 1 })
     expect(await secrets.get('bin/json', { transform: 'binary' })).toEqual(
       new TextEncoder().encode('{"k":1}'),
@@ -283,7 +291,7 @@ describe('edges', () => {
   })
 
   it('a batch whose every waiter has given up is aborted; invalidate checks its name', async () => {
-    expect(() => ssmParameters({ client: ssmClient }).invalidate('')).toThrow(
+    expect(() => ssmParameters({ client: fromSsmClient(ssmClient) }).invalidate('')).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
     )
     const { MicrotaskBatcher } = await import('../src/batcher.js')

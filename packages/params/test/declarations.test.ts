@@ -13,7 +13,14 @@ const root = fileURLToPath(new URL('../../..', import.meta.url))
 const dist = join(root, 'packages/params/dist')
 let dir: string
 
-function typeCheck(source: string, missing: readonly string[]): { status: number | null; output: string } {
+/** The SDK's own declarations, where a test has it installed. */
+const installed = (name: string) => join(root, 'packages/params/node_modules', name, 'dist-types/index.d.ts')
+
+function typeCheck(
+  source: string,
+  missing: readonly string[],
+  present: readonly string[] = [],
+): { status: number | null; output: string } {
   writeFileSync(join(dir, 'app.ts'), source)
   writeFileSync(
     join(dir, 'tsconfig.json'),
@@ -28,9 +35,12 @@ function typeCheck(source: string, missing: readonly string[]): { status: number
         typeRoots: [join(root, 'node_modules/@types')],
         paths: {
           ...Object.fromEntries(missing.map((name) => [name, ['./not-installed/index.d.ts']])),
+          ...Object.fromEntries(present.map((name) => [name, [installed(name)]])),
           '@warmstart/params': [join(dist, 'index.d.ts')],
           '@warmstart/params/ssm': [join(dist, 'ssm.d.ts')],
           '@warmstart/params/secrets-manager': [join(dist, 'secrets-manager.d.ts')],
+          '@warmstart/params/ssm-sdk': [join(dist, 'ssm-sdk.d.ts')],
+          '@warmstart/params/secrets-manager-sdk': [join(dist, 'secrets-manager-sdk.d.ts')],
         },
       },
       files: ['app.ts'],
@@ -69,9 +79,30 @@ export const others = [ssmOnly(), secretsOnly(), ttlCache<number>()]
     expect(result.status).toBe(0)
   }, 180_000)
 
-  it('no declaration file imports an SDK', () => {
+  it('no declaration file imports an SDK but the SDK entries, each its own', () => {
+    const own: Record<string, string> = {
+      'ssm-sdk.d.ts': '@aws-sdk/client-ssm',
+      'secrets-manager-sdk.d.ts': '@aws-sdk/client-secrets-manager',
+    }
     for (const file of readdirSync(dist).filter((f) => f.endsWith('.d.ts'))) {
-      expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(/from ['"]@aws-sdk\//)
+      const sdks = [...readFileSync(join(dist, file), 'utf8').matchAll(/from ['"](@aws-sdk\/[^'"]+)/g)]
+      expect(new Set(sdks.map((match) => match[1])), file).toEqual(
+        new Set(own[file] === undefined ? [] : [own[file]]),
+      )
     }
   })
+
+  it('an SDK entry type-checks with its own SDK alone', () => {
+    const result = typeCheck(
+      `import { SSMClient } from '@aws-sdk/client-ssm'
+import { ssmParameters } from '@warmstart/params/ssm'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
+export const ssm = ssmParameters({ client: fromSsmClient(new SSMClient({})), ttl: '5m' })
+`,
+      ['@aws-sdk/client-secrets-manager'],
+      ['@aws-sdk/client-ssm'],
+    )
+    expect(result.output).toBe('')
+    expect(result.status).toBe(0)
+  }, 180_000)
 })

@@ -11,6 +11,8 @@ import {
   secretsManager,
   ssmParameters,
 } from '@warmstart/params'
+import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { fakeClock, type LocalAws, type Simulation, simulateLambda, startLocalAws } from '@warmstart/testing'
 import type { Context } from 'aws-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -50,8 +52,8 @@ const context = (id: string) => ({ awsRequestId: id, functionName: 'test' })
 
 describe('paramsMiddleware in a Middy chain', () => {
   it('resolves the spec before the handler in one GetParameters batch and one BatchGetSecretValue, typed on the context', async () => {
-    const ssm = ssmParameters({ client: ssmClient })
-    const secrets = secretsManager({ client: secretsClient })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(secretsClient) })
     const fetch = {
       flags: ssm.ref<{ on: boolean }>('/app/flags', { transform: 'json' }),
       url: ssm.ref('/app/url'),
@@ -82,7 +84,7 @@ describe('paramsMiddleware in a Middy chain', () => {
   })
 
   it('types the context of a handler attached after it with .handler(): no cast, no annotation', async () => {
-    const ssm = ssmParameters({ client: ssmClient })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
     const handler = middy()
       .use(
         paramsMiddleware({ fetch: { flags: ssm.ref<{ on: boolean }>('/app/flags', { transform: 'json' }) } }),
@@ -92,7 +94,7 @@ describe('paramsMiddleware in a Middy chain', () => {
   })
 
   it('with setToContext: false only warms the caches', async () => {
-    const ssm = ssmParameters({ client: ssmClient })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
     const fetch = { url: ssm.ref('/app/url') }
     const handler = middy(async (_event: unknown, ctx: Context) => {
       return { onContext: 'url' in ctx, value: await ssm.get('/app/url') }
@@ -105,8 +107,8 @@ describe('paramsMiddleware in a Middy chain', () => {
   })
 
   it('lists every key that failed with its name and code, never a value', async () => {
-    const ssm = ssmParameters({ client: ssmClient })
-    const secrets = secretsManager({ client: secretsClient })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(secretsClient) })
     const handler = middy(async () => 'unreachable').use(
       paramsMiddleware({
         fetch: {
@@ -139,7 +141,13 @@ describe('paramsMiddleware in a Middy chain', () => {
 
   it('awaits a refresh ahead it started before the invocation ends, in after and in onError', async () => {
     const clock = fakeClock()
-    const ssm = ssmParameters({ client: ssmClient, clock, ttl: 100_000, jitter: 0, refreshAhead: 0.5 })
+    const ssm = ssmParameters({
+      client: fromSsmClient(ssmClient),
+      clock,
+      ttl: 100_000,
+      jitter: 0,
+      refreshAhead: 0.5,
+    })
     let fail = false
     const handler = middy(async () => {
       if (fail) throw new Error('handler failed')
@@ -167,8 +175,19 @@ describe('paramsMiddleware in a Middy chain', () => {
 
   it('serves a warm invocation without a promise, and reads a value fetched again as soon as it lands', async () => {
     const clock = fakeClock()
-    const ssm = ssmParameters({ client: ssmClient, clock, ttl: 100_000, jitter: 0, refreshAhead: 0.5 })
-    const secrets = secretsManager({ client: secretsClient, clock, ttl: 100_000, jitter: 0 })
+    const ssm = ssmParameters({
+      client: fromSsmClient(ssmClient),
+      clock,
+      ttl: 100_000,
+      jitter: 0,
+      refreshAhead: 0.5,
+    })
+    const secrets = secretsManager({
+      client: fromSecretsManagerClient(secretsClient),
+      clock,
+      ttl: 100_000,
+      jitter: 0,
+    })
     const middleware = paramsMiddleware({
       fetch: { url: ssm.ref('/app/url'), apiKey: secrets.ref('api/key') },
     })
@@ -204,8 +223,13 @@ describe('paramsMiddleware in a Middy chain', () => {
 
   it('serves warm invocations the value each cache holds now: after a refresh, an invalidation and expiry, and counts their hits', async () => {
     const clock = fakeClock()
-    const ssm = ssmParameters({ client: ssmClient, clock, ttl: 100_000, jitter: 0 })
-    const secrets = secretsManager({ client: secretsClient, clock, ttl: 200_000, jitter: 0 })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient), clock, ttl: 100_000, jitter: 0 })
+    const secrets = secretsManager({
+      client: fromSecretsManagerClient(secretsClient),
+      clock,
+      ttl: 200_000,
+      jitter: 0,
+    })
     const name = '/app/rotating'
     aws.putParameter(name, 'one')
     const handler = middy(async (_event: unknown, ctx: Context & Record<string, unknown>) => ({
@@ -271,7 +295,7 @@ describe('paramsMiddleware in a Middy chain', () => {
         return Promise.resolve()
       },
     }
-    const ssm = ssmParameters({ client: ssmClient })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
     const middleware = paramsMiddleware({ fetch: { custom, url: ssm.ref('/app/url') } })
     const request = { context: context('c-1') } as never
     await middleware.before?.(request)
@@ -283,7 +307,7 @@ describe('paramsMiddleware in a Middy chain', () => {
   })
 
   it('validates its options', () => {
-    const ssm = ssmParameters({ client: ssmClient })
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
     const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })
     expect(() => paramsMiddleware(null as never)).toThrow(invalid)
     expect(() => paramsMiddleware({ fetch: null as never })).toThrow(invalid)

@@ -10,6 +10,8 @@ import {
   type TtlCache,
   ttlCache,
 } from '@warmstart/params'
+import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import type { Context } from 'aws-lambda'
 import { describe, expectTypeOf, it } from 'vitest'
 
@@ -18,8 +20,8 @@ type ContextOf<H extends (event: never, context: never) => unknown> = Parameters
 
 declare const ssmClient: SSMClient
 declare const secretsClient: SecretsManagerClient
-const ssm = ssmParameters({ client: ssmClient, ttl: '5m', jitter: 0.1, staleIfError: '10m' })
-const secrets = secretsManager({ client: secretsClient, ttl: 'forever' })
+const ssm = ssmParameters({ client: fromSsmClient(ssmClient), ttl: '5m', jitter: 0.1, staleIfError: '10m' })
+const secrets = secretsManager({ client: fromSecretsManagerClient(secretsClient), ttl: 'forever' })
 
 describe('types', () => {
   it('types get from its options', () => {

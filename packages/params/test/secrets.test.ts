@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { SecretNotFoundError, secretsManager, TransformError } from '@warmstart/params'
+import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
 import { fakeClock, type LocalAws, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
@@ -52,7 +53,7 @@ function clientWithoutBatchPermission(): SecretsManagerClient {
 
 describe('secretsManager', () => {
   it('reads string, binary and json secrets', async () => {
-    const secrets = secretsManager({ client })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(client) })
     expect(await secrets.get('api/key')).toBe('key-123')
     expect(await secrets.get<Uint8Array>('tls/cert')).toEqual(new Uint8Array([1, 2, 3]))
     expect(await secrets.get('tls/cert', { transform: 'binary' })).toEqual(new Uint8Array([1, 2, 3]))
@@ -66,13 +67,13 @@ describe('secretsManager', () => {
   })
 
   it('reads 25 ids with 2 BatchGetSecretValue calls (20 + 5), and ids of one tick together', async () => {
-    const secrets = secretsManager({ client })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(client) })
     const values = await secrets.getMany(ids)
     expect(values['svc/s24']).toBe('secret-24')
     expect(calls('BatchGetSecretValue')).toBe(2)
     expect(aws.calls.map((call) => call.names.length)).toEqual([20, 5])
     aws.resetCalls()
-    const fresh = secretsManager({ client })
+    const fresh = secretsManager({ client: fromSecretsManagerClient(client) })
     const [key, creds] = await Promise.all([
       secrets.get('api/key'),
       fresh.get('db/credentials', { transform: 'json' }),
@@ -83,7 +84,7 @@ describe('secretsManager', () => {
   })
 
   it('lists missing ids in one SecretNotFoundError, from a batch or a single read', async () => {
-    const secrets = secretsManager({ client })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(client) })
     const error = await secrets.getMany(['api/key', 'nope/1', 'nope/2']).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SecretNotFoundError)
     expect(error).toMatchObject({ code: 'ERR_SECRET_NOT_FOUND', ids: ['nope/1', 'nope/2'] })
@@ -95,7 +96,7 @@ describe('secretsManager', () => {
 
   it('after a rotation, serves the cached value for at most one TTL, and refresh(id) fetches the new one at once', async () => {
     const clock = fakeClock()
-    const secrets = secretsManager({ client, clock, ttl: '5m', jitter: 0 })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(client), clock, ttl: '5m', jitter: 0 })
     aws.putSecret('rotating', 'old-password')
     expect(await secrets.get('rotating')).toBe('old-password')
     aws.rotateSecret('rotating', 'new-password')
@@ -114,7 +115,7 @@ describe('secretsManager', () => {
   it('falls back to GetSecretValue when the role may not BatchGetSecretValue, and batch: false never batches', async () => {
     const denied = clientWithoutBatchPermission()
     try {
-      const secrets = secretsManager({ client: denied })
+      const secrets = secretsManager({ client: fromSecretsManagerClient(denied) })
       expect(await secrets.getMany(['svc/s1', 'svc/s2'])).toEqual({
         'svc/s1': 'secret-1',
         'svc/s2': 'secret-2',
@@ -130,7 +131,7 @@ describe('secretsManager', () => {
       denied.destroy()
     }
     aws.resetCalls()
-    const unbatched = secretsManager({ client, batch: false })
+    const unbatched = secretsManager({ client: fromSecretsManagerClient(client), batch: false })
     await unbatched.getMany(['svc/s1', 'svc/s2'])
     expect(calls('GetSecretValue')).toBe(2)
   })
@@ -150,7 +151,7 @@ describe('secretsManager', () => {
       { step: 'initialize', name: 'kmsFailure' },
     )
     try {
-      const secrets = secretsManager({ client: faulty })
+      const secrets = secretsManager({ client: fromSecretsManagerClient(faulty) })
       const [one, two] = await Promise.allSettled([secrets.get('svc/s1'), secrets.get('svc/s2')])
       expect(one).toEqual({ status: 'fulfilled', value: 'secret-1' })
       expect(two).toMatchObject({
@@ -165,7 +166,7 @@ describe('secretsManager', () => {
   })
 
   it('throws typed errors for transforms and service failures, never with the value', async () => {
-    const secrets = secretsManager({ client, staleIfError: 0 })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(client), staleIfError: 0 })
     const error = await secrets.get('bad/json', { transform: 'json' }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TransformError)
     expect(String(error)).not.toContain('not-json-secret-value')
@@ -180,7 +181,13 @@ describe('secretsManager', () => {
 
   it('refreshes ahead and settles; stats count it', async () => {
     const clock = fakeClock()
-    const secrets = secretsManager({ client, clock, ttl: 10_000, jitter: 0, refreshAhead: 0.5 })
+    const secrets = secretsManager({
+      client: fromSecretsManagerClient(client),
+      clock,
+      ttl: 10_000,
+      jitter: 0,
+      refreshAhead: 0.5,
+    })
     await secrets.get('api/key')
     clock.advance(6_000)
     await secrets.get('api/key')
@@ -192,12 +199,17 @@ describe('secretsManager', () => {
     const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })
     expect(() => secretsManager(null as never)).toThrow(invalid)
     expect(() => secretsManager({ client: 1 as never })).toThrow(invalid)
-    // The type takes any SDK client (it names no SDK): the service is checked here.
-    expect(() => secretsManager({ client: new SSMClient(aws.clientConfig) })).toThrow(
-      /option "client" must be a SecretsManagerClient/,
+    expect(() => secretsManager({ client: client as never })).toThrow(
+      /must be a SecretsManagerClient passed through fromSecretsManagerClient\(\) of '@warmstart\/params\/secrets-manager-sdk'/,
     )
+    // The type names no SDK: the service is checked here.
+    const other = new SSMClient(aws.clientConfig)
+    expect(() => secretsManager({ client: fromSecretsManagerClient(other as never) })).toThrow(
+      /must be what fromSecretsManagerClient\(\) of '@warmstart\/params\/secrets-manager-sdk' returns/,
+    )
+    other.destroy()
     expect(() => secretsManager({ batch: 'no' as never })).toThrow(invalid)
-    const secrets = secretsManager({ client })
+    const secrets = secretsManager({ client: fromSecretsManagerClient(client) })
     // Every promise-returning method rejects, never throws.
     await expect(secrets.get('')).rejects.toMatchObject(invalid)
     await expect(secrets.get('x', { transform: 'xml' as never })).rejects.toMatchObject(invalid)

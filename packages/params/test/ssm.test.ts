@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { FetchError, ParameterNotFoundError, ssmParameters, TransformError } from '@warmstart/params'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { fakeClock, type LocalAws, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { warnings } from './warnings.js'
@@ -43,7 +44,7 @@ const calls = (operation: string) => aws.callCount({ service: 'ssm', operation }
 
 describe('ssmParameters: batching', () => {
   it('reads 25 names with 3 GetParameters calls (10 + 10 + 5)', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     const values = await ssm.getMany(many)
     expect(Object.keys(values)).toHaveLength(25)
     expect(values['/many/p07']).toBe('value-7')
@@ -55,7 +56,7 @@ describe('ssmParameters: batching', () => {
   })
 
   it('coalesces names read in the same tick, whatever the call, into shared batches', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     const [url, hosts, flags, again] = await Promise.all([
       ssm.get('/app/url'),
       ssm.get<string[]>('/app/hosts'),
@@ -71,14 +72,14 @@ describe('ssmParameters: batching', () => {
   })
 
   it('makes one call for 50 concurrent reads of one name (single flight)', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     const values = await Promise.all(Array.from({ length: 50 }, () => ssm.get('/app/url')))
     expect(new Set(values)).toEqual(new Set(['https://example.test']))
     expect(aws.calls).toHaveLength(1)
   })
 
   it('pages through a path, 10 per GetParametersByPath call, recursive by default', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     const all = await ssm.getByPath('/paged')
     expect(Object.keys(all)).toHaveLength(23)
     expect(all['/paged/deep/k21']).toBe('v21')
@@ -98,7 +99,7 @@ describe('ssmParameters: batching', () => {
 
 describe('ssmParameters: values', () => {
   it('decrypts SecureString by default, and gives the ciphertext with decrypt: false', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     expect(await ssm.get('/app/db/password')).toBe('hunter2')
     const encrypted = await ssm.get('/app/db/password', { decrypt: false })
     expect(encrypted).not.toBe('hunter2')
@@ -106,7 +107,7 @@ describe('ssmParameters: values', () => {
   })
 
   it('reads versions and labels, alongside the plain name in the same batch', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     const [latest, first, prod] = await Promise.all([
       ssm.get('/app/labelled'),
       ssm.get('/app/labelled:1'),
@@ -117,7 +118,7 @@ describe('ssmParameters: values', () => {
   })
 
   it('transforms json (frozen) and binary', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     const flags = await ssm.get<{ on: boolean; limits: { rps: number } }>('/app/flags', { transform: 'json' })
     expect(flags).toEqual({ on: true, limits: { rps: 5 } })
     expect(Object.isFrozen(flags.limits)).toBe(true)
@@ -128,7 +129,7 @@ describe('ssmParameters: values', () => {
 
 describe('ssmParameters: errors', () => {
   it('lists missing names in a ParameterNotFoundError, unless optional', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     const single = await ssm.get('/app/missing').catch((e: unknown) => e)
     expect(single).toBeInstanceOf(ParameterNotFoundError)
     expect(single).toMatchObject({ code: 'ERR_PARAMETER_NOT_FOUND', names: ['/app/missing'] })
@@ -149,7 +150,7 @@ describe('ssmParameters: errors', () => {
   })
 
   it('names the parameter of a failed transform, never its value, nor in the cause chain', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     const error = await ssm.get('/app/bad-json', { transform: 'json' }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TransformError)
     expect(error).toMatchObject({
@@ -183,7 +184,7 @@ describe('ssmParameters: errors', () => {
     const { lines, logger } = warnings()
     // A staleAfter long enough for the SDK's own retries (see the deadline tests for the default).
     const ssm = ssmParameters({
-      client,
+      client: fromSsmClient(client),
       clock,
       ttl: '1m',
       jitter: 0,
@@ -211,7 +212,13 @@ describe('ssmParameters: errors', () => {
 
   it('serves the last good value under 500s, and throws with the cause without one', async () => {
     const clock = fakeClock()
-    const ssm = ssmParameters({ client, clock, ttl: '1m', jitter: 0, staleIfError: '10m' })
+    const ssm = ssmParameters({
+      client: fromSsmClient(client),
+      clock,
+      ttl: '1m',
+      jitter: 0,
+      staleIfError: '10m',
+    })
     await ssm.get('/app/hosts')
     clock.advance('61s')
     aws.injectFault({ service: 'ssm', kind: 'server-error', times: Number.POSITIVE_INFINITY })
@@ -226,7 +233,7 @@ describe('ssmParameters: errors', () => {
 describe('ssmParameters: TTL and refresh', () => {
   it('fetches again after the TTL on the fake clock, not before', async () => {
     const clock = fakeClock()
-    const ssm = ssmParameters({ client, clock, ttl: '5m', jitter: 0 })
+    const ssm = ssmParameters({ client: fromSsmClient(client), clock, ttl: '5m', jitter: 0 })
     await ssm.get('/app/url')
     clock.advance('299s')
     await ssm.get('/app/url')
@@ -242,8 +249,8 @@ describe('ssmParameters: TTL and refresh', () => {
 
   it('spreads expiry with jitter (default ±10%)', async () => {
     const clock = fakeClock()
-    const early = ssmParameters({ client, clock, ttl: '5m', random: () => 0 })
-    const late = ssmParameters({ client, clock, ttl: '5m', random: () => 0.99 })
+    const early = ssmParameters({ client: fromSsmClient(client), clock, ttl: '5m', random: () => 0 })
+    const late = ssmParameters({ client: fromSsmClient(client), clock, ttl: '5m', random: () => 0.99 })
     await Promise.all([early.get('/app/url'), late.get('/app/url')])
     expect(aws.calls).toHaveLength(2) // two providers, two caches
     clock.advance('270s') // the early one expires at 5m - 10%
@@ -258,7 +265,7 @@ describe('ssmParameters: TTL and refresh', () => {
   })
 
   it('refresh(name) fetches a changed value at once; invalidate forgets it', async () => {
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     aws.putParameter('/app/changing', 'one')
     expect(await ssm.get('/app/changing')).toBe('one')
     aws.putParameter('/app/changing', 'two')
@@ -272,7 +279,13 @@ describe('ssmParameters: TTL and refresh', () => {
 
   it('refreshes ahead and settles', async () => {
     const clock = fakeClock()
-    const ssm = ssmParameters({ client, clock, ttl: 100_000, jitter: 0, refreshAhead: 0.2 })
+    const ssm = ssmParameters({
+      client: fromSsmClient(client),
+      clock,
+      ttl: 100_000,
+      jitter: 0,
+      refreshAhead: 0.2,
+    })
     await ssm.get('/app/url')
     clock.advance(90_000)
     await ssm.get('/app/url')
@@ -287,11 +300,21 @@ describe('ssmParameters: options', () => {
     const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })
     expect(() => ssmParameters(null as never)).toThrow(invalid)
     expect(() => ssmParameters({ client: {} as never })).toThrow(invalid)
-    expect(() => ssmParameters({ client: new SecretsManagerClient(aws.clientConfig) })).toThrow(
-      /option "client" must be an SSMClient/,
+    // A bare client: its commands come from the SDK entry, so that the default path bundles no SDK.
+    expect(() => ssmParameters({ client: client as never })).toThrow(
+      /option "client" must be an SSMClient passed through fromSsmClient\(\) of '@warmstart\/params\/ssm-sdk'/,
     )
+    // The type names no SDK: the service is checked here.
+    const other = new SecretsManagerClient(aws.clientConfig)
+    expect(() => ssmParameters({ client: fromSsmClient(other as never) })).toThrow(
+      /option "client" must be what fromSsmClient\(\) of '@warmstart\/params\/ssm-sdk' returns for an SSMClient/,
+    )
+    expect(() => ssmParameters({ client: { ...fromSsmClient(client), commands: {} } as never })).toThrow(
+      invalid,
+    )
+    other.destroy()
     expect(() => ssmParameters({ jitter: 3 })).toThrow(invalid)
-    const ssm = ssmParameters({ client })
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
     // Every promise-returning method rejects, never throws.
     await expect(ssm.get('')).rejects.toMatchObject(invalid)
     await expect(ssm.get('/x', { transform: 'yaml' as never })).rejects.toMatchObject(invalid)
@@ -307,17 +330,19 @@ describe('ssmParameters: options', () => {
     process.env.POWERTOOLS_PARAMETERS_MAX_AGE = '60'
     process.env.POWERTOOLS_PARAMETERS_SSM_DECRYPT = 'false'
     try {
-      const ssm = ssmParameters({ client, clock, jitter: 0 })
+      const ssm = ssmParameters({ client: fromSsmClient(client), clock, jitter: 0 })
       expect(await ssm.get('/app/db/password')).not.toBe('hunter2')
       expect(await ssm.get('/app/db/password', { decrypt: true })).toBe('hunter2')
       clock.advance('60s')
       await ssm.get('/app/db/password')
       expect(aws.calls).toHaveLength(3)
       process.env.POWERTOOLS_PARAMETERS_MAX_AGE = 'soon'
-      expect(() => ssmParameters({ client })).toThrow(/POWERTOOLS_PARAMETERS_MAX_AGE/)
+      expect(() => ssmParameters({ client: fromSsmClient(client) })).toThrow(/POWERTOOLS_PARAMETERS_MAX_AGE/)
       process.env.POWERTOOLS_PARAMETERS_MAX_AGE = ''
       process.env.POWERTOOLS_PARAMETERS_SSM_DECRYPT = 'maybe'
-      expect(() => ssmParameters({ client })).toThrow(/POWERTOOLS_PARAMETERS_SSM_DECRYPT/)
+      expect(() => ssmParameters({ client: fromSsmClient(client) })).toThrow(
+        /POWERTOOLS_PARAMETERS_SSM_DECRYPT/,
+      )
     } finally {
       delete process.env.POWERTOOLS_PARAMETERS_MAX_AGE
       delete process.env.POWERTOOLS_PARAMETERS_SSM_DECRYPT

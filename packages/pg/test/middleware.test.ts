@@ -3,6 +3,7 @@ import middy from '@middy/core'
 import type { LambdaContext, Middleware } from '@warmstart/core'
 import { trackInvocation } from '@warmstart/core/internal'
 import { type ParamsOf, paramsMiddleware, secretsManager } from '@warmstart/params'
+import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
 import { type PgConnection, pgConnection, pgMiddleware } from '@warmstart/pg'
 import { fakeClock, type LocalAws, startLocalAws, startPostgres, type TestPostgres } from '@warmstart/testing'
 import { lambdaContext as contextDouble, type EventRecorder, recordEvents } from '@warmstart/testing/doubles'
@@ -52,7 +53,10 @@ type PgContext = Context & { pg: Client }
 
 describe('pgMiddleware in a real Middy chain', () => {
   it('gets credentials from the params middleware, and survives a password rotation without a failed invocation', async () => {
-    const secrets = secretsManager({ client: new SecretsManagerClient({ ...aws.clientConfig }), ttl: '1h' })
+    const secrets = secretsManager({
+      client: fromSecretsManagerClient(new SecretsManagerClient({ ...aws.clientConfig })),
+      ttl: '1h',
+    })
     const credentials = secrets.ref<typeof server.config>('app/db', { transform: 'json' })
     const db = track(
       pgConnection({

@@ -1,11 +1,9 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import type { SSMClient } from '@aws-sdk/client-ssm'
 import { invalidOption } from '@warmstart/core/internal'
 import { loadSecretsSdk, loadSsmSdk } from '../peer.js'
 import { checkEndpoint, checkRegion, type SdkChains } from './config.js'
 import { httpSecretsBackend, httpSsmBackend } from './http-backend.js'
 import { sdkSecretsBackend, sdkSsmBackend } from './sdk-backend.js'
-import type { SdkClient, SecretsBackend, SsmBackend } from './types.js'
+import type { SecretsBackend, SecretsManagerSdkClient, SsmBackend, SsmSdkClient } from './types.js'
 
 export { AwsServiceError, MalformedResponseError } from './errors.js'
 export type * from './types.js'
@@ -41,19 +39,33 @@ function sdkChains(make: () => Promise<ConfiguredClient>): () => Promise<SdkChai
   }
 }
 
-function checkTransport(
-  component: string,
-  options: TransportOptions<SdkClient>,
-  service: string,
-  what: string,
-) {
+/** What a provider's `client` option takes, and where it comes from, for its checks and messages. */
+interface SdkPath {
+  readonly service: 'SSM' | 'Secrets Manager'
+  readonly commands: readonly string[]
+  /** The entry and function that make it, such as `fromSsmClient()` of '@warmstart/params/ssm-sdk'. */
+  readonly maker: string
+  /** The SDK client it wraps, such as 'an SSMClient'. */
+  readonly clientName: string
+}
+
+const SSM_PATH: SdkPath = {
+  service: 'SSM',
+  commands: ['getParameter', 'getParameters', 'getParametersByPath'],
+  maker: "fromSsmClient() of '@warmstart/params/ssm-sdk'",
+  clientName: 'an SSMClient',
+}
+const SECRETS_PATH: SdkPath = {
+  service: 'Secrets Manager',
+  commands: ['getSecretValue', 'batchGetSecretValue'],
+  maker: "fromSecretsManagerClient() of '@warmstart/params/secrets-manager-sdk'",
+  clientName: 'a SecretsManagerClient',
+}
+
+/** Checks the transport options; the `client` one must be what its SDK entry made. */
+function checkTransport(component: string, options: TransportOptions<unknown>, path: SdkPath) {
   const { client } = options
-  if (
-    client !== undefined &&
-    (typeof (client as { send?: unknown }).send !== 'function' || !isFor(client, service))
-  ) {
-    throw invalidOption(component, 'client', `must be ${what}`)
-  }
+  if (client !== undefined) checkSdkClient(component, client, path)
   const endpoint = checkEndpoint(component, options.endpoint)
   const region = checkRegion(component, options.region)
   if (client !== undefined && (endpoint !== undefined || region !== undefined)) {
@@ -66,21 +78,35 @@ function checkTransport(
   return { endpoint, region }
 }
 
+function checkSdkClient(component: string, value: unknown, path: SdkPath): void {
+  const made = value as Partial<SsmSdkClient | SecretsManagerSdkClient> | null
+  if (typeof (made as { send?: unknown } | null)?.send === 'function') {
+    // A bare SDK client: the commands it needs come from the SDK entry, which this one never imports.
+    throw invalidOption(component, 'client', `must be ${path.clientName} passed through ${path.maker}`)
+  }
+  const commands = made?.commands as Record<string, unknown> | undefined
+  if (
+    typeof made !== 'object' ||
+    made === null ||
+    made.service !== path.service ||
+    typeof (made.client as { send?: unknown } | undefined)?.send !== 'function' ||
+    !isFor(made.client as { config?: unknown }, path.service) ||
+    path.commands.some((name) => typeof commands?.[name] !== 'function')
+  ) {
+    throw invalidOption(component, 'client', `must be what ${path.maker} returns for ${path.clientName}`)
+  }
+}
+
 /** False only for a client that says it is for another service (an SDK v3 client's `config.serviceId`). */
-function isFor(client: SdkClient, service: string): boolean {
+function isFor(client: { config?: unknown }, service: string): boolean {
   const serviceId = (client.config as { serviceId?: unknown } | undefined)?.serviceId
   return typeof serviceId !== 'string' || serviceId === service
 }
 
 /** A caller's SSMClient → the SDK path; none → the default HTTP path. Options are checked here. */
-export function ssmBackend(component: string, options: TransportOptions<SdkClient>): SsmBackend {
-  const { endpoint, region } = checkTransport(
-    component,
-    options,
-    'SSM',
-    'an SSMClient from @aws-sdk/client-ssm',
-  )
-  if (options.client !== undefined) return sdkSsmBackend(options.client as unknown as SSMClient, loadSsmSdk)
+export function ssmBackend(component: string, options: TransportOptions<SsmSdkClient>): SsmBackend {
+  const { endpoint, region } = checkTransport(component, options, SSM_PATH)
+  if (options.client !== undefined) return sdkSsmBackend(options.client)
   return httpSsmBackend({
     endpoint,
     region,
@@ -88,15 +114,12 @@ export function ssmBackend(component: string, options: TransportOptions<SdkClien
   })
 }
 
-export function secretsBackend(component: string, options: TransportOptions<SdkClient>): SecretsBackend {
-  const { endpoint, region } = checkTransport(
-    component,
-    options,
-    'Secrets Manager',
-    'a SecretsManagerClient from @aws-sdk/client-secrets-manager',
-  )
-  if (options.client !== undefined)
-    return sdkSecretsBackend(options.client as unknown as SecretsManagerClient, loadSecretsSdk)
+export function secretsBackend(
+  component: string,
+  options: TransportOptions<SecretsManagerSdkClient>,
+): SecretsBackend {
+  const { endpoint, region } = checkTransport(component, options, SECRETS_PATH)
+  if (options.client !== undefined) return sdkSecretsBackend(options.client)
   return httpSecretsBackend({
     endpoint,
     region,

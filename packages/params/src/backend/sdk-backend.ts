@@ -1,18 +1,30 @@
-import type * as SecretsSdk from '@aws-sdk/client-secrets-manager'
-import type * as SsmSdk from '@aws-sdk/client-ssm'
 import { MalformedResponseError } from './errors.js'
-import type { CallOptions, SecretsBackend, SsmBackend } from './types.js'
+import type {
+  CallOptions,
+  SdkCommand,
+  SecretsBackend,
+  SecretsManagerSdkClient,
+  SsmBackend,
+  SsmSdkClient,
+} from './types.js'
 
 /**
- * Runs one SDK call so that it fails as the HTTP path does: `signal.reason` once the signal has
- * aborted (the SDK's own is a generic AbortError), and a MalformedResponseError for a body the
- * SDK could not parse (a SyntaxError carrying `$metadata`). Service errors are the SDK's own
- * exceptions, which the HTTP path's AwsServiceError is shaped like.
+ * Sends one command through a caller's client so that it fails as the HTTP path does:
+ * `signal.reason` once the signal has aborted (the SDK's own is a generic AbortError), and a
+ * MalformedResponseError for a body the SDK could not parse (a SyntaxError carrying `$metadata`).
+ * Service errors are the SDK's own exceptions, which the HTTP path's AwsServiceError is shaped like.
  */
-async function call<T>(operation: string, { signal }: CallOptions, send: () => Promise<T>): Promise<T> {
+async function send<T>(
+  { client }: { readonly client: SsmSdkClient['client'] },
+  operation: string,
+  Command: SdkCommand,
+  input: object,
+  { signal }: CallOptions,
+): Promise<T> {
   signal.throwIfAborted()
+  const sendCommand = client.send.bind(client) as unknown as (command: unknown, options: object) => Promise<T>
   try {
-    return await send()
+    return await sendCommand(new Command(input as never), { abortSignal: signal })
   } catch (error) {
     if (signal.aborted) throw signal.reason
     if (error instanceof SyntaxError && '$metadata' in error) {
@@ -22,52 +34,31 @@ async function call<T>(operation: string, { signal }: CallOptions, send: () => P
   }
 }
 
-/** The SDK path for a caller's SSMClient; the SDK module is the caller's, loaded at the first call. */
-export function sdkSsmBackend(client: SsmSdk.SSMClient, load: () => Promise<typeof SsmSdk>): SsmBackend {
+/** The SDK path: a caller's SSMClient, with the commands its `fromSsmClient()` brought. */
+export function sdkSsmBackend(sdk: SsmSdkClient): SsmBackend {
+  const { commands } = sdk
   return {
     kind: 'sdk',
-    async getParameter(input, options) {
-      const sdk = await load()
-      return call('GetParameter', options, () =>
-        client.send(new sdk.GetParameterCommand(input), { abortSignal: options.signal }),
-      )
-    },
-    async getParameters(input, options) {
-      const sdk = await load()
-      return call('GetParameters', options, () =>
-        client.send(new sdk.GetParametersCommand({ ...input, Names: [...input.Names] }), {
-          abortSignal: options.signal,
-        }),
-      )
-    },
-    async getParametersByPath(input, options) {
-      const sdk = await load()
-      return call('GetParametersByPath', options, () =>
-        client.send(new sdk.GetParametersByPathCommand(input), { abortSignal: options.signal }),
-      )
-    },
+    getParameter: (input, options) => send(sdk, 'GetParameter', commands.getParameter, input, options),
+    getParameters: (input, options) =>
+      send(sdk, 'GetParameters', commands.getParameters, { ...input, Names: [...input.Names] }, options),
+    getParametersByPath: (input, options) =>
+      send(sdk, 'GetParametersByPath', commands.getParametersByPath, input, options),
   }
 }
 
-export function sdkSecretsBackend(
-  client: SecretsSdk.SecretsManagerClient,
-  load: () => Promise<typeof SecretsSdk>,
-): SecretsBackend {
+export function sdkSecretsBackend(sdk: SecretsManagerSdkClient): SecretsBackend {
+  const { commands } = sdk
   return {
     kind: 'sdk',
-    async getSecretValue(input, options) {
-      const sdk = await load()
-      return call('GetSecretValue', options, () =>
-        client.send(new sdk.GetSecretValueCommand(input), { abortSignal: options.signal }),
-      )
-    },
-    async batchGetSecretValue(input, options) {
-      const sdk = await load()
-      return call('BatchGetSecretValue', options, () =>
-        client.send(new sdk.BatchGetSecretValueCommand({ SecretIdList: [...input.SecretIdList] }), {
-          abortSignal: options.signal,
-        }),
-      )
-    },
+    getSecretValue: (input, options) => send(sdk, 'GetSecretValue', commands.getSecretValue, input, options),
+    batchGetSecretValue: (input, options) =>
+      send(
+        sdk,
+        'BatchGetSecretValue',
+        commands.batchGetSecretValue,
+        { SecretIdList: [...input.SecretIdList] },
+        options,
+      ),
   }
 }

@@ -6,15 +6,44 @@
  */
 
 /**
- * An AWS SDK v3 client, as a provider takes it: an `SSMClient` of `@aws-sdk/client-ssm` for
- * `ssmParameters`, a `SecretsManagerClient` of `@aws-sdk/client-secrets-manager` for
- * `secretsManager`. Declared by its shape so that these declarations name no SDK: a function that
- * passes no client type-checks with no SDK installed. Which service a client is for is checked when
- * the provider is made (its `config.serviceId`).
+ * An AWS SDK v3 client, declared by its shape so that these declarations name no SDK: a function
+ * that passes no client type-checks with no SDK installed.
  */
 export interface SdkClient {
   send(command: never, options?: never): Promise<unknown>
   readonly config: object
+}
+
+/** An SDK command class, such as `GetParameterCommand`. */
+export type SdkCommand = new (input: never) => unknown
+
+/**
+ * A caller's `SSMClient` with the three commands `ssmParameters` sends through it, as
+ * `fromSsmClient()` of `'@warmstart/params/ssm-sdk'` makes it. The commands come from that entry,
+ * which imports `@aws-sdk/client-ssm`, so that no other entry does: a bundle of the default path
+ * carries no SDK.
+ */
+export interface SsmSdkClient {
+  readonly service: 'SSM'
+  readonly client: SdkClient
+  readonly commands: {
+    readonly getParameter: SdkCommand
+    readonly getParameters: SdkCommand
+    readonly getParametersByPath: SdkCommand
+  }
+}
+
+/**
+ * A caller's `SecretsManagerClient` with the two commands `secretsManager` sends through it, as
+ * `fromSecretsManagerClient()` of `'@warmstart/params/secrets-manager-sdk'` makes it.
+ */
+export interface SecretsManagerSdkClient {
+  readonly service: 'Secrets Manager'
+  readonly client: SdkClient
+  readonly commands: {
+    readonly getSecretValue: SdkCommand
+    readonly batchGetSecretValue: SdkCommand
+  }
 }
 
 /** Given on every call: the engine aborts it when the invocation's budget for the fetch runs out. */
