@@ -6,13 +6,15 @@
 //     in turn, one process each per pass, so a slow spell of the machine hits them all alike:
 //     warmstart's default path (SigV4 over node:http, no SDK loaded), warmstart given SDK clients,
 //     Powertools Parameters, Middy's ssm + secrets-manager, and the SDK clients called by hand.
+//  1b. A handler's first PostgreSQL query, connection included, in fresh processes: @warmstart/pg,
+//     serverless-postgres and a pg.Client by hand, against one real PostgreSQL.
 //  2. What each package adds to a bundle and how long importing it takes, next to the anchors.
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
-import { startLocalAws } from '@warmstart/testing'
+import { startLocalAws, startPostgres } from '@warmstart/testing'
 import { build } from 'esbuild'
 import { median } from './stats.mjs'
 
@@ -97,6 +99,49 @@ export async function first() {
   ],
 ]
 
+const PG_CONFIG = 'JSON.parse(process.env.BENCH_PG_CONFIG)'
+const PG_QUERY = "'SELECT $1::int AS n', [1]"
+
+/** Each exports `first()`: the handler's first query, connection included; resolves with its row count. */
+const PG_HANDLERS = [
+  [
+    '@warmstart/pg pgConnection',
+    `import { pgConnection } from '@warmstart/pg'
+const db = pgConnection({ config: ${PG_CONFIG} })
+export async function first() {
+  const { rows } = await db.query(${PG_QUERY})
+  return rows.length
+}`,
+  ],
+  [
+    'serverless-postgres',
+    `import ServerlessClient from 'serverless-postgres'
+const client = new ServerlessClient(${PG_CONFIG})
+export async function first() {
+  await client.connect()
+  const { rows } = await client.query(${PG_QUERY})
+  await client.clean()
+  return rows.length
+}`,
+  ],
+  [
+    'pg.Client by hand',
+    `import pg from 'pg'
+const client = new pg.Client(${PG_CONFIG})
+let connected
+export async function first() {
+  connected ??= client.connect()
+  await connected
+  const { rows } = await client.query(${PG_QUERY})
+  return rows.length
+}`,
+  ],
+]
+// serverless-postgres loads pg with require(), which an ESM bundle has only through createRequire,
+// as Lambda's esbuild guides set it: every PostgreSQL handler gets the same banner.
+const REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
+
 /** [group, label, entry source]: each group compares warmstart with the anchors doing the same job. */
 const CASES = [
   ['core', '@warmstart/core', "export * from '@warmstart/core'"],
@@ -121,8 +166,9 @@ const CASES = [
   ['/tmp cache', '@warmstart/tmp-cache', "export * from '@warmstart/tmp-cache'"],
 ]
 
-async function bundle(label, contents, external = ['@aws-sdk/*', 'pg', 'pg-native']) {
+async function bundle(label, contents, external = ['@aws-sdk/*', 'pg', 'pg-native'], banner = '') {
   const result = await build({
+    banner: { js: banner },
     stdin: { contents, resolveDir: benchDir, loader: 'js', sourcefile: `${label}.mjs` },
     bundle: true,
     minify: true,
@@ -238,6 +284,38 @@ export async function run() {
   const warmstartDefault = handlers[0]
   const middyHandler = handlers.find((h) => h.label.startsWith('Middy'))
 
+  // 1b. Import and first query of a PostgreSQL handler, connection included.
+  const postgres = await startPostgres()
+  const pgHandlers = []
+  try {
+    for (const [label, contents] of PG_HANDLERS) {
+      const { code } = await bundle(label, contents, ['@aws-sdk/*', 'pg', 'pg-native'], REQUIRE_BANNER)
+      const file = `${outDir}/pg_${slug(label)}.mjs`
+      writeFileSync(file, code)
+      pgHandlers.push({ label, file, bytes: code.length, runs: [] })
+    }
+    const pgEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      BENCH_PG_CONFIG: JSON.stringify(postgres.config),
+    }
+    for (let i = 0; i < FIRST_VALUE_RUNS; i++) {
+      process.stderr.write(`cold-start: first queries, pass ${i + 1} of ${FIRST_VALUE_RUNS}\n`)
+      for (const handler of pgHandlers) {
+        const result = await firstValueOnce(handler.file, pgEnv)
+        if (result.count !== 1) throw new Error(`${handler.label} read ${result.count} rows, not 1`)
+        handler.runs.push(result)
+      }
+    }
+  } finally {
+    await postgres.stop()
+  }
+  for (const handler of pgHandlers) {
+    handler.importMs = median(handler.runs.map((r) => r.importMs))
+    handler.totalMs = median(handler.runs.map((r) => r.totalMs))
+  }
+  const pgByHand = pgHandlers.find((h) => h.label.startsWith('pg.Client'))
+
   // 2. What each package adds, and its import alone.
   const rows = []
   for (const [group, label, contents] of CASES) {
@@ -279,6 +357,19 @@ export async function run() {
       .join(', ')}.`,
     '',
     'Reproduce: `npm run build && node bench/cold-start.bench.mjs` (`COLD_START_RUNS=31` for more runs).',
+    '',
+    `### Import and first query: a handler's first PostgreSQL query`,
+    '',
+    `Each handler is bundled as above (\`pg\` external, with the \`createRequire\` banner that serverless-postgres's \`require('pg')\` needs in an ESM bundle, the same for all) and run ${FIRST_VALUE_RUNS} times, each time in a fresh \`node\` process, the contenders in turn: import, then connect and run one query on a real PostgreSQL over loopback (\`startPostgres\`, SCRAM login). Medians from the start of user code.`,
+    '',
+    '| handler | import | import + connect + first query | vs pg.Client by hand | bundle (minified, pg external) |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...pgHandlers.map(
+      (h) =>
+        `| ${h.label} | ${h.importMs.toFixed(1)} ms | ${h.totalMs.toFixed(1)} ms | ${(h.totalMs / pgByHand.totalMs).toFixed(2)}× | ${kb(h.bytes)} |`,
+    ),
+    '',
+    `@warmstart/pg loads pg at the first connect, not at import (${pgHandlers[0].importMs.toFixed(0)} ms against ${pgHandlers[1].importMs.toFixed(0)} ms for serverless-postgres, which loads it when constructed): a cold start that never reaches the database does not pay for it. One that does has its first row, deadlines, cancellation and liveness included, at ${(pgHandlers[0].totalMs / pgByHand.totalMs).toFixed(2)}× a pg.Client by hand's time and ${(pgHandlers[0].totalMs / pgHandlers[1].totalMs).toFixed(2)}× serverless-postgres's: the larger bundle costs no time a user can see at a cold start.`,
     '',
     `### Bundle size and import time of each package`,
     '',
