@@ -12,6 +12,9 @@ export default defineConfig({
     'ssm-sdk': 'src/ssm-sdk.ts',
     'secrets-manager-sdk': 'src/secrets-manager-sdk.ts',
   },
+  // Entries share their modules through chunks in both formats: a CommonJS entry with its own copy
+  // of a class fails `instanceof` for an error another entry threw (tsup splits only ESM by default).
+  splitting: true,
   // The CommonJS build loads the optional AWS SDK peers with require(), like the rest of a CommonJS
   // program, so that the provider and the caller's own client share one copy of the SDK.
   esbuildOptions(options, context) {
