@@ -3,7 +3,10 @@ import { configKey } from './config-key.js'
 import { withLambdaDefaults } from './lambda-defaults.js'
 
 /** One client per class and config key, for the whole process (every copy of this package shares it). */
-const clientsByClass = processWide('client:aws-clients', () => new WeakMap<object, Map<string, object>>())
+const clientsByClass = /* @__PURE__ */ processWide(
+  'client:aws-clients',
+  () => new WeakMap<object, Map<string, object>>(),
+)
 
 /**
  * One AWS SDK v3 client per class and equal config for the whole execution environment, so that

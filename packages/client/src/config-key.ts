@@ -11,7 +11,7 @@ interface IdentityTable {
   next: number
 }
 
-const identities = processWide<IdentityTable>('client:config-identities', () => ({
+const identities = /* @__PURE__ */ processWide<IdentityTable>('client:config-identities', () => ({
   objects: new WeakMap(),
   symbols: new Map(),
   next: 0,

@@ -30,7 +30,7 @@ interface Tracker {
   byRequestId: Map<string, InvocationInfo>
 }
 
-const tracker = processWide<Tracker>('core:invocations', () => ({
+const tracker = /* @__PURE__ */ processWide<Tracker>('core:invocations', () => ({
   count: 0,
   current: undefined,
   byRequestId: new Map(),
@@ -41,7 +41,7 @@ const MAX_TRACKED = 1024
 // Lambda hands every invocation a new context object: the info is kept on it in a hidden field
 // (see hiddenField: far cheaper than a WeakMap insert per invocation, and invisible), one field
 // for the whole process so that every copy of core (ESM and CommonJS, two bundles) reads it.
-const stamp = processWide('core:invocation-stamp', () => hiddenField<InvocationInfo>())
+const stamp = /* @__PURE__ */ processWide('core:invocation-stamp', () => hiddenField<InvocationInfo>())
 
 /**
  * Notes that an invocation has started and returns what is known about it. Every middleware

@@ -47,8 +47,8 @@ interface Registration {
   readonly requestKeyed: boolean
 }
 
-const registrations = processWide('core:roots', () => new Map<string, Registration>())
-const collected = processWide(
+const registrations = /* @__PURE__ */ processWide('core:roots', () => new Map<string, Registration>())
+const collected = /* @__PURE__ */ processWide(
   'core:roots-finalizer',
   () => new FinalizationRegistry<string>((name) => registrations.delete(name)),
 )

@@ -110,7 +110,7 @@ export function leakGuard(options?: LeakGuardOptions): LeakGuard {
  * (remembered values of finished invocations), not only its own, or two guards in one process
  * (two handlers in one test file) would report each other's memory.
  */
-const liveGuards = processWide('leak-guard:guards', () => new Set<WeakRef<Guard>>())
+const liveGuards = /* @__PURE__ */ processWide('leak-guard:guards', () => new Set<WeakRef<Guard>>())
 
 class Guard implements LeakGuard {
   /** Invocations in flight by request id: one slot in the classic mode, a Map beside it only when they overlap. */

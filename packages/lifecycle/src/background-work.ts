@@ -40,7 +40,7 @@ const UNATTRIBUTED = Symbol('unattributed')
  * Buckets exist only for invocations that registered work, so that an invocation without any
  * (nearly all of them) allocates nothing here and ends without waiting.
  */
-const buckets = processWide(
+const buckets = /* @__PURE__ */ processWide(
   'lifecycle:background-work',
   () => new Map<string | typeof UNATTRIBUTED, Bucket>(),
 )

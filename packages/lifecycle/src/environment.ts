@@ -21,7 +21,7 @@ interface EnvironmentState {
   readonly active: InvocationSlots<InvocationInfo>
 }
 
-export const environment = processWide<EnvironmentState>('lifecycle:environment', () => ({
+export const environment = /* @__PURE__ */ processWide<EnvironmentState>('lifecycle:environment', () => ({
   first: undefined,
   active: new InvocationSlots<InvocationInfo>(),
 }))

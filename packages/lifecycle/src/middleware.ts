@@ -63,7 +63,7 @@ export interface LifecycleMiddlewareOptions {
 }
 
 const COMPONENT = 'lifecycleMiddleware'
-const invokeChannel = eventChannel('lifecycle.invoke')
+const invokeChannel = /* @__PURE__ */ eventChannel('lifecycle.invoke')
 
 /**
  * Reports init and each invocation, and waits for the invocation's `waitUntil` work in `after`

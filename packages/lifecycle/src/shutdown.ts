@@ -147,7 +147,9 @@ export function createShutdownRegistry(host: ShutdownHost): ShutdownRegistry {
   }
 }
 
-const processRegistry = processWide('lifecycle:shutdown', () => createShutdownRegistry(process))
+const processRegistry = /* @__PURE__ */ processWide('lifecycle:shutdown', () =>
+  createShutdownRegistry(process),
+)
 
 /**
  * Registers `fn` to run when Lambda shuts the environment down (SIGTERM, sent only when the

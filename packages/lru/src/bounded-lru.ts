@@ -25,11 +25,11 @@ declare module '@warmstart/core' {
 }
 
 // Each event's channel, held once: the hot paths test `active` (no subscriber, nothing built).
-const hitChannel = eventChannel('lru.hit')
-const missChannel = eventChannel('lru.miss')
-const evictChannel = eventChannel('lru.evict')
-const refusedChannel = eventChannel('lru.refused')
-const timeoutChannel = eventChannel('lru.load-timeout')
+const hitChannel = /* @__PURE__ */ eventChannel('lru.hit')
+const missChannel = /* @__PURE__ */ eventChannel('lru.miss')
+const evictChannel = /* @__PURE__ */ eventChannel('lru.evict')
+const refusedChannel = /* @__PURE__ */ eventChannel('lru.refused')
+const timeoutChannel = /* @__PURE__ */ eventChannel('lru.load-timeout')
 /** Kept back from the invocation's remaining time so that the handler can still answer after a load times out. */
 const LOAD_MARGIN_MS = 100
 

@@ -175,8 +175,8 @@ interface Outage {
 const COMPONENT = 'ttlCache'
 const SETTLED = Promise.resolve()
 // The events of the hot paths: `active` is the channel's own "anyone subscribed" check.
-const hitEvents = eventChannel('cache.hit')
-const staleEvents = eventChannel('cache.stale-served')
+const hitEvents = /* @__PURE__ */ eventChannel('cache.hit')
+const staleEvents = /* @__PURE__ */ eventChannel('cache.stale-served')
 
 /**
  * A promise that a set of reads of one cache answers as it did: while the window holds, get() of

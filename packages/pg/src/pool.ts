@@ -65,7 +65,7 @@ type Waiter = (slot: Slot) => void
 
 function ignore(): void {}
 
-const reuse = eventChannel('pg.reuse')
+const reuse = /* @__PURE__ */ eventChannel('pg.reuse')
 
 function newSlot(): Slot {
   return {

@@ -130,4 +130,6 @@ export function secretsBackend(
 }
 
 /** For a call made with no deadline (outside an invocation): a signal that never aborts. */
-export const NO_DEADLINE: { readonly signal: AbortSignal } = { signal: new AbortController().signal }
+export const NO_DEADLINE: { readonly signal: AbortSignal } = {
+  signal: /* @__PURE__ */ new AbortController().signal,
+}
