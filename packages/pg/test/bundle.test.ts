@@ -82,3 +82,26 @@ describe('bundled with esbuild', () => {
     expect(await bundle('cjs', false)).toEqual({ one: 1 })
   })
 })
+
+describe('what a bundle carries', () => {
+  it("holds only the process-wide state pgConnection uses, not the rest of core's and lifecycle's", async () => {
+    const result = await build({
+      stdin: { contents: ENTRY, resolveDir: dir, loader: 'js' },
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+      external: ['pg', 'pg-native'],
+      alias: { '@warmstart/pg': path.join(packageDir, 'dist/index.js') },
+    })
+    const code = result.outputFiles[0]?.text ?? ''
+    const state = [...code.matchAll(/"(core|lifecycle):[a-z-]+"/g)].map((match) => match[0]).sort()
+    // The invocation tracker (deadlines) and the shutdown registry (closeOnShutdown): module-level
+    // state of the modules it does not use (the lifecycle's environment and background work, the
+    // leak guard's roots) is marked pure, so that the bundler drops it.
+    expect(state).toEqual(['"core:invocations"', '"lifecycle:shutdown"'])
+  })
+})
