@@ -2,8 +2,6 @@
 export {
   AwsServiceError,
   MalformedResponseError,
-  type SdkClient,
-  type SdkCommand,
   type SecretsManagerSdkClient,
   type SsmSdkClient,
 } from './backend/index.js'

@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { SecretNotFoundError, secretsManager, TransformError } from '@warmstart/params'
 import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
+import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { fakeClock, type LocalAws, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
@@ -202,9 +203,15 @@ describe('secretsManager', () => {
     expect(() => secretsManager({ client: client as never })).toThrow(
       /must be a SecretsManagerClient passed through fromSecretsManagerClient\(\) of '@warmstart\/params\/secrets-manager-sdk'/,
     )
-    // The type names no SDK: the service is checked here.
+    // A client of the other service is refused where it is wrapped, from its config.serviceId.
     const other = new SSMClient(aws.clientConfig)
-    expect(() => secretsManager({ client: fromSecretsManagerClient(other as never) })).toThrow(
+    expect(() => fromSecretsManagerClient(other as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: 'fromSecretsManagerClient: expected a SecretsManagerClient (got a client of "SSM")',
+      }),
+    )
+    expect(() => secretsManager({ client: fromSsmClient(other) as never })).toThrow(
       /must be what fromSecretsManagerClient\(\) of '@warmstart\/params\/secrets-manager-sdk' returns/,
     )
     other.destroy()

@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { FetchError, ParameterNotFoundError, ssmParameters, TransformError } from '@warmstart/params'
+import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
 import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { fakeClock, type LocalAws, startLocalAws } from '@warmstart/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -304,14 +305,22 @@ describe('ssmParameters: options', () => {
     expect(() => ssmParameters({ client: client as never })).toThrow(
       /option "client" must be an SSMClient passed through fromSsmClient\(\) of '@warmstart\/params\/ssm-sdk'/,
     )
-    // The type names no SDK: the service is checked here.
+    // A client of the other service is refused where it is wrapped, from its config.serviceId.
     const other = new SecretsManagerClient(aws.clientConfig)
-    expect(() => ssmParameters({ client: fromSsmClient(other as never) })).toThrow(
+    expect(() => fromSsmClient(other as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: 'fromSsmClient: expected an SSMClient (got a client of "Secrets Manager")',
+      }),
+    )
+    expect(() => fromSsmClient({} as never)).toThrow(/expected an SSMClient \(got no SDK v3 client\)/)
+    // What the other service's entry made, or a copy missing an operation, is not this provider's.
+    expect(() => ssmParameters({ client: fromSecretsManagerClient(other) as never })).toThrow(
       /option "client" must be what fromSsmClient\(\) of '@warmstart\/params\/ssm-sdk' returns for an SSMClient/,
     )
-    expect(() => ssmParameters({ client: { ...fromSsmClient(client), commands: {} } as never })).toThrow(
-      invalid,
-    )
+    expect(() =>
+      ssmParameters({ client: { ...fromSsmClient(client), getParameters: undefined } as never }),
+    ).toThrow(invalid)
     other.destroy()
     expect(() => ssmParameters({ jitter: 3 })).toThrow(invalid)
     const ssm = ssmParameters({ client: fromSsmClient(client) })

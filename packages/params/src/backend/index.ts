@@ -2,7 +2,6 @@ import { invalidOption } from '@warmstart/core/internal'
 import { loadSecretsSdk, loadSsmSdk } from '../peer.js'
 import { checkEndpoint, checkRegion, type SdkChains } from './config.js'
 import { httpSecretsBackend, httpSsmBackend } from './http-backend.js'
-import { sdkSecretsBackend, sdkSsmBackend } from './sdk-backend.js'
 import type { SecretsBackend, SecretsManagerSdkClient, SsmBackend, SsmSdkClient } from './types.js'
 
 export { AwsServiceError, MalformedResponseError } from './errors.js'
@@ -42,7 +41,7 @@ function sdkChains(make: () => Promise<ConfiguredClient>): () => Promise<SdkChai
 /** What a provider's `client` option takes, and where it comes from, for its checks and messages. */
 interface SdkPath {
   readonly service: 'SSM' | 'Secrets Manager'
-  readonly commands: readonly string[]
+  readonly operations: readonly string[]
   /** The entry and function that make it, such as `fromSsmClient()` of '@warmstart/params/ssm-sdk'. */
   readonly maker: string
   /** The SDK client it wraps, such as 'an SSMClient'. */
@@ -51,13 +50,13 @@ interface SdkPath {
 
 const SSM_PATH: SdkPath = {
   service: 'SSM',
-  commands: ['getParameter', 'getParameters', 'getParametersByPath'],
+  operations: ['getParameter', 'getParameters', 'getParametersByPath'],
   maker: "fromSsmClient() of '@warmstart/params/ssm-sdk'",
   clientName: 'an SSMClient',
 }
 const SECRETS_PATH: SdkPath = {
   service: 'Secrets Manager',
-  commands: ['getSecretValue', 'batchGetSecretValue'],
+  operations: ['getSecretValue', 'batchGetSecretValue'],
   maker: "fromSecretsManagerClient() of '@warmstart/params/secrets-manager-sdk'",
   clientName: 'a SecretsManagerClient',
 }
@@ -78,35 +77,32 @@ function checkTransport(component: string, options: TransportOptions<unknown>, p
   return { endpoint, region }
 }
 
+/**
+ * The SDK entry's adapter checked the client it was given; this checks that `client` is such an
+ * adapter, for this service. The adapter is not imported here: a bundle of the default path has none.
+ */
 function checkSdkClient(component: string, value: unknown, path: SdkPath): void {
-  const made = value as Partial<SsmSdkClient | SecretsManagerSdkClient> | null
-  if (typeof (made as { send?: unknown } | null)?.send === 'function') {
+  const made = value as Record<string, unknown> | null
+  if (typeof made?.send === 'function') {
     // A bare SDK client: the commands it needs come from the SDK entry, which this one never imports.
     throw invalidOption(component, 'client', `must be ${path.clientName} passed through ${path.maker}`)
   }
-  const commands = made?.commands as Record<string, unknown> | undefined
   if (
     typeof made !== 'object' ||
     made === null ||
+    made.kind !== 'sdk' ||
     made.service !== path.service ||
-    typeof (made.client as { send?: unknown } | undefined)?.send !== 'function' ||
-    !isFor(made.client as { config?: unknown }, path.service) ||
-    path.commands.some((name) => typeof commands?.[name] !== 'function')
+    path.operations.some((name) => typeof made[name] !== 'function')
   ) {
     throw invalidOption(component, 'client', `must be what ${path.maker} returns for ${path.clientName}`)
   }
 }
 
-/** False only for a client that says it is for another service (an SDK v3 client's `config.serviceId`). */
-function isFor(client: { config?: unknown }, service: string): boolean {
-  const serviceId = (client.config as { serviceId?: unknown } | undefined)?.serviceId
-  return typeof serviceId !== 'string' || serviceId === service
-}
-
 /** A caller's SSMClient → the SDK path; none → the default HTTP path. Options are checked here. */
 export function ssmBackend(component: string, options: TransportOptions<SsmSdkClient>): SsmBackend {
   const { endpoint, region } = checkTransport(component, options, SSM_PATH)
-  if (options.client !== undefined) return sdkSsmBackend(options.client)
+  // checkTransport made sure it is the adapter of the SDK entry, for this service.
+  if (options.client !== undefined) return options.client as SsmSdkClient & SsmBackend
   return httpSsmBackend({
     endpoint,
     region,
@@ -119,7 +115,7 @@ export function secretsBackend(
   options: TransportOptions<SecretsManagerSdkClient>,
 ): SecretsBackend {
   const { endpoint, region } = checkTransport(component, options, SECRETS_PATH)
-  if (options.client !== undefined) return sdkSecretsBackend(options.client)
+  if (options.client !== undefined) return options.client as SecretsManagerSdkClient & SecretsBackend
   return httpSecretsBackend({
     endpoint,
     region,

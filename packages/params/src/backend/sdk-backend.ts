@@ -1,12 +1,35 @@
+import { WarmstartError } from '@warmstart/core'
 import { MalformedResponseError } from './errors.js'
 import type {
   CallOptions,
-  SdkCommand,
   SecretsBackend,
   SecretsManagerSdkClient,
   SsmBackend,
   SsmSdkClient,
 } from './types.js'
+
+/** An AWS SDK v3 client, by the shape this adapter uses (the SDK entries pass the real one). */
+interface SdkClient {
+  send(command: unknown, options: { abortSignal: AbortSignal }): Promise<unknown>
+  readonly config?: { readonly serviceId?: unknown }
+}
+
+/** An SDK command class, such as `GetParameterCommand`. */
+type SdkCommand = new (input: never) => unknown
+
+/**
+ * Checks what an SDK entry was given: an SDK v3 client, and not one that says it is for another
+ * service (its `config.serviceId`), so that the mistake is reported where it was made.
+ */
+function checkClient(maker: string, clientName: string, service: string, value: unknown): SdkClient {
+  const client = value as Partial<SdkClient> | null
+  const serviceId = client?.config?.serviceId
+  if (typeof client?.send !== 'function' || (typeof serviceId === 'string' && serviceId !== service)) {
+    const got = typeof serviceId === 'string' ? `a client of "${serviceId}"` : 'no SDK v3 client'
+    throw new WarmstartError('ERR_INVALID_ARGUMENT', `${maker}: expected ${clientName} (got ${got})`)
+  }
+  return client as SdkClient
+}
 
 /**
  * Sends one command through a caller's client so that it fails as the HTTP path does:
@@ -15,16 +38,15 @@ import type {
  * Service errors are the SDK's own exceptions, which the HTTP path's AwsServiceError is shaped like.
  */
 async function send<T>(
-  { client }: { readonly client: SsmSdkClient['client'] },
+  client: SdkClient,
   operation: string,
   Command: SdkCommand,
   input: object,
   { signal }: CallOptions,
 ): Promise<T> {
   signal.throwIfAborted()
-  const sendCommand = client.send.bind(client) as unknown as (command: unknown, options: object) => Promise<T>
   try {
-    return await sendCommand(new Command(input as never), { abortSignal: signal })
+    return (await client.send(new Command(input as never), { abortSignal: signal })) as T
   } catch (error) {
     if (signal.aborted) throw signal.reason
     if (error instanceof SyntaxError && '$metadata' in error) {
@@ -34,27 +56,37 @@ async function send<T>(
   }
 }
 
-/** The SDK path: a caller's SSMClient, with the commands its `fromSsmClient()` brought. */
-export function sdkSsmBackend(sdk: SsmSdkClient): SsmBackend {
-  const { commands } = sdk
+/** The SDK path of ssmParameters: a caller's SSMClient with the commands of its SDK entry. */
+export function sdkSsmBackend(
+  value: unknown,
+  commands: { getParameter: SdkCommand; getParameters: SdkCommand; getParametersByPath: SdkCommand },
+): SsmSdkClient & SsmBackend {
+  const client = checkClient('fromSsmClient', 'an SSMClient', 'SSM', value)
   return {
     kind: 'sdk',
-    getParameter: (input, options) => send(sdk, 'GetParameter', commands.getParameter, input, options),
+    service: 'SSM',
+    getParameter: (input, options) => send(client, 'GetParameter', commands.getParameter, input, options),
     getParameters: (input, options) =>
-      send(sdk, 'GetParameters', commands.getParameters, { ...input, Names: [...input.Names] }, options),
+      send(client, 'GetParameters', commands.getParameters, { ...input, Names: [...input.Names] }, options),
     getParametersByPath: (input, options) =>
-      send(sdk, 'GetParametersByPath', commands.getParametersByPath, input, options),
+      send(client, 'GetParametersByPath', commands.getParametersByPath, input, options),
   }
 }
 
-export function sdkSecretsBackend(sdk: SecretsManagerSdkClient): SecretsBackend {
-  const { commands } = sdk
+/** The SDK path of secretsManager: a caller's SecretsManagerClient with the commands of its SDK entry. */
+export function sdkSecretsBackend(
+  value: unknown,
+  commands: { getSecretValue: SdkCommand; batchGetSecretValue: SdkCommand },
+): SecretsManagerSdkClient & SecretsBackend {
+  const client = checkClient('fromSecretsManagerClient', 'a SecretsManagerClient', 'Secrets Manager', value)
   return {
     kind: 'sdk',
-    getSecretValue: (input, options) => send(sdk, 'GetSecretValue', commands.getSecretValue, input, options),
+    service: 'Secrets Manager',
+    getSecretValue: (input, options) =>
+      send(client, 'GetSecretValue', commands.getSecretValue, input, options),
     batchGetSecretValue: (input, options) =>
       send(
-        sdk,
+        client,
         'BatchGetSecretValue',
         commands.batchGetSecretValue,
         { SecretIdList: [...input.SecretIdList] },

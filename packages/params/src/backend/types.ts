@@ -6,44 +6,25 @@
  */
 
 /**
- * An AWS SDK v3 client, declared by its shape so that these declarations name no SDK: a function
- * that passes no client type-checks with no SDK installed.
- */
-export interface SdkClient {
-  send(command: never, options?: never): Promise<unknown>
-  readonly config: object
-}
-
-/** An SDK command class, such as `GetParameterCommand`. */
-export type SdkCommand = new (input: never) => unknown
-
-/**
- * A caller's `SSMClient` with the three commands `ssmParameters` sends through it, as
- * `fromSsmClient()` of `'@warmstart/params/ssm-sdk'` makes it. The commands come from that entry,
- * which imports `@aws-sdk/client-ssm`, so that no other entry does: a bundle of the default path
- * carries no SDK.
+ * A caller's `SSMClient` made ready for `ssmParameters` by `fromSsmClient()` of
+ * `'@warmstart/params/ssm-sdk'`, which sends the provider's requests through that client. Opaque:
+ * only that function makes one (the provider checks it at run time too). The adapter lives in that
+ * entry, which imports `@aws-sdk/client-ssm`, so that no other entry does: a bundle of the default
+ * path carries neither the SDK nor the adapter.
  */
 export interface SsmSdkClient {
+  readonly kind: 'sdk'
   readonly service: 'SSM'
-  readonly client: SdkClient
-  readonly commands: {
-    readonly getParameter: SdkCommand
-    readonly getParameters: SdkCommand
-    readonly getParametersByPath: SdkCommand
-  }
 }
 
 /**
- * A caller's `SecretsManagerClient` with the two commands `secretsManager` sends through it, as
- * `fromSecretsManagerClient()` of `'@warmstart/params/secrets-manager-sdk'` makes it.
+ * A caller's `SecretsManagerClient` made ready for `secretsManager` by `fromSecretsManagerClient()`
+ * of `'@warmstart/params/secrets-manager-sdk'`, which sends the provider's requests through that
+ * client. Opaque: only that function makes one.
  */
 export interface SecretsManagerSdkClient {
+  readonly kind: 'sdk'
   readonly service: 'Secrets Manager'
-  readonly client: SdkClient
-  readonly commands: {
-    readonly getSecretValue: SdkCommand
-    readonly batchGetSecretValue: SdkCommand
-  }
 }
 
 /** Given on every call: the engine aborts it when the invocation's budget for the fetch runs out. */
