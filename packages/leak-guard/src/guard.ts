@@ -8,6 +8,7 @@ import {
   processWide,
   processWideState,
   trackInvocation,
+  withTimeout,
 } from '@warmstart/core/internal'
 import { extractRequest } from './extract.js'
 import { FastWalker, type WalkRoot } from './fast-walk.js'
@@ -135,6 +136,8 @@ class Guard implements LeakGuard {
   private readonly rule: { readonly minLength: number; readonly allow: readonly (string | RegExp)[] }
   /** Module and closure variables of the handler (see ScopeReader); undefined with `watch: false`. */
   private readonly scopes: ScopeReader | undefined
+  /** The look-up of the handler Lambda runs, until it has settled. */
+  private findingHandler: Promise<void> | undefined
   /** Checks cut short by the budget since the last complete one: their values are looked for too, where the walk goes on. */
   private carried: RequestRecord[] = []
 
@@ -151,11 +154,17 @@ class Guard implements LeakGuard {
       this.scopes = scopes
       const script = callerScript()
       for (const fn of options.watch) scopes.watch(fn, script)
-      // In Lambda: the handler the runtime runs, from the module it loaded (ready before the first invocation).
-      lambdaHandler().then(
-        (found) => found !== undefined && scopes.watch(found.fn, found.script),
+      // In Lambda: the handler the runtime runs, from the module it loaded. Usually found before
+      // the first invocation; a check that comes sooner (a guard made in the handler) waits for it.
+      this.findingHandler = lambdaHandler().then(
+        (found) => {
+          if (found !== undefined) scopes.watch(found.fn, found.script)
+        },
         () => undefined,
       )
+      this.findingHandler.then(() => {
+        this.findingHandler = undefined
+      })
     }
   }
 
@@ -221,6 +230,16 @@ class Guard implements LeakGuard {
     this.inFlight.delete(requestId)
     const { sampled, record, runtime } = entry
     if (!sampled || record === undefined) return []
+    if (this.findingHandler !== undefined) {
+      // No longer than the check's own budget: a look-up still going then is not waited for again.
+      const finding = this.findingHandler
+      await withTimeout(
+        () => finding,
+        this.options.maxMs,
+        () => new Error('not found in time'),
+      ).catch(() => undefined)
+      this.findingHandler = undefined
+    }
     const finished = this.remember(record, runtime)
     if (this.options.deep !== undefined) {
       this.pending.push(finished)
