@@ -156,15 +156,13 @@ class Guard implements LeakGuard {
       for (const fn of options.watch) scopes.watch(fn, script)
       // In Lambda: the handler the runtime runs, from the module it loaded. Usually found before
       // the first invocation; a check that comes sooner (a guard made in the handler) waits for it.
-      this.findingHandler = lambdaHandler().then(
-        (found) => {
-          if (found !== undefined) scopes.watch(found.fn, found.script)
-        },
-        () => undefined,
-      )
-      this.findingHandler.then(() => {
+      const settled = (): void => {
         this.findingHandler = undefined
-      })
+      }
+      this.findingHandler = lambdaHandler().then((found) => {
+        if (found !== undefined) scopes.watch(found.fn, found.script)
+        settled()
+      }, settled)
     }
   }
 

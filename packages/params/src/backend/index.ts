@@ -2,6 +2,7 @@ import { invalidOption } from '@warmstart/core/internal'
 import { loadSecretsSdk, loadSsmSdk } from '../peer.js'
 import { checkEndpoint, checkRegion, type SdkChains } from './config.js'
 import { httpSecretsBackend, httpSsmBackend } from './http-backend.js'
+import { type SdkPath, SECRETS_PATH, SSM_PATH } from './sdk-path.js'
 import type { SecretsBackend, SecretsManagerSdkClient, SsmBackend, SsmSdkClient } from './types.js'
 
 export { AwsServiceError, MalformedResponseError } from './errors.js'
@@ -38,29 +39,6 @@ function sdkChains(make: () => Promise<ConfiguredClient>): () => Promise<SdkChai
   }
 }
 
-/** What a provider's `client` option takes, and where it comes from, for its checks and messages. */
-interface SdkPath {
-  readonly service: 'SSM' | 'Secrets Manager'
-  readonly operations: readonly string[]
-  /** The entry and function that make it, such as `fromSsmClient()` of '@warmstart/params/ssm-sdk'. */
-  readonly maker: string
-  /** The SDK client it wraps, such as 'an SSMClient'. */
-  readonly clientName: string
-}
-
-const SSM_PATH: SdkPath = {
-  service: 'SSM',
-  operations: ['getParameter', 'getParameters', 'getParametersByPath'],
-  maker: "fromSsmClient() of '@warmstart/params/ssm-sdk'",
-  clientName: 'an SSMClient',
-}
-const SECRETS_PATH: SdkPath = {
-  service: 'Secrets Manager',
-  operations: ['getSecretValue', 'batchGetSecretValue'],
-  maker: "fromSecretsManagerClient() of '@warmstart/params/secrets-manager-sdk'",
-  clientName: 'a SecretsManagerClient',
-}
-
 /** Checks the transport options; the `client` one must be what its SDK entry made. */
 function checkTransport(component: string, options: TransportOptions<unknown>, path: SdkPath) {
   const { client } = options
@@ -83,9 +61,10 @@ function checkTransport(component: string, options: TransportOptions<unknown>, p
  */
 function checkSdkClient(component: string, value: unknown, path: SdkPath): void {
   const made = value as Record<string, unknown> | null
+  const maker = `${path.maker}() of '${path.entry}'`
   if (typeof made?.send === 'function') {
     // A bare SDK client: the commands it needs come from the SDK entry, which this one never imports.
-    throw invalidOption(component, 'client', `must be ${path.clientName} passed through ${path.maker}`)
+    throw invalidOption(component, 'client', `must be ${path.clientName} passed through ${maker}`)
   }
   if (
     typeof made !== 'object' ||
@@ -94,7 +73,7 @@ function checkSdkClient(component: string, value: unknown, path: SdkPath): void 
     made.service !== path.service ||
     path.operations.some((name) => typeof made[name] !== 'function')
   ) {
-    throw invalidOption(component, 'client', `must be what ${path.maker} returns for ${path.clientName}`)
+    throw invalidOption(component, 'client', `must be what ${maker} returns for ${path.clientName}`)
   }
 }
 

@@ -1,5 +1,6 @@
 import { WarmstartError } from '@warmstart/core'
 import { MalformedResponseError } from './errors.js'
+import { type SdkPath, SECRETS_PATH, SSM_PATH } from './sdk-path.js'
 import type {
   CallOptions,
   SecretsBackend,
@@ -21,12 +22,15 @@ type SdkCommand = new (input: never) => unknown
  * Checks what an SDK entry was given: an SDK v3 client, and not one that says it is for another
  * service (its `config.serviceId`), so that the mistake is reported where it was made.
  */
-function checkClient(maker: string, clientName: string, service: string, value: unknown): SdkClient {
+function checkClient(path: SdkPath, value: unknown): SdkClient {
   const client = value as Partial<SdkClient> | null
   const serviceId = client?.config?.serviceId
-  if (typeof client?.send !== 'function' || (typeof serviceId === 'string' && serviceId !== service)) {
+  if (typeof client?.send !== 'function' || (typeof serviceId === 'string' && serviceId !== path.service)) {
     const got = typeof serviceId === 'string' ? `a client of "${serviceId}"` : 'no SDK v3 client'
-    throw new WarmstartError('ERR_INVALID_ARGUMENT', `${maker}: expected ${clientName} (got ${got})`)
+    throw new WarmstartError(
+      'ERR_INVALID_ARGUMENT',
+      `${path.maker}: expected ${path.clientName} (got ${got})`,
+    )
   }
   return client as SdkClient
 }
@@ -61,7 +65,7 @@ export function sdkSsmBackend(
   value: unknown,
   commands: { getParameter: SdkCommand; getParameters: SdkCommand; getParametersByPath: SdkCommand },
 ): SsmSdkClient & SsmBackend {
-  const client = checkClient('fromSsmClient', 'an SSMClient', 'SSM', value)
+  const client = checkClient(SSM_PATH, value)
   return {
     kind: 'sdk',
     service: 'SSM',
@@ -78,7 +82,7 @@ export function sdkSecretsBackend(
   value: unknown,
   commands: { getSecretValue: SdkCommand; batchGetSecretValue: SdkCommand },
 ): SecretsManagerSdkClient & SecretsBackend {
-  const client = checkClient('fromSecretsManagerClient', 'a SecretsManagerClient', 'Secrets Manager', value)
+  const client = checkClient(SECRETS_PATH, value)
   return {
     kind: 'sdk',
     service: 'Secrets Manager',
