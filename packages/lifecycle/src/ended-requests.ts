@@ -5,7 +5,7 @@ import { hiddenField } from '@warmstart/core/internal'
  * `after` when a later middleware's `after` throws, and that invocation must be reported once.
  * The mark is a hidden field on the request object: a WeakSet add per invocation costs far more.
  */
-const ended = hiddenField<true>()
+const ended = /* @__PURE__ */ hiddenField<true>()
 
 /** Marks `request` as ended; false when it already was. */
 export function markEnded(request: object): boolean {

@@ -137,7 +137,11 @@ export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): M
 
 type Outcome = 'success' | 'error'
 
-const NO_BACKGROUND_WORK: SettleReport = Object.freeze({ pending: [], failed: [], waitedMs: 0 })
+const NO_BACKGROUND_WORK: SettleReport = /* @__PURE__ */ Object.freeze({
+  pending: [],
+  failed: [],
+  waitedMs: 0,
+})
 
 function reportInit(info: InvocationInfo, logger: Logger | undefined): void {
   environment.first = { requestId: info.requestId, startedAt: info.startedAt }

@@ -103,8 +103,3 @@ export function secretsBackend(
     ),
   })
 }
-
-/** For a call made with no deadline (outside an invocation): a signal that never aborts. */
-export const NO_DEADLINE: { readonly signal: AbortSignal } = {
-  signal: /* @__PURE__ */ new AbortController().signal,
-}
