@@ -9,13 +9,14 @@ import {
 import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { errorCode, SecretNotFoundError } from './errors.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
+import { ProviderReads } from './provider-reads.js'
 import { readMany } from './read-many.js'
-import { type ParamRef, providerRef } from './ref.js'
+import type { ParamRef } from './ref.js'
 import { isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
-import type { Loader, TtlCache, TtlCacheGetOptions, TtlCacheStats } from './ttl-cache.js'
+import type { Loader, TtlCache, TtlCacheStats } from './ttl-cache.js'
 import type { DeepReadonly } from './types.js'
-import { type RawValue, Views } from './views.js'
+import type { RawValue } from './views.js'
 
 const COMPONENT = 'secretsManager'
 /** BatchGetSecretValue takes at most 20 ids. */
@@ -116,7 +117,7 @@ const SECRET_NOT_FOUND = {
 
 class SecretsProvider implements SecretsManager {
   readonly #cache: TtlCache<RawSecret>
-  readonly #views = new Views()
+  readonly #reads: ProviderReads<ReadSpec, RawSecret, SecretGetOptions>
   readonly #backend: SecretsBackend
   #batch: boolean
   readonly #batcher: MicrotaskBatcher<RawSecret>
@@ -134,34 +135,29 @@ class SecretsProvider implements SecretsManager {
     this.#batch = options.batch ?? true
     this.#cache = providerCache<RawSecret>('secrets', options, COMPONENT)
     this.#batcher = new MicrotaskBatcher(MAX_IDS, (ids, signal) => this.#fetchCurrent(ids, signal))
-    this.get = ((id: string, getOptions?: SecretGetOptions) => this.#read(id, getOptions)) as SecretGet
-    this.ref = ((id: string, refOptions?: SecretGetOptions) => {
-      checkOptions(`${COMPONENT}.ref`, refOptions, GET_OPTIONS)
-      const spec = this.#spec(id, refOptions)
-      const options = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
-      const read = { cache: this.#cache, key: cacheKey(spec), load: this.#loader(spec), options }
-      const view = spec.transform === undefined ? undefined : this.#views.reader(id, spec.transform)
-      return providerRef('secretsmanager', id, read, view, this.#settle)
-    }) as SecretRef
+    const reads = new ProviderReads<ReadSpec, RawSecret, SecretGetOptions>({
+      component: COMPONENT,
+      source: 'secretsmanager',
+      getOptions: GET_OPTIONS,
+      cache: this.#cache,
+      spec: (id, options) => this.#spec(id, options),
+      key: cacheKey,
+      loader: (spec) => this.#loader(spec),
+      // A refresh of the current version fetches every stage read of the id again too.
+      siblings: (id, spec) => (spec.versionStage === undefined ? this.#keysOf(id) : []),
+    })
+    this.#reads = reads
+    this.get = ((id: string, getOptions?: SecretGetOptions) => reads.read(id, getOptions)) as SecretGet
+    this.ref = ((id: string, refOptions?: SecretGetOptions) => reads.ref(id, refOptions)) as SecretRef
   }
 
   async getMany<T>(ids: readonly string[], options?: SecretGetOptions): Promise<Record<string, T>> {
     if (!Array.isArray(ids)) throw invalidOption(COMPONENT, 'ids', 'must be an array of secret ids')
-    return readMany<T>(ids, (id) => this.#read(id, options), SECRET_NOT_FOUND)
+    return readMany<T>(ids, (id) => this.#reads.read(id, options), SECRET_NOT_FOUND)
   }
 
-  async refresh<T>(id: string, options?: SecretGetOptions): Promise<T> {
-    checkOptions(`${COMPONENT}.refresh`, options, GET_OPTIONS)
-    const spec = this.#spec(id, options)
-    const target = cacheKey(spec)
-    if (spec.versionStage === undefined) {
-      // Every stage read of this id is fetched again too; their failures reach their own next reads.
-      for (const key of this.#keysOf(id)) {
-        if (key !== target && this.#cache.has(key)) this.#cache.refresh(key).catch(() => undefined)
-      }
-    }
-    const source = this.#cache.refresh(target, this.#loader(spec))
-    return (await (spec.transform === undefined ? source : this.#views.of(id, source, spec.transform))) as T
+  refresh<T>(id: string, options?: SecretGetOptions): Promise<T> {
+    return this.#reads.refresh(id, options) as Promise<T>
   }
 
   invalidate(id: string, options?: Pick<SecretGetOptions, 'versionStage'>): boolean {
@@ -174,28 +170,11 @@ class SecretsProvider implements SecretsManager {
   }
 
   settle(): Promise<void> {
-    return this.#cache.settle()
+    return this.#reads.settle()
   }
-
-  /** One function per provider, shared by its refs, so that a middleware awaits each provider once. */
-  readonly #settle = (): Promise<void> => this.#cache.settle()
 
   stats(): TtlCacheStats {
-    return this.#cache.stats()
-  }
-
-  #read(id: string, options: SecretGetOptions | undefined): Promise<unknown> {
-    let spec: ReadSpec
-    let ttl: TtlCacheGetOptions | undefined
-    try {
-      checkOptions(`${COMPONENT}.get`, options, GET_OPTIONS)
-      spec = this.#spec(id, options)
-      ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    const source = this.#cache.get(cacheKey(spec), this.#loader(spec), ttl)
-    return spec.transform === undefined ? source : this.#views.of(id, source, spec.transform)
+    return this.#reads.stats()
   }
 
   /** The cache keys of every stage of `id` that was read. */

@@ -10,13 +10,14 @@ import { type BatchResults, MicrotaskBatcher } from './batcher.js'
 import { powertoolsDefaults } from './env.js'
 import { ParameterNotFoundError } from './errors.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
+import { ProviderReads } from './provider-reads.js'
 import { readMany } from './read-many.js'
-import { type ParamRef, providerRef } from './ref.js'
+import type { ParamRef } from './ref.js'
 import { applyTransform, isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
-import type { Loader, TtlCache, TtlCacheGetOptions, TtlCacheStats } from './ttl-cache.js'
+import type { Loader, TtlCache, TtlCacheStats } from './ttl-cache.js'
 import type { DeepReadonly } from './types.js'
-import { type RawValue, Views } from './views.js'
+import type { RawValue } from './views.js'
 
 const COMPONENT = 'ssmParameters'
 /** GetParameters takes at most 10 names; GetParametersByPath returns at most 10 per page. */
@@ -163,7 +164,7 @@ const PARAMETER_NOT_FOUND = {
 
 class SsmProvider implements SsmParameters {
   readonly #cache: TtlCache<SsmCached>
-  readonly #views = new Views()
+  readonly #reads: ProviderReads<ReadSpec, SsmCached, SsmGetOptions>
   readonly #defaultDecrypt: boolean
   readonly #backend: SsmBackend
   readonly #batchers: Record<'decrypted' | 'raw', MicrotaskBatcher<RawParameter>>
@@ -179,22 +180,20 @@ class SsmProvider implements SsmParameters {
       decrypted: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, true, signal)),
       raw: new MicrotaskBatcher(MAX_NAMES, (names, signal) => this.#getParameters(names, false, signal)),
     }
+    // Reads of one name never reach a path's record: only getByPath caches those, under its own keys.
+    this.#reads = new ProviderReads<ReadSpec, SsmCached, SsmGetOptions>({
+      component: COMPONENT,
+      source: 'ssm',
+      getOptions: GET_OPTIONS,
+      cache: this.#cache,
+      spec: (name, options) => this.#spec(name, options),
+      key: cacheKey,
+      loader: (spec) => this.#loader(spec),
+      // Every cached read of the name is fetched again in the same tick: one GetParameters answers them all.
+      siblings: variantKeys,
+    })
     this.get = ((name: string, getOptions?: SsmGetOptions) => this.#read(name, getOptions)) as SsmGet
-    this.ref = ((name: string, refOptions?: SsmGetOptions) => {
-      checkOptions(`${COMPONENT}.ref`, refOptions, GET_OPTIONS)
-      const spec = this.#spec(name, refOptions)
-      const options = refOptions?.ttl === undefined ? undefined : { ttl: refOptions.ttl }
-      const read = { cache: this.#cache, key: cacheKey(spec), load: this.#loader(spec), options }
-      // A view reads what SSM stores for a name (never a path's record, which only getByPath caches).
-      const view = spec.transform === undefined ? undefined : this.#views.reader(name, spec.transform)
-      return providerRef(
-        'ssm',
-        name,
-        read,
-        view as ((raw: Promise<SsmCached>) => Promise<unknown>) | undefined,
-        this.#settle,
-      )
-    }) as SsmRef
+    this.ref = ((name: string, refOptions?: SsmGetOptions) => this.#reads.ref(name, refOptions)) as SsmRef
   }
 
   async getMany<T>(names: readonly string[], options?: SsmGetOptions): Promise<Record<string, T>> {
@@ -218,17 +217,8 @@ class SsmProvider implements SsmParameters {
     )) as Readonly<Record<string, T>>
   }
 
-  async refresh<T>(name: string, options?: SsmGetOptions): Promise<T> {
-    checkOptions(`${COMPONENT}.refresh`, options, GET_OPTIONS)
-    const spec = this.#spec(name, options)
-    const target = cacheKey(spec)
-    // Every other cached read of this name is fetched again in the same tick: one GetParameters
-    // answers them all. Their failures reach their own next reads, not this caller.
-    for (const key of variantKeys(name)) {
-      if (key !== target && this.#cache.has(key)) this.#cache.refresh(key).catch(() => undefined)
-    }
-    const source = this.#cache.refresh(target, this.#loader(spec)) as Promise<RawValue | undefined>
-    return (await (spec.transform === undefined ? source : this.#views.of(name, source, spec.transform))) as T
+  refresh<T>(name: string, options?: SsmGetOptions): Promise<T> {
+    return this.#reads.refresh(name, options) as Promise<T>
   }
 
   invalidate(name: string): boolean {
@@ -240,14 +230,11 @@ class SsmProvider implements SsmParameters {
   }
 
   settle(): Promise<void> {
-    return this.#cache.settle()
+    return this.#reads.settle()
   }
 
-  /** One function per provider, shared by its refs, so that a middleware awaits each provider once. */
-  readonly #settle = (): Promise<void> => this.#cache.settle()
-
   stats(): TtlCacheStats {
-    return this.#cache.stats()
+    return this.#reads.stats()
   }
 
   #read(name: string, options: SsmGetOptions | undefined): Promise<unknown> {
@@ -255,17 +242,7 @@ class SsmProvider implements SsmParameters {
     if (options === undefined && this.#defaultDecrypt && typeof name === 'string' && name !== '') {
       return this.#cache.get(name, this.#loadPlain)
     }
-    let spec: ReadSpec
-    let ttl: TtlCacheGetOptions | undefined
-    try {
-      checkOptions(`${COMPONENT}.get`, options, GET_OPTIONS)
-      spec = this.#spec(name, options)
-      ttl = options?.ttl === undefined ? undefined : { ttl: options.ttl }
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    const source = this.#cache.get(cacheKey(spec), this.#loader(spec), ttl) as Promise<RawValue | undefined>
-    return spec.transform === undefined ? source : this.#views.of(name, source, spec.transform)
+    return this.#reads.read(name, options)
   }
 
   readonly #loadPlain: Loader<SsmCached> = (name, signal) =>
