@@ -49,13 +49,15 @@ export class ProviderReads<S extends ReadSpec, V, O extends TtlOption> {
   read(name: string, options: O | undefined): Promise<unknown> {
     const plan = this.#plan
     let spec: S
+    let ttl: TtlCacheGetOptions | undefined
     try {
       checkOptions(`${plan.component}.get`, options, plan.getOptions)
       spec = plan.spec(name, options)
+      ttl = ttlOf(options)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#view(name, spec, plan.cache.get(plan.key(spec), plan.loader(spec), ttlOf(options)))
+    return this.#view(name, spec, plan.cache.get(plan.key(spec), plan.loader(spec), ttl))
   }
 
   /** A ref of one read, built once: its resolve is one cache read. Option errors are thrown here. */

@@ -156,8 +156,8 @@ class SecretsProvider implements SecretsManager {
     return readMany<T>(ids, (id) => this.#reads.read(id, options), SECRET_NOT_FOUND)
   }
 
-  refresh<T>(id: string, options?: SecretGetOptions): Promise<T> {
-    return this.#reads.refresh(id, options) as Promise<T>
+  async refresh<T>(id: string, options?: SecretGetOptions): Promise<T> {
+    return (await this.#reads.refresh(id, options)) as T
   }
 
   invalidate(id: string, options?: Pick<SecretGetOptions, 'versionStage'>): boolean {

@@ -217,8 +217,8 @@ class SsmProvider implements SsmParameters {
     )) as Readonly<Record<string, T>>
   }
 
-  refresh<T>(name: string, options?: SsmGetOptions): Promise<T> {
-    return this.#reads.refresh(name, options) as Promise<T>
+  async refresh<T>(name: string, options?: SsmGetOptions): Promise<T> {
+    return (await this.#reads.refresh(name, options)) as T
   }
 
   invalidate(name: string): boolean {
