@@ -22,7 +22,7 @@ const profiles = new Map<string, Profile>()
 let lastToken: string | undefined
 
 // Leak 3: a bounded cache of per-user responses. Bounded is not the same as safe: it is still one
-// user's data kept for later. boundedLru registers itself, so even the fast check sees it.
+// user's data kept for later. boundedLru registers itself, so the fast check looks inside it.
 const responses = boundedLru<string, string>({ max: 100, name: 'responses' })
 
 type Event = APIGatewayProxyEventV2WithJWTAuthorizer
@@ -45,8 +45,9 @@ async function app(event: Event): Promise<Result> {
   return { statusCode: 200, body }
 }
 
-// `deep` adds a heap snapshot, which finds module variables (leaks 1 and 2) but costs a few hundred
-// milliseconds: for tests and CI, not production (a production handler does not import
+// The fast check reads this module's variables (leaks 1 and 2) and the registered LRU (leak 3).
+// `deep` adds a heap snapshot, which also reaches what the fast check cannot (other modules, the
+// closures of listeners and timers) but costs a few hundred milliseconds: for tests and CI, not production (a production handler does not import
 // '@warmstart/leak-guard/deep', and its bundle does not carry it). It judges an invocation once it has ended: at the
 // start of the environment's next invocation, before its handler, whose logs then carry the
 // findings (each names the invocation that left the data).

@@ -204,7 +204,7 @@ describe('orders-api, bundled, under simulateLambda', () => {
     const calls = aws.callCount({ service: 'ssm' })
     const paused = await invoke(post({ lines: [{ sku: 'mug-03', quantity: 1 }] }), environment)
     expect(response(paused)).toEqual({ statusCode: 503, body: { error: 'orders are paused' } })
-    // Two throttled requests, retried by the SDK, then the one that answered.
+    // Two throttled requests, retried by the provider's own retry policy (no SDK here), then the one that answered.
     expect(aws.callCount({ service: 'ssm' })).toBe(calls + 3)
     aws.putParameter(CONFIG_PARAMETER, JSON.stringify(ordersConfig))
   })
