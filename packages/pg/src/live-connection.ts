@@ -55,25 +55,25 @@ export class LiveConnection {
    */
   deadline: number | undefined
   /** Round trips sent whose ReadyForQuery has not arrived yet. */
-  private pending = 0
+  #pending = 0
   /** The server answered the statement in flight with an error: only its ReadyForQuery is still due. */
-  private answered = false
-  private readonly readyWaiters: (() => void)[] = []
-  private readonly name: string
-  private readonly clock: Clock
-  private readonly logger: Logger | undefined
-  private readonly cancelWait: number
+  #answered = false
+  readonly #readyWaiters: (() => void)[] = []
+  readonly #name: string
+  readonly #clock: Clock
+  readonly #logger: Logger | undefined
+  readonly #cancelWait: number
   /** pg's own client.query, before the instance's is bounded by the deadline. */
-  private readonly send: QueryFunction
+  readonly #send: QueryFunction
 
   constructor(
     readonly client: Client,
     context: { name: string; clock: Clock; logger: Logger | undefined; cancelWait: number },
   ) {
-    this.name = context.name
-    this.clock = context.clock
-    this.logger = context.logger
-    this.cancelWait = context.cancelWait
+    this.#name = context.name
+    this.#clock = context.clock
+    this.#logger = context.logger
+    this.#cancelWait = context.cancelWait
     this.createdAt = context.clock.now()
     this.lastUsedAt = this.createdAt
     // A server that closed the connection while the process was frozen is heard from here as soon
@@ -92,31 +92,31 @@ export class LiveConnection {
     const sendQuery = protocol.query.bind(protocol)
     const sendSync = protocol.sync.bind(protocol)
     protocol.query = (text: string) => {
-      this.pending += 1
+      this.#pending += 1
       sendQuery(text)
     }
     protocol.sync = () => {
-      this.pending += 1
+      this.#pending += 1
       sendSync()
     }
     client.connection.on('errorMessage', () => {
-      this.answered = true
+      this.#answered = true
     })
     client.connection.on('readyForQuery', (message: ReadyForQueryMessage) => {
-      this.lastUsedAt = this.clock.now()
+      this.lastUsedAt = this.#clock.now()
       if (message.status === 'I' || message.status === 'T' || message.status === 'E')
         this.status = message.status
-      this.pending = Math.max(0, this.pending - 1)
-      this.answered = false
-      if (this.pending === 0) for (const wake of this.readyWaiters.splice(0)) wake()
+      this.#pending = Math.max(0, this.#pending - 1)
+      this.#answered = false
+      if (this.#pending === 0) for (const wake of this.#readyWaiters.splice(0)) wake()
     })
     // The client handed to the handler (pgMiddleware's context.pg, db.client()) runs its statements
     // under the holder's deadline too: its promise-returning query is bounded on the instance.
-    this.send = (client.query as QueryFunction).bind(client)
+    this.#send = (client.query as QueryFunction).bind(client)
     ;(client as unknown as { query: QueryFunction }).query = (...args: unknown[]) => {
-      const result = this.send(...args)
+      const result = this.#send(...args)
       if (this.deadline === undefined || !promiseForm(args)) return result
-      return this.bounded(result as Promise<unknown>, this.deadline)
+      return this.#bounded(result as Promise<unknown>, this.deadline)
     }
   }
 
@@ -126,20 +126,20 @@ export class LiveConnection {
 
   /** A statement sent on it has not finished (its ReadyForQuery is still due). */
   get busy(): boolean {
-    return this.alive && this.pending > 0
+    return this.alive && this.#pending > 0
   }
 
   /** What is in flight has already been answered with an error; only the ReadyForQuery that follows is due (pg rejects the query before it arrives). */
   get answeredWithError(): boolean {
-    return this.pending === 1 && this.answered
+    return this.#pending === 1 && this.#answered
   }
 
   idleMs(): number {
-    return Math.max(0, this.clock.now() - this.lastUsedAt)
+    return Math.max(0, this.#clock.now() - this.lastUsedAt)
   }
 
   ageMs(): number {
-    return Math.max(0, this.clock.now() - this.createdAt)
+    return Math.max(0, this.#clock.now() - this.createdAt)
   }
 
   /**
@@ -148,15 +148,15 @@ export class LiveConnection {
    * resetSession) a used session. Known without a round trip; a dead connection has nothing to clean.
    */
   needsCleanUp(resetSession: boolean): boolean {
-    return this.alive && (this.pending > 0 || this.status !== 'I' || (resetSession && this.sessionUsed))
+    return this.alive && (this.#pending > 0 || this.status !== 'I' || (resetSession && this.sessionUsed))
   }
 
   /** Notes the connection as unusable and closes its socket, so nothing waits on it. */
   markDead(reason: string): void {
     if (this.deadReason !== undefined) return
     this.deadReason = reason
-    for (const wake of this.readyWaiters.splice(0)) wake()
-    report(this.logger, 'pg.dead', { name: this.name, reason })
+    for (const wake of this.#readyWaiters.splice(0)) wake()
+    report(this.#logger, 'pg.dead', { name: this.#name, reason })
     this.client.connection.stream.destroy()
   }
 
@@ -168,7 +168,7 @@ export class LiveConnection {
     if (!this.busy) return
     let timer: NodeJS.Timeout | undefined
     await new Promise<void>((resolve) => {
-      this.readyWaiters.push(resolve)
+      this.#readyWaiters.push(resolve)
       timer = setTimeout(() => {
         this.markDead(`no ReadyForQuery within ${timeoutMs} ms`)
       }, timeoutMs)
@@ -185,17 +185,17 @@ export class LiveConnection {
     if (!this.busy) return this.alive ? 'cancelled' : 'discarded'
     const started = performance.now()
     const internals = this.client as unknown as ClientInternals
-    const sent = await sendCancelRequest(internals, this.cancelWait)
-    const left = Math.max(1, this.cancelWait - (performance.now() - started))
+    const sent = await sendCancelRequest(internals, this.#cancelWait)
+    const left = Math.max(1, this.#cancelWait - (performance.now() - started))
     if (sent) await this.quiet(left)
     else this.markDead('statement still running and the cancel could not be sent')
     const outcome = this.alive ? 'cancelled' : 'discarded'
-    report(this.logger, 'pg.cancel', { name: this.name, outcome })
+    report(this.#logger, 'pg.cancel', { name: this.#name, outcome })
     return outcome
   }
 
   /** The statement's outcome, or a QueryTimeoutError once the deadline passes (after the statement was stopped). */
-  private bounded<T>(statement: Promise<T>, deadline: number): Promise<T> {
+  #bounded<T>(statement: Promise<T>, deadline: number): Promise<T> {
     const allowed = Math.max(0, Math.round(deadline - performance.now()))
     return new Promise<T>((resolve, reject) => {
       let expired = false
@@ -203,7 +203,7 @@ export class LiveConnection {
         // From here the statement's own outcome (57014 after the cancel, or a lost connection) is not the caller's.
         expired = true
         void this.interrupt().then((outcome) =>
-          reject(new QueryTimeoutError({ connection: this.name, timeoutMs: allowed, outcome })),
+          reject(new QueryTimeoutError({ connection: this.#name, timeoutMs: allowed, outcome })),
         )
       }, allowed)
       statement.then(
@@ -232,7 +232,7 @@ export class LiveConnection {
       timer = setTimeout(() => resolve('timeout'), timeoutMs)
     })
     // Our own statements are bounded by timeoutMs, not by the holder's deadline.
-    const answered = (this.send(sql) as Promise<unknown>).then(
+    const answered = (this.#send(sql) as Promise<unknown>).then(
       () => 'ok' as const,
       (error: unknown) => error,
     )

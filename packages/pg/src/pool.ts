@@ -82,22 +82,24 @@ function newSlot(): Slot {
  * Lambda Managed Instances. Each invocation (by request id) holds one slot for its duration.
  */
 export class ConnectionPool {
-  private readonly slots: Slot[] = []
+  readonly #slots: Slot[] = []
   /** The leases by request id, under Managed Instances. The classic mode has one slot and finds its lease there. */
-  private readonly leases = new InvocationSlots<Lease>()
-  private readonly waiters: Waiter[] = []
+  readonly #leases = new InvocationSlots<Lease>()
+  readonly #waiters: Waiter[] = []
   /** Classic Lambda: one slot, one invocation at a time. */
-  private readonly single: boolean
-  private sweepTimer: NodeJS.Timeout | undefined
+  readonly #single: boolean
+  #sweepTimer: NodeJS.Timeout | undefined
+  readonly #options: ResolvedOptions
 
-  constructor(private readonly options: ResolvedOptions) {
-    this.single = options.maxConnections === 1
+  constructor(options: ResolvedOptions) {
+    this.#options = options
+    this.#single = options.maxConnections === 1
   }
 
   /** The lease `key` holds, if any. */
   lease(key: string): Lease | undefined {
-    if (!this.single) return this.leases.get(key)
-    const lease = this.slots[0]?.lease
+    if (!this.#single) return this.#leases.get(key)
+    const lease = this.#slots[0]?.lease
     return lease?.held === true && lease.key === key ? lease : undefined
   }
 
@@ -111,14 +113,14 @@ export class ConnectionPool {
    */
   async begin(key: string, context: LambdaContextLike): Promise<Client> {
     if (this.lease(key) === undefined) {
-      const slot = this.handOver()
+      const slot = this.#handOver()
       if (slot !== undefined) {
         const live = slot.live as LiveConnection
-        const lease = this.take(slot, key, true, context)
-        live.deadline = this.deadline(lease)
+        const lease = this.#take(slot, key, true, context)
+        live.deadline = this.#deadline(lease)
         live.sessionUsed = true
-        if (reuse.active || this.options.logger !== undefined)
-          report(this.options.logger, 'pg.reuse', { name: this.options.name, idleMs: live.idleMs() })
+        if (reuse.active || this.#options.logger !== undefined)
+          report(this.#options.logger, 'pg.reuse', { name: this.#options.name, idleMs: live.idleMs() })
         return live.client
       }
     }
@@ -138,14 +140,14 @@ export class ConnectionPool {
     // A lease whose start failed was released then: its slot may be someone else's by now.
     if (!lease.held) return
     const live = lease.slot?.live
-    if (live?.needsCleanUp(this.options.resetSession) === true) await this.cleanUp(live)
-    this.release(lease)
+    if (live?.needsCleanUp(this.#options.resetSession) === true) await this.#cleanUp(live)
+    this.#release(lease)
   }
 
   /** The lease of `key`, started (slot taken, leftovers cleaned, connection ready) if it was not; one more query of it in flight. */
   async enter(key: string, explicit: boolean, context: LambdaContextLike | undefined): Promise<Lease> {
     let lease = this.lease(key)
-    if (lease === undefined) lease = this.acquire(key, explicit, context)
+    if (lease === undefined) lease = this.#acquire(key, explicit, context)
     else if (explicit) {
       lease.explicit = true
       lease.context = context
@@ -164,9 +166,9 @@ export class ConnectionPool {
   /** A query of the lease is done: a lease nobody ends explicitly ends when its connection is idle again. */
   leave(lease: Lease): void {
     lease.active -= 1
-    if (lease.explicit || lease.active > 0 || this.single) return
+    if (lease.explicit || lease.active > 0 || this.#single) return
     const live = lease.slot?.live
-    if (live?.alive !== true || (live.status === 'I' && !live.busy)) this.release(lease)
+    if (live?.alive !== true || (live.status === 'I' && !live.busy)) this.#release(lease)
   }
 
   /** The connection of a started lease, replaced if dead and checked if idle for long, with the lease's deadline on it. */
@@ -175,15 +177,15 @@ export class ConnectionPool {
     for (;;) {
       const live = slot.live
       if (live === undefined || !live.alive) {
-        const opened = await this.open(slot, this.deadline(lease))
-        opened.deadline = this.deadline(lease)
+        const opened = await this.#open(slot, this.#deadline(lease))
+        opened.deadline = this.#deadline(lease)
         return opened
       }
-      if (live.idleMs() <= this.options.validateAfterIdle) {
-        live.deadline = this.deadline(lease)
+      if (live.idleMs() <= this.#options.validateAfterIdle) {
+        live.deadline = this.#deadline(lease)
         return live
       }
-      slot.checking ??= this.validate(slot, live).finally(() => {
+      slot.checking ??= this.#validate(slot, live).finally(() => {
         slot.checking = undefined
       })
       await slot.checking
@@ -200,13 +202,13 @@ export class ConnectionPool {
     const live = await this.ready(lease)
     const statusBefore = live.status
     try {
-      return await this.send<R>(live, text, values)
+      return await this.#send<R>(live, text, values)
     } catch (error) {
       if (!isConnectionLost(error)) throw error
       live.markDead(describeError(error))
       // Only a statement outside a transaction can run again alone: inside one, the work before it is gone.
       if (!idempotent || statusBefore !== 'I') throw error
-      return this.send<R>(await this.ready(lease), text, values)
+      return this.#send<R>(await this.ready(lease), text, values)
     }
   }
 
@@ -218,40 +220,40 @@ export class ConnectionPool {
   }
 
   async end(): Promise<void> {
-    clearTimeout(this.sweepTimer)
-    await Promise.all(this.slots.map((slot) => slot.live?.end(this.options.validateTimeout)))
+    clearTimeout(this.#sweepTimer)
+    await Promise.all(this.#slots.map((slot) => slot.live?.end(this.#options.validateTimeout)))
   }
 
   /** The lease's deadline, read now from its invocation's remaining time. */
-  private deadline(lease: Lease): Deadline {
-    return deadlineOf(lease.context, this.options.deadlineMargin)
+  #deadline(lease: Lease): Deadline {
+    return deadlineOf(lease.context, this.#options.deadlineMargin)
   }
 
-  private send<R extends QueryResultRow>(
+  #send<R extends QueryResultRow>(
     live: LiveConnection,
     text: string | QueryConfig<unknown[]>,
     values: unknown[] | undefined,
   ): Promise<QueryResult<R>> {
     live.sessionUsed = true
-    live.lastUsedAt = this.options.clock.now()
+    live.lastUsedAt = this.#options.clock.now()
     return live.client.query<R>(text, values)
   }
 
   /** A new lease for `key`: its slot taken now when one is free, else once one is given back. */
-  private acquire(key: string, explicit: boolean, context: LambdaContextLike | undefined): Lease {
-    const slot = this.freeSlot()
+  #acquire(key: string, explicit: boolean, context: LambdaContextLike | undefined): Lease {
+    const slot = this.#freeSlot()
     let lease: Lease
-    if (slot !== undefined) lease = this.take(slot, key, explicit, context)
+    if (slot !== undefined) lease = this.#take(slot, key, explicit, context)
     else {
       lease = { key, slot: undefined, held: true, explicit, context, active: 0, starting: undefined }
-      this.leases.set(key, lease)
+      this.#leases.set(key, lease)
     }
-    this.track(lease, this.start(lease))
+    this.#track(lease, this.#start(lease))
     return lease
   }
 
   /** Keeps the promise of the lease's start while it runs: a started lease has nothing pending. */
-  private track(lease: Lease, starting: Promise<void>): void {
+  #track(lease: Lease, starting: Promise<void>): void {
     lease.starting = starting
     starting.then(() => {
       lease.starting = undefined
@@ -264,59 +266,59 @@ export class ConnectionPool {
    * When the server refuses a new connection (53300) while the process holds others, the lease
    * gives its empty slot up and waits for one of theirs, within its deadline.
    */
-  private async start(lease: Lease): Promise<void> {
+  async #start(lease: Lease): Promise<void> {
     try {
       for (;;) {
-        if (lease.slot === undefined) await this.waitForSlot(lease)
+        if (lease.slot === undefined) await this.#waitForSlot(lease)
         const slot = lease.slot as Slot
         try {
-          await this.prepare(lease, slot)
+          await this.#prepare(lease, slot)
           return
         } catch (error) {
           if (
             !(
               error instanceof ConnectError &&
               error.reason === 'too-many-connections' &&
-              this.othersAlive(slot)
+              this.#othersAlive(slot)
             )
           )
             throw error
-          this.slots.splice(this.slots.indexOf(slot), 1)
+          this.#slots.splice(this.#slots.indexOf(slot), 1)
           slot.lease = undefined
           lease.slot = undefined
         }
       }
     } catch (error) {
-      this.release(lease)
+      this.#release(lease)
       throw error
     }
   }
 
-  private async prepare(lease: Lease, slot: Slot): Promise<void> {
+  async #prepare(lease: Lease, slot: Slot): Promise<void> {
     const existing = slot.live?.alive === true ? slot.live : undefined
-    if (existing !== undefined && existing.ageMs() > this.options.maxLifetime) {
+    if (existing !== undefined && existing.ageMs() > this.#options.maxLifetime) {
       slot.replaceReason = 'max-lifetime'
-      await existing.end(this.options.validateTimeout)
+      await existing.end(this.#options.validateTimeout)
     } else if (existing !== undefined) {
       // Whatever the previous holder left (a running statement, an open transaction, session state) goes before anyone sees it.
-      await this.cleanUp(existing)
+      await this.#cleanUp(existing)
     }
     const idleMs = existing?.idleMs() ?? 0
     const live = await this.ready(lease)
-    if (live === existing && idleMs <= this.options.validateAfterIdle) {
-      report(this.options.logger, 'pg.reuse', { name: this.options.name, idleMs })
+    if (live === existing && idleMs <= this.#options.validateAfterIdle) {
+      report(this.#options.logger, 'pg.reuse', { name: this.#options.name, idleMs })
     }
   }
 
   /** Another slot of this process has a live connection: an invocation can wait for it. */
-  private othersAlive(slot: Slot | undefined): boolean {
-    return this.slots.some((other) => other !== slot && other.live?.alive === true)
+  #othersAlive(slot: Slot | undefined): boolean {
+    return this.#slots.some((other) => other !== slot && other.live?.alive === true)
   }
 
   /** Resolves once a slot is given to the lease; rejects at its deadline (outside an invocation: after connectTimeout). */
-  private waitForSlot(lease: Lease): Promise<void> {
+  #waitForSlot(lease: Lease): Promise<void> {
     // Every other holder may have left while this lease's connect was refused: nobody would wake it.
-    const free = this.slots.find((slot) => slot.lease?.held !== true && slot.live?.alive === true)
+    const free = this.#slots.find((slot) => slot.lease?.held !== true && slot.live?.alive === true)
     if (free !== undefined) {
       free.lease = lease
       lease.slot = free
@@ -329,35 +331,35 @@ export class ConnectionPool {
         lease.slot = free
         resolve()
       }
-      const deadline = this.deadline(lease)
-      const wait = deadline === undefined ? this.options.connectTimeout : deadline - performance.now()
+      const deadline = this.#deadline(lease)
+      const wait = deadline === undefined ? this.#options.connectTimeout : deadline - performance.now()
       const timer = setTimeout(
         () => {
-          this.waiters.splice(this.waiters.indexOf(waiter), 1)
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1)
           reject(
             new ConnectError(
-              `pgConnection "${this.options.name}": every connection of this process stayed busy, and the server refused more (53300), within the time the invocation had`,
+              `pgConnection "${this.#options.name}": every connection of this process stayed busy, and the server refused more (53300), within the time the invocation had`,
               { attempts: 0, reason: 'too-many-connections', cause: undefined, outOfTime: true },
             ),
           )
         },
         Math.max(0, wait),
       )
-      this.waiters.push(waiter)
+      this.#waiters.push(waiter)
     })
   }
 
   /** A free slot whose connection can be handed over as it is: no round trip, nothing to clean or wait for. */
-  private handOver(): Slot | undefined {
-    const now = this.options.clock.now()
-    for (const slot of this.slots) {
+  #handOver(): Slot | undefined {
+    const now = this.#options.clock.now()
+    for (const slot of this.#slots) {
       const live = slot.live
       if (slot.lease?.held === true || slot.checking !== undefined || live === undefined || !live.alive)
         continue
-      if (live.needsCleanUp(this.options.resetSession)) continue
+      if (live.needsCleanUp(this.#options.resetSession)) continue
       if (
-        now - live.lastUsedAt <= this.options.validateAfterIdle &&
-        now - live.createdAt <= this.options.maxLifetime
+        now - live.lastUsedAt <= this.#options.validateAfterIdle &&
+        now - live.createdAt <= this.#options.maxLifetime
       )
         return slot
     }
@@ -365,25 +367,25 @@ export class ConnectionPool {
   }
 
   /** A slot nobody holds (one with a live connection first), a new one while there is room, or in the classic mode the one slot. */
-  private freeSlot(): Slot | undefined {
+  #freeSlot(): Slot | undefined {
     let free: Slot | undefined
-    for (const slot of this.slots) {
+    for (const slot of this.#slots) {
       if (slot.lease?.held === true) continue
       if (slot.live?.alive === true) return slot
       free ??= slot
     }
     if (free !== undefined) return free
-    if (this.slots.length < this.options.maxConnections) {
+    if (this.#slots.length < this.#options.maxConnections) {
       const slot = newSlot()
-      this.slots.push(slot)
+      this.#slots.push(slot)
       return slot
     }
     // Classic Lambda runs one invocation at a time: a new request id means the last one is over.
-    return this.single ? this.slots[0] : undefined
+    return this.#single ? this.#slots[0] : undefined
   }
 
   /** Gives the slot to `key`: with the slot's last lease object when nothing refers to it any more, else a new one. */
-  private take(slot: Slot, key: string, explicit: boolean, context: LambdaContextLike | undefined): Lease {
+  #take(slot: Slot, key: string, explicit: boolean, context: LambdaContextLike | undefined): Lease {
     let lease = slot.lease
     if (lease !== undefined && !lease.held && lease.active === 0 && lease.starting === undefined) {
       lease.key = key
@@ -399,66 +401,66 @@ export class ConnectionPool {
       lease = { key, slot, held: true, explicit, context, active: 0, starting: undefined }
       slot.lease = lease
     }
-    if (!this.single) this.leases.set(key, lease)
+    if (!this.#single) this.#leases.set(key, lease)
     return lease
   }
 
-  private release(lease: Lease): void {
+  #release(lease: Lease): void {
     // A lease taken over (classic mode) or released already holds nothing.
     if (!lease.held) return
     lease.held = false
     lease.context = undefined
     const live = lease.slot?.live
     if (live !== undefined) live.deadline = undefined
-    if (this.single) return
-    this.leases.delete(lease.key)
-    const waiter = this.waiters.shift()
+    if (this.#single) return
+    this.#leases.delete(lease.key)
+    const waiter = this.#waiters.shift()
     if (waiter !== undefined && lease.slot !== undefined) waiter(lease.slot)
-    else this.scheduleSweep()
+    else this.#scheduleSweep()
   }
 
   /** Under Managed Instances: once idleTimeout has passed, close the connections idle that long, all but one. */
-  private scheduleSweep(): void {
-    if (this.sweepTimer !== undefined || this.slots.length <= 1) return
-    this.sweepTimer = setTimeout(() => {
-      this.sweepTimer = undefined
+  #scheduleSweep(): void {
+    if (this.#sweepTimer !== undefined || this.#slots.length <= 1) return
+    this.#sweepTimer = setTimeout(() => {
+      this.#sweepTimer = undefined
       this.sweep()
-    }, this.options.idleTimeout)
+    }, this.#options.idleTimeout)
     // An idle pool must not keep a script's process alive.
-    this.sweepTimer.unref()
+    this.#sweepTimer.unref()
   }
 
   /** Closes free connections idle past idleTimeout (and drops free slots whose connection is gone), keeping at least one slot. */
   sweep(): void {
-    for (const slot of [...this.slots]) {
-      if (this.slots.length <= 1) break
+    for (const slot of [...this.#slots]) {
+      if (this.#slots.length <= 1) break
       // A held slot is in use; one being opened is about to be.
       if (slot.lease?.held === true || slot.opening !== undefined) continue
       const live = slot.live
-      if (live?.alive === true && live.idleMs() < this.options.idleTimeout) continue
-      this.slots.splice(this.slots.indexOf(slot), 1)
+      if (live?.alive === true && live.idleMs() < this.#options.idleTimeout) continue
+      this.#slots.splice(this.#slots.indexOf(slot), 1)
       if (live?.alive === true) {
-        report(this.options.logger, 'pg.close-idle', {
-          name: this.options.name,
+        report(this.#options.logger, 'pg.close-idle', {
+          name: this.#options.name,
           idleMs: live.idleMs(),
-          open: this.slots.length,
+          open: this.#slots.length,
         })
-        void live.end(this.options.validateTimeout)
+        void live.end(this.#options.validateTimeout)
       }
     }
-    this.scheduleSweep()
+    this.#scheduleSweep()
   }
 
-  private open(slot: Slot, deadline: Deadline): Promise<LiveConnection> {
+  #open(slot: Slot, deadline: Deadline): Promise<LiveConnection> {
     if (slot.opening === undefined) {
       if (slot.live !== undefined) {
-        report(this.options.logger, 'pg.reconnect', {
-          name: this.options.name,
+        report(this.#options.logger, 'pg.reconnect', {
+          name: this.#options.name,
           reason: slot.replaceReason ?? 'dead',
         })
       }
       slot.replaceReason = undefined
-      slot.opening = openConnection(this.options, deadline, { canWait: () => this.othersAlive(slot) })
+      slot.opening = openConnection(this.#options, deadline, { canWait: () => this.#othersAlive(slot) })
         .then((live) => {
           slot.live = live
           return live
@@ -470,37 +472,37 @@ export class ConnectionPool {
     return slot.opening
   }
 
-  private async validate(slot: Slot, live: LiveConnection): Promise<void> {
+  async #validate(slot: Slot, live: LiveConnection): Promise<void> {
     const idleMs = live.idleMs()
     const started = performance.now()
     // An empty simple-protocol query: one round trip, no session state, nothing for RDS Proxy to pin on.
-    const ok = await live.roundTrip(';', this.options.validateTimeout)
-    if (ok) live.lastUsedAt = this.options.clock.now()
+    const ok = await live.roundTrip(';', this.#options.validateTimeout)
+    if (ok) live.lastUsedAt = this.#options.clock.now()
     else slot.replaceReason = 'validate-failed'
-    report(this.options.logger, 'pg.validate', {
-      name: this.options.name,
+    report(this.#options.logger, 'pg.validate', {
+      name: this.#options.name,
       idleMs,
       ok,
       durationMs: Math.round(performance.now() - started),
     })
   }
 
-  private async cleanUp(live: LiveConnection): Promise<void> {
+  async #cleanUp(live: LiveConnection): Promise<void> {
     // A statement still running (the invocation ended without waiting for it, or ran out of time) is stopped first.
-    if (live.answeredWithError) await live.quiet(this.options.validateTimeout)
+    if (live.answeredWithError) await live.quiet(this.#options.validateTimeout)
     else if (live.busy) await live.interrupt()
     if (!live.alive) return
     const status = live.status
     if (status !== 'I') {
       // If the server does not answer in time the socket is closed, and the server rolls back itself.
-      const ok = (await live.roundTrip('ROLLBACK', this.options.validateTimeout)) && live.status === 'I'
+      const ok = (await live.roundTrip('ROLLBACK', this.#options.validateTimeout)) && live.status === 'I'
       if (!ok) live.markDead('could not roll back')
-      report(this.options.logger, 'pg.rollback', { name: this.options.name, status, ok })
+      report(this.#options.logger, 'pg.rollback', { name: this.#options.name, status, ok })
     }
-    if (this.options.resetSession && live.sessionUsed && live.alive) {
-      const ok = await live.roundTrip('DISCARD ALL', this.options.validateTimeout)
+    if (this.#options.resetSession && live.sessionUsed && live.alive) {
+      const ok = await live.roundTrip('DISCARD ALL', this.#options.validateTimeout)
       live.sessionUsed = false
-      report(this.options.logger, 'pg.reset', { name: this.options.name, ok })
+      report(this.#options.logger, 'pg.reset', { name: this.#options.name, ok })
     }
   }
 }
