@@ -187,8 +187,8 @@ async function measure(server, delayMs) {
     for (const contestant of all) await contestant.invoke(0, lambdaContext()) // the cold start is not measured
     proxy.take()
     for (let round = 0; round < ROUNDS; round++) {
-      // The order turns each round, so that no approach always follows the same one: connect per
-      // invocation leaves the server reaping 50 backends, which the next block otherwise always pays.
+      // The order turns each round, so that no approach always follows the same one (and pays for
+      // what that one leaves behind: closed connections, garbage).
       const order = [...all.slice(round % all.length), ...all.slice(0, round % all.length)]
       for (const contestant of order) {
         for (let i = 0; i < INVOCATIONS; i++) {

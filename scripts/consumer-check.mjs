@@ -64,7 +64,9 @@ async function run(file, args, options = {}) {
 }
 
 const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const version = (name) => rootManifest.devDependencies[name]
+/** The version an app gets of a package the workspace pins; Middy 7 needs Node >= 22, where users get it, Node 20 Middy 6. */
+const version = (name) =>
+  name === '@middy/core' && nodeMajor >= 22 ? '^7.0.0' : rootManifest.devDependencies[name]
 const packages = readdirSync(join(root, 'packages')).filter((name) =>
   existsSync(join(root, 'packages', name, 'package.json')),
 )
@@ -103,8 +105,7 @@ try {
       makeApp('full', tarballs, packages, {
         '@aws-sdk/client-secrets-manager': version('@aws-sdk/client-secrets-manager'),
         '@aws-sdk/client-ssm': version('@aws-sdk/client-ssm'),
-        // Middy 7 needs Node >= 22; Node 20 functions use Middy 6.
-        '@middy/core': nodeMajor >= 22 ? '^7.0.0' : version('@middy/core'),
+        '@middy/core': version('@middy/core'),
         // Middy 7's declarations import this optional peer of it: with skipLibCheck false a
         // TypeScript user of Middy 7 installs it too (Middy's requirement, not warmstart's).
         ...(nodeMajor >= 22 ? { '@aws/durable-execution-sdk-js': '^2.0.0' } : {}),
@@ -269,12 +270,17 @@ async function makeApp(name, tarballs, wanted, devDependencies) {
     dependencies,
     devDependencies: { '@warmstart/testing': `file:${tarballs.testing}`, ...devDependencies },
   }
-  await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
   for (const file of readdirSync(templates)) await copyFile(join(templates, file), join(dir, file))
-  const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir })
+  const installed = await npmInstall(dir, manifest)
   record(`install:${name} with plain npm`, installed.ok, installed.stderr)
   if (!installed.ok) throw new Error(`npm install failed in ${name}`)
   return dir
+}
+
+/** Writes an app's package.json and installs it with plain npm, as a user would. */
+async function npmInstall(dir, manifest) {
+  await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+  return run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir })
 }
 
 /**
@@ -408,17 +414,12 @@ async function readmeChecks(tarballs) {
           for (const pkg of withOwnDependencies(own[1]))
             dependencies[`@warmstart/${pkg}`] = `file:${tarballs[pkg]}`
         } else {
-          // Middy 7 needs Node >= 22, where `npm install @middy/core` gets it; Node 20 gets Middy 6.
-          dependencies[spec] =
-            spec === '@middy/core' && nodeMajor >= 22 ? '^7.0.0' : (version(spec) ?? 'latest')
+          dependencies[spec] = version(spec) ?? 'latest'
         }
       }
       if (example.runner === 'npx tsx') dependencies.tsx = version('tsx')
       const manifest = { name: `readme-${example.name}`, private: true, type: 'module', dependencies }
-      await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
-      const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
-        cwd: dir,
-      })
+      const installed = await npmInstall(dir, manifest)
       if (!installed.ok)
         return record(id, false, `npm install ${example.install.join(' ')}:\n${installed.stderr}`)
       await writeFile(join(dir, example.file), example.source)

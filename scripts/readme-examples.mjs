@@ -26,7 +26,8 @@ export function readmeExamples(root) {
     }
     const promise = RUNS_AS_IS.exec(text)
     if (promise === null) continue
-    const fences = [...text.slice(promise.index).matchAll(FENCE)]
+    const rest = text.slice(promise.index)
+    const fences = [...rest.matchAll(FENCE)]
     const code = fences[0]
     if (code === undefined)
       throw new Error(`packages/${name}/README.md: "Runs as is" with no code block after it`)
@@ -36,10 +37,7 @@ export function readmeExamples(root) {
       .filter((text) => text !== undefined)
       .map((text) => ({ text, pattern: pattern(text, false) }))
     const next = fences[1]
-    const after =
-      next === undefined
-        ? undefined
-        : text.slice(promise.index).slice(code.index + code[0].length, next.index)
+    const after = next === undefined ? undefined : rest.slice(code.index + code[0].length, next.index)
     if (next !== undefined && next[1] === '' && /^(?:[^\n]*:)?$/.test(after.trim())) {
       for (const line of next[2].split('\n')) {
         if (line.trim() !== '') expected.push({ text: line, pattern: pattern(line, true) })
