@@ -276,8 +276,9 @@ turns each round, each invocation handed a Lambda context made outside its timin
 invocations after the cold one (not measured), and again once it has served ${WARMED.toLocaleString('en')} more (connect per
 invocation: ${WARMED_CONNECTING} more, its cost being the connection's set-up). The first stretch is what a new
 environment's early invocations see, while V8 still runs the code new to it unoptimised and the
-server has just started; the second is the steady state of an environment that has served a few
-thousand invocations.
+server has just started (here pg's own functions, optimised first for the plain clients, are also
+optimised again for warmstart's, whose \`query\` is its own); the second is the steady state of an
+environment that has served a few thousand invocations.
 
 On loopback, where a round trip costs about 0.1 ms and the rest of the work dominates:
 
