@@ -2,11 +2,15 @@
 // module-level client reused with no checks (the floor), a connection opened per invocation, a module-level client that runs `SELECT 1` before each query,
 // @warmstart/pg's pgConnection behind pgMiddleware, and serverless-postgres as its README uses it.
 // Round trips are counted on the wire by a TCP proxy that reads the client's protocol messages.
+// Each approach's first warm invocations are measured in new processes of their own (this file,
+// run with FRESH_FLAG), its steady state in this one.
 // Run twice: on loopback, where a round trip costs ~0.1 ms, and with the proxy holding every chunk
 // for a one-way delay (0.5 ms by default: a 1 ms round trip, in the range of a connection across
 // availability zones in one Region), where each round trip shows in the latency as it does in AWS.
+import { execFile } from 'node:child_process'
 import net from 'node:net'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import { pgConnection, pgMiddleware } from '@warmstart/pg'
 import { startPostgres } from '@warmstart/testing'
 import pg from 'pg'
@@ -16,14 +20,18 @@ import { median } from './stats.mjs'
 const INVOCATIONS = 50
 const ROUNDS = 20
 /** Warm invocations each approach serves, unmeasured, between the first stretch and the second. */
-const WARMED = 2000
-/** Connect per invocation's share of them: its cost is the connection's set-up, which no warming-up changes (2,000 would take a minute). */
+const WARMED = 4000
+/** Connect per invocation's share of them: its cost is the connection's set-up, which no warming-up changes (4,000 would take two minutes). */
 const WARMED_CONNECTING = 100
-/** How many invocations a stretch measures per approach. */
-const MEASURED = (ROUNDS * INVOCATIONS).toLocaleString('en')
+/** How many new processes each approach's first warm invocations are measured in, and how many of those each measures. */
+const FRESH_PROCESSES = 6
+const FRESH_INVOCATIONS = 1000
+/** The argument that makes this file a child that measures one approach's first warm invocations. */
+const FRESH_FLAG = '--fresh-process'
 const QUERY = 'SELECT $1::int AS n'
 const floorName = 'a reused pg.Client, no checks (the floor)'
 const warmstartName = '@warmstart/pg pgConnection + pgMiddleware'
+const connectingName = 'connect per invocation'
 /** The proxy's delay in each direction for the second run (PG_BENCH_DELAY_MS overrides it). */
 const ONE_WAY_DELAY_MS = Number(process.env.PG_BENCH_DELAY_MS ?? 0.5)
 
@@ -111,67 +119,85 @@ async function countingProxy(target, delayMs) {
   }
 }
 
+/** Each approach, by name, made against `config`: `invoke(i, context)` runs one warm invocation's work. */
+const APPROACHES = [
+  [
+    floorName,
+    // One module-level client, connected once, reused as is (no liveness check at all).
+    (config) => {
+      const reused = new pg.Client(config)
+      reused.on('error', () => {})
+      return {
+        async invoke(i) {
+          if (!reused._connected) await reused.connect()
+          await reused.query(QUERY, [i])
+        },
+        end: () => reused.end(),
+      }
+    },
+  ],
+  [
+    connectingName,
+    (config) => ({
+      warmUp: WARMED_CONNECTING,
+      async invoke(i) {
+        const client = new pg.Client(config)
+        await client.connect()
+        await client.query(QUERY, [i])
+        await client.end()
+      },
+      end: async () => {},
+    }),
+  ],
+  [
+    '`SELECT 1`, then the query',
+    (config) => {
+      const pinged = new pg.Client(config)
+      pinged.on('error', () => {})
+      return {
+        async invoke(i) {
+          if (!pinged._connected) await pinged.connect()
+          await pinged.query('SELECT 1')
+          await pinged.query(QUERY, [i])
+        },
+        end: () => pinged.end(),
+      }
+    },
+  ],
+  [
+    warmstartName,
+    (config) => {
+      const db = pgConnection({ config, name: 'bench' })
+      const middleware = pgMiddleware({ db, setToContext: true })
+      return {
+        async invoke(i, context) {
+          const handlerRequest = { event: {}, context, response: undefined }
+          await middleware.before(handlerRequest)
+          await handlerRequest.context.pg.query(QUERY, [i])
+          await middleware.after(handlerRequest)
+        },
+        end: () => db.end(),
+      }
+    },
+  ],
+  [
+    'serverless-postgres (connect, query, clean)',
+    (config) => {
+      const serverless = new ServerlessClient({ ...config, application_name: 'bench-serverless' })
+      return {
+        async invoke(i) {
+          await serverless.connect()
+          await serverless.query(QUERY, [i])
+          await serverless.clean()
+        },
+        end: () => serverless.end(),
+      }
+    },
+  ],
+]
+
 function contestants(config) {
-  const perInvocation = {
-    name: 'connect per invocation',
-    warmUp: WARMED_CONNECTING,
-    async invoke(i) {
-      const client = new pg.Client(config)
-      await client.connect()
-      await client.query(QUERY, [i])
-      await client.end()
-    },
-    end: async () => {},
-  }
-
-  // The floor: one module-level client, connected once, reused as is (no liveness check at all).
-  const reused = new pg.Client(config)
-  reused.on('error', () => {})
-  const raw = {
-    name: floorName,
-    async invoke(i) {
-      if (!reused._connected) await reused.connect()
-      await reused.query(QUERY, [i])
-    },
-    end: () => reused.end(),
-  }
-
-  const pinged = new pg.Client(config)
-  pinged.on('error', () => {})
-  const selectFirst = {
-    name: '`SELECT 1`, then the query',
-    async invoke(i) {
-      if (!pinged._connected) await pinged.connect()
-      await pinged.query('SELECT 1')
-      await pinged.query(QUERY, [i])
-    },
-    end: () => pinged.end(),
-  }
-
-  const db = pgConnection({ config, name: 'bench' })
-  const middleware = pgMiddleware({ db, setToContext: true })
-  const warmstart = {
-    name: warmstartName,
-    async invoke(i, context) {
-      const handlerRequest = { event: {}, context, response: undefined }
-      await middleware.before(handlerRequest)
-      await handlerRequest.context.pg.query(QUERY, [i])
-      await middleware.after(handlerRequest)
-    },
-    end: () => db.end(),
-  }
-
-  const serverless = new ServerlessClient({ ...config, application_name: 'bench-serverless' })
-  const serverlessPostgres = {
-    name: 'serverless-postgres (connect, query, clean)',
-    async invoke(i) {
-      await serverless.connect()
-      await serverless.query(QUERY, [i])
-      await serverless.clean()
-    },
-    end: () => serverless.end(),
-  }
-  return [raw, perInvocation, selectFirst, warmstart, serverlessPostgres]
+  return APPROACHES.map(([name, make]) => ({ name, ...make(config) }))
 }
 
 let request = 0
@@ -217,32 +243,81 @@ async function stretch(all, proxy) {
 }
 
 /**
- * Every approach's warm invocations through a proxy with the given one-way delay: its first
- * ROUNDS × INVOCATIONS after the cold one, then as many again once it has served WARMED more. The
- * first stretch is what an environment's early invocations see, while V8 still runs the code
- * that is new to it unoptimised (and the server has just started); the second is the steady state
- * of an environment that has served a few thousand invocations.
+ * One approach's first FRESH_INVOCATIONS warm invocations after its cold one, in this process (a
+ * child: nothing else has run here, as in a new execution environment); prints their latencies.
+ */
+async function freshChild(config, name) {
+  const [, make] = APPROACHES.find(([approach]) => approach === name)
+  const contestant = make(config)
+  await contestant.invoke(0, lambdaContext())
+  const latencies = []
+  for (let i = 1; i <= FRESH_INVOCATIONS; i++) {
+    const context = lambdaContext()
+    const started = process.hrtime.bigint()
+    await contestant.invoke(i, context)
+    latencies.push(Number(process.hrtime.bigint() - started) / 1e6)
+  }
+  await contestant.end()
+  process.stdout.write(JSON.stringify(latencies))
+}
+
+/**
+ * Each approach's first warm invocations in FRESH_PROCESSES new processes, the approaches in turn:
+ * the median of them all. Connect per invocation is left out: every one of its invocations is a
+ * first one already. The proxy keeps running here meanwhile, so the children are awaited, not waited for.
+ */
+async function freshStretch(config) {
+  const names = APPROACHES.map(([name]) => name).filter((name) => name !== connectingName)
+  const latencies = new Map(names.map((name) => [name, []]))
+  const env = { ...process.env, PG_BENCH_CONFIG: JSON.stringify(config) }
+  for (let k = 0; k < FRESH_PROCESSES; k++) {
+    for (const name of [...names.slice(k % names.length), ...names.slice(0, k % names.length)]) {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [fileURLToPath(import.meta.url), FRESH_FLAG, name],
+        { env, maxBuffer: 16 * 1024 * 1024 },
+      )
+      latencies.get(name).push(...JSON.parse(stdout))
+    }
+  }
+  return new Map(names.map((name) => [name, median(latencies.get(name))]))
+}
+
+/**
+ * Every approach's warm invocations through a proxy with the given one-way delay, twice: its first
+ * ones in new processes (freshStretch), and its steady state in this process once it has served
+ * WARMED (stretch). Returns the table's rows and pgConnection against the floor in each.
  */
 async function measure(server, delayMs) {
   const proxy = await countingProxy(server.config, delayMs)
   const config = { ...server.config, host: '127.0.0.1', port: proxy.port }
-  const all = contestants(config)
   try {
-    for (const contestant of all) await contestant.invoke(0, lambdaContext()) // the cold start is not measured
-    const early = await stretch(all, proxy)
-    for (const contestant of all) {
-      for (let i = 0; i < (contestant.warmUp ?? WARMED); i++) await contestant.invoke(i, lambdaContext())
+    const fresh = await freshStretch(config)
+    const all = contestants(config)
+    try {
+      for (const contestant of all) {
+        // The cold start is not measured, nor the warm invocations that lead to the steady state.
+        for (let i = 0; i <= (contestant.warmUp ?? WARMED); i++) await contestant.invoke(i, lambdaContext())
+      }
+      const steady = await stretch(all, proxy)
+      const freshFastest = Math.min(...fresh.values())
+      const steadyFastest = Math.min(...[...steady.values()].map((r) => r.ms))
+      const rows = all.map((c) => {
+        const first = fresh.get(c.name)
+        const later = steady.get(c.name)
+        const firstCells =
+          first === undefined ? '— | —' : `${first.toFixed(3)} ms | ${(first / freshFastest).toFixed(2)}×`
+        return `| ${c.name} | ${firstCells} | ${later.ms.toFixed(3)} ms | ${(later.ms / steadyFastest).toFixed(2)}× | ${later.trips.toFixed(2)} |`
+      })
+      return {
+        rows,
+        fresh: overFloor(fresh.get(warmstartName), fresh.get(floorName)),
+        steady: overFloor(steady.get(warmstartName).ms, steady.get(floorName).ms),
+      }
+    } finally {
+      for (const contestant of all) await contestant.end()
     }
-    const steady = await stretch(all, proxy)
-    const fastest = (stretchResult) => Math.min(...[...stretchResult.values()].map((r) => r.ms))
-    const rows = all.map((c) => {
-      const [first, later] = [early.get(c.name), steady.get(c.name)]
-      return `| ${c.name} | ${first.ms.toFixed(3)} ms | ${(first.ms / fastest(early)).toFixed(2)}× | ${later.ms.toFixed(3)} ms | ${(later.ms / fastest(steady)).toFixed(2)}× | ${later.trips.toFixed(2)} |`
-    })
-    const against = (result) => overFloor(result.get(warmstartName).ms, result.get(floorName).ms)
-    return { rows, early: against(early), steady: against(steady) }
   } finally {
-    for (const contestant of all) await contestant.end()
     proxy.close()
   }
 }
@@ -254,7 +329,7 @@ function overFloor(ms, floor) {
 
 const table = (
   rows,
-) => `| approach | first ${MEASURED} warm invocations (median) | vs fastest | after ${WARMED.toLocaleString('en')} more (median) | vs fastest | round trips per invocation |
+) => `| approach | first ${FRESH_INVOCATIONS.toLocaleString('en')} warm invocations of a new process (median) | vs fastest | after ${WARMED.toLocaleString('en')} warm invocations, ${(ROUNDS * INVOCATIONS).toLocaleString('en')} more (median) | vs fastest | round trips per invocation |
 | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}`
 
@@ -271,14 +346,16 @@ export async function run() {
   const markdown = `Warm invocations of a handler that runs one parameterised query (\`${QUERY}\`) against a real
 PostgreSQL, through a TCP proxy that counts the client's round trips (startup and each
 password/SASL message, each simple Query, each Sync of the extended protocol). Each approach is
-measured twice, ${MEASURED} invocations each time (${ROUNDS} rounds of ${INVOCATIONS}, the approaches in an order that
-turns each round, each invocation handed a Lambda context made outside its timing): its first warm
-invocations after the cold one (not measured), and again once it has served ${WARMED.toLocaleString('en')} more (connect per
-invocation: ${WARMED_CONNECTING} more, its cost being the connection's set-up). The first stretch is what a new
-environment's early invocations see, while V8 still runs the code new to it unoptimised and the
-server has just started (here pg's own functions, optimised first for the plain clients, are also
-optimised again for warmstart's, whose \`query\` is its own); the second is the steady state of an
-environment that has served a few thousand invocations.
+measured twice, each invocation handed a Lambda context made outside its timing:
+
+- **First warm invocations of a new process:** what a new execution environment's early invocations
+  see, while V8 still runs the code that is new to it unoptimised. Each approach runs alone in a
+  new \`node\` process: one cold invocation (not measured), then ${FRESH_INVOCATIONS.toLocaleString('en')} warm ones; ${FRESH_PROCESSES} processes per
+  approach, the approaches in turn, the median over all of them. Connect per invocation is left out
+  here: each of its invocations is a first one already.
+- **Steady state:** all approaches in one process, once each has served ${WARMED.toLocaleString('en')} warm invocations
+  (connect per invocation: ${WARMED_CONNECTING}, its cost being the connection's set-up); then ${ROUNDS} rounds of ${INVOCATIONS} invocations
+  of each, in an order that turns each round.
 
 On loopback, where a round trip costs about 0.1 ms and the rest of the work dominates:
 
@@ -291,17 +368,21 @@ latency as it does in AWS:
 ${table(delayed.rows)}
 
 pgConnection + pgMiddleware against the floor, in the steady state: ${loopback.steady} on loopback,
-${delayed.steady} with ${ONE_WAY_DELAY_MS} ms each way; in the first ${MEASURED} warm invocations: ${loopback.early} on
-loopback, ${delayed.early} with ${ONE_WAY_DELAY_MS} ms each way. Its warm path is the query alone: liveness comes from
-the socket's events, and a validation round trip is paid only after an idle longer than
-\`validateAfterIdle\` (a freeze).
+${delayed.steady} with ${ONE_WAY_DELAY_MS} ms each way; in the first ${FRESH_INVOCATIONS.toLocaleString('en')} warm invocations of a new process:
+${loopback.fresh} on loopback, ${delayed.fresh} with ${ONE_WAY_DELAY_MS} ms each way. Its warm path is the query alone:
+liveness comes from the socket's events, and a validation round trip is paid only after an idle
+longer than \`validateAfterIdle\` (a freeze).
 Reproduce: \`node_modules/.bin/pnpm --filter @warmstart/pg build && node bench/run.mjs pg\`
 (\`PG_BENCH_DELAY_MS\` sets the one-way delay of the second run).`
   return { title: '@warmstart/pg: warm invocation latency and round trips', markdown }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { title, markdown } = await run()
-  process.stdout.write(`## ${title}\n\n${markdown}\n`)
+  if (process.argv[2] === FRESH_FLAG) {
+    await freshChild(JSON.parse(process.env.PG_BENCH_CONFIG), process.argv[3])
+  } else {
+    const { title, markdown } = await run()
+    process.stdout.write(`## ${title}\n\n${markdown}\n`)
+  }
   process.exit(0)
 }
