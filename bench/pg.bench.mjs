@@ -119,22 +119,25 @@ async function countingProxy(target, delayMs) {
   }
 }
 
+/** A module-level pg.Client, connected at its first invocation, that runs `work` in each. */
+function moduleClient(config, work) {
+  const client = new pg.Client(config)
+  client.on('error', () => {})
+  return {
+    async invoke(i) {
+      if (!client._connected) await client.connect()
+      await work(client, i)
+    },
+    end: () => client.end(),
+  }
+}
+
 /** Each approach, by name, made against `config`: `invoke(i, context)` runs one warm invocation's work. */
 const APPROACHES = [
   [
     floorName,
     // One module-level client, connected once, reused as is (no liveness check at all).
-    (config) => {
-      const reused = new pg.Client(config)
-      reused.on('error', () => {})
-      return {
-        async invoke(i) {
-          if (!reused._connected) await reused.connect()
-          await reused.query(QUERY, [i])
-        },
-        end: () => reused.end(),
-      }
-    },
+    (config) => moduleClient(config, (client, i) => client.query(QUERY, [i])),
   ],
   [
     connectingName,
@@ -151,18 +154,11 @@ const APPROACHES = [
   ],
   [
     '`SELECT 1`, then the query',
-    (config) => {
-      const pinged = new pg.Client(config)
-      pinged.on('error', () => {})
-      return {
-        async invoke(i) {
-          if (!pinged._connected) await pinged.connect()
-          await pinged.query('SELECT 1')
-          await pinged.query(QUERY, [i])
-        },
-        end: () => pinged.end(),
-      }
-    },
+    (config) =>
+      moduleClient(config, async (client, i) => {
+        await client.query('SELECT 1')
+        await client.query(QUERY, [i])
+      }),
   ],
   [
     warmstartName,
