@@ -19,12 +19,13 @@ import { median } from './stats.mjs'
 
 const INVOCATIONS = 50
 const ROUNDS = 20
-/** Warm invocations each approach serves, unmeasured, between the first stretch and the second. */
+/** Warm invocations each approach serves, unmeasured, before its steady state is measured. */
 const WARMED = 4000
 /** Connect per invocation's share of them: its cost is the connection's set-up, which no warming-up changes (4,000 would take two minutes). */
 const WARMED_CONNECTING = 100
-/** How many new processes each approach's first warm invocations are measured in, and how many of those each measures. */
+/** How many new processes each approach's first warm invocations are measured in. */
 const FRESH_PROCESSES = 6
+/** How many warm invocations each of those processes measures, after its cold one. */
 const FRESH_INVOCATIONS = 1000
 /** The argument that makes this file a child that measures one approach's first warm invocations. */
 const FRESH_FLAG = '--fresh-process'
@@ -196,6 +197,13 @@ function contestants(config) {
   return APPROACHES.map(([name, make]) => ({ name, ...make(config) }))
 }
 
+const execFileAsync = promisify(execFile)
+
+/** `list` turned by `k` places: round k of an order that turns each round. */
+function turned(list, k) {
+  return [...list.slice(k % list.length), ...list.slice(0, k % list.length)]
+}
+
 let request = 0
 
 /** A Lambda context: a new request id, and 30 s left. */
@@ -203,6 +211,18 @@ function lambdaContext() {
   request += 1
   const ends = Date.now() + 30_000
   return { awsRequestId: `bench-${request}`, getRemainingTimeInMillis: () => ends - Date.now() }
+}
+
+/**
+ * One invocation of `contestant`, in ms. Its handler gets a context as Lambda passes it, made
+ * outside the timing as the runtime makes it: with the remaining time, so pgConnection's
+ * statements run under their deadline.
+ */
+async function timedInvocation(contestant, i) {
+  const context = lambdaContext()
+  const started = process.hrtime.bigint()
+  await contestant.invoke(i, context)
+  return Number(process.hrtime.bigint() - started) / 1e6
 }
 
 /**
@@ -216,16 +236,9 @@ async function stretch(all, proxy) {
   const trips = new Map(all.map((c) => [c.name, 0]))
   proxy.take()
   for (let round = 0; round < ROUNDS; round++) {
-    const order = [...all.slice(round % all.length), ...all.slice(0, round % all.length)]
-    for (const contestant of order) {
+    for (const contestant of turned(all, round)) {
       for (let i = 0; i < INVOCATIONS; i++) {
-        // Every approach's handler gets a context as Lambda passes it, made outside the timing as
-        // the runtime makes it: with the remaining time, so pgConnection's statements run under
-        // their deadline.
-        const context = lambdaContext()
-        const started = process.hrtime.bigint()
-        await contestant.invoke(i, context)
-        latencies.get(contestant.name).push(Number(process.hrtime.bigint() - started) / 1e6)
+        latencies.get(contestant.name).push(await timedInvocation(contestant, i))
         trips.set(contestant.name, trips.get(contestant.name) + proxy.take())
       }
     }
@@ -247,12 +260,7 @@ async function freshChild(config, name) {
   const contestant = make(config)
   await contestant.invoke(0, lambdaContext())
   const latencies = []
-  for (let i = 1; i <= FRESH_INVOCATIONS; i++) {
-    const context = lambdaContext()
-    const started = process.hrtime.bigint()
-    await contestant.invoke(i, context)
-    latencies.push(Number(process.hrtime.bigint() - started) / 1e6)
-  }
+  for (let i = 1; i <= FRESH_INVOCATIONS; i++) latencies.push(await timedInvocation(contestant, i))
   await contestant.end()
   process.stdout.write(JSON.stringify(latencies))
 }
@@ -267,8 +275,8 @@ async function freshStretch(config) {
   const latencies = new Map(names.map((name) => [name, []]))
   const env = { ...process.env, PG_BENCH_CONFIG: JSON.stringify(config) }
   for (let k = 0; k < FRESH_PROCESSES; k++) {
-    for (const name of [...names.slice(k % names.length), ...names.slice(0, k % names.length)]) {
-      const { stdout } = await promisify(execFile)(
+    for (const name of turned(names, k)) {
+      const { stdout } = await execFileAsync(
         process.execPath,
         [fileURLToPath(import.meta.url), FRESH_FLAG, name],
         { env, maxBuffer: 16 * 1024 * 1024 },
