@@ -128,10 +128,14 @@ export class BoundedLru<K extends {}, V extends {}> {
 
   /**
    * Stores a value. Returns false, and keeps nothing for the key, when the entry alone is larger
-   * than `maxBytes`: it would otherwise flush the whole cache and still not fit.
+   * than `maxBytes`: it would otherwise flush the whole cache and still not fit. A `getOrLoad` in
+   * flight for the key will not store its result over this value.
    */
   set(key: K, value: V, options?: SetOptions): boolean {
     this.#writes++
+    // A load in flight read its value before this one was set: storing it later would bring back
+    // an older value. Tested by size first, so the usual set (no load running) pays no Map lookup.
+    if (this.#loads.size !== 0) this.#loads.delete(key)
     if (options === undefined && this.#maxBytes === undefined) {
       this.#cache.set(key, value)
       return true
@@ -179,7 +183,7 @@ export class BoundedLru<K extends {}, V extends {}> {
       },
     ).then(
       (value) => {
-        // A delete() or clear() since the load started means its result may be outdated.
+        // A set(), delete() or clear() since the load started means its result may be outdated.
         const current = this.#loads.get(key) === load
         if (current) this.#loads.delete(key)
         if (value === undefined || value === null) {

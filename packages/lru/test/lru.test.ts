@@ -206,6 +206,19 @@ describe('boundedLru getOrLoad', () => {
     await expect(next).resolves.toBe('next')
   })
 
+  it('keeps the value of a set() made while a load was in flight: the load read an older one', async () => {
+    const cache = boundedLru<string, string>({ max: 10, maxBytes: '1mb' })
+    let release!: (value: string) => void
+    const slow = cache.getOrLoad('k', () => new Promise<string>((resolve) => (release = resolve)))
+    await Promise.resolve()
+    cache.set('k', 'newer, set by the caller')
+    release('older, read before the set')
+    await expect(slow).resolves.toBe('older, read before the set')
+    expect(cache.get('k')).toBe('newer, set by the caller')
+    // The set ended the load's claim on the key: the next getOrLoad is a hit, not a join.
+    await expect(cache.getOrLoad('k', () => 'not called')).resolves.toBe('newer, set by the caller')
+  })
+
   it('rejects a loader that returns nothing', async () => {
     const cache = boundedLru<string, string>({ max: 10, name: 'users' })
     await expect(cache.getOrLoad('k', async () => undefined as unknown as string)).rejects.toMatchObject({

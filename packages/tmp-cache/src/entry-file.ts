@@ -100,6 +100,19 @@ function lengthBytes(length: number): Buffer {
   return bytes
 }
 
+/**
+ * Destroys `stream` with `signal`'s reason once it is aborted (at once if it already is), so that
+ * whoever reads it gets that error; returns what stops the watch once the reading is done.
+ */
+export function destroyOnAbort(stream: Readable, signal: AbortSignal): () => void {
+  const stop = (): void => {
+    stream.destroy(signal.reason as Error)
+  }
+  if (signal.aborted) stop()
+  else signal.addEventListener('abort', stop, { once: true })
+  return () => signal.removeEventListener('abort', stop)
+}
+
 export function toBuffer(value: Buffer | Uint8Array | string): Buffer {
   if (typeof value === 'string') return Buffer.from(value, 'utf8')
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
@@ -182,6 +195,8 @@ export interface WriteRequest {
   readonly declaredSize: number | undefined
   /** Asked to make room for `missing` more bytes (the file would then be `fileBytes` long); throws when it cannot. */
   readonly onNoSpace: NoSpaceHandler
+  /** For a stream: aborted when it has run out of time; the stream is destroyed with the signal's reason. */
+  readonly signal?: AbortSignal | undefined
 }
 
 /**
@@ -192,7 +207,7 @@ export interface WriteRequest {
  * entry's name, never a mix; its temp file is cleaned by a later start.
  */
 export async function writeTempEntry(request: WriteRequest): Promise<TempEntry> {
-  const { dir, fileName, key, createdAt, value, limit, declaredSize, onNoSpace } = request
+  const { dir, fileName, key, createdAt, value, limit, declaredSize, onNoSpace, signal } = request
   const keyBytes = keyBytesOf(key)
   const headerBytes = FIXED_HEADER_BYTES + keyBytes.length
   const path = join(dir, tempNameOf(fileName))
@@ -213,9 +228,12 @@ export async function writeTempEntry(request: WriteRequest): Promise<TempEntry> 
     if (typeof value === 'string' || value instanceof Uint8Array) {
       await writeChunk(toBuffer(value))
     } else {
+      // Destroyed with the reason, the stream ends the loop below with that error.
+      const release = signal === undefined ? undefined : destroyOnAbort(value, signal)
       try {
         for await (const chunk of value) await writeChunk(toBuffer(chunk as Buffer | string))
       } finally {
+        release?.()
         value.destroy()
       }
     }

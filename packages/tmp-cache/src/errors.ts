@@ -49,3 +49,25 @@ export class TmpCacheNotAFileError extends WarmstartError {
     this.name = 'TmpCacheNotAFileError'
   }
 }
+
+/**
+ * A value's source ran past `loadTimeout` (or what was left of the invocation): a `getOrLoad`
+ * loader or the stream it returned (`source: 'loader'`), or a stream given to `set`
+ * (`source: 'set'`). Nothing was stored, and the key is free for the next call.
+ */
+export class TmpCacheLoadTimeoutError extends WarmstartError {
+  readonly ms: number
+  readonly source: 'loader' | 'set'
+
+  constructor(cache: string, ms: number, source: 'loader' | 'set') {
+    super(
+      'ERR_TMP_CACHE_LOAD_TIMEOUT',
+      source === 'loader'
+        ? `tmpCache "${cache}": the loader did not settle within ${ms} ms (loadTimeout, or what was left of the invocation); nothing was stored, the next call loads again`
+        : `tmpCache "${cache}": the stream given to set did not end within ${ms} ms (loadTimeout, or what was left of the invocation); it was not stored`,
+    )
+    this.source = source
+    this.name = 'TmpCacheLoadTimeoutError'
+    this.ms = ms
+  }
+}

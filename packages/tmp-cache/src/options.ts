@@ -9,7 +9,7 @@ import {
   type Size,
   systemClock,
 } from '@warmstart/core'
-import { checkOptions, invalidOption } from '@warmstart/core/internal'
+import { checkOptions, describeValue, durationOption, invalidOption } from '@warmstart/core/internal'
 
 export interface TmpCacheOptions {
   /** Names the cache in events, errors and the leak guard (`tmp:<name>`). Default `'default'`. */
@@ -27,6 +27,13 @@ export interface TmpCacheOptions {
   clock?: Clock
   /** Where corrupt files and cleanup problems are reported (warn). */
   logger?: Logger
+  /**
+   * Longest a `getOrLoad` loader may take, reading the stream it returns included, before its
+   * callers get `ERR_TMP_CACHE_LOAD_TIMEOUT` and the key is free for the next load. Inside an
+   * invocation, shortened to the time it has left less 100 ms. Default `'5m'`; at most `'15m'`,
+   * the longest a Lambda invocation runs.
+   */
+  loadTimeout?: Duration
 }
 
 export interface ResolvedOptions {
@@ -36,13 +43,21 @@ export interface ResolvedOptions {
   readonly ttlMs: number | undefined
   readonly clock: Clock
   readonly logger: Logger | undefined
+  readonly loadTimeout: number
 }
 
 const COMPONENT = 'tmpCache'
 const NAME = /^[A-Za-z0-9._-]{1,64}$/
-const OPTIONS = ['name', 'dir', 'maxBytes', 'ttl', 'clock', 'logger'] as const
+const OPTIONS = ['name', 'dir', 'maxBytes', 'ttl', 'clock', 'logger', 'loadTimeout'] as const
 /** Lambda's largest /tmp (ephemeral storage): 10,240 MB. */
 const LAMBDA_MAX_TMP = 10_240 * 1024 * 1024
+/** The longest a Lambda invocation runs: a load can never need longer. */
+const LONGEST_INVOCATION = 15 * 60_000
+/**
+ * A loader downloads a file (often tens or hundreds of MB), so its default is longer than an
+ * in-memory cache's; inside an invocation its remaining time is the bound that applies anyway.
+ */
+const DEFAULT_LOAD_TIMEOUT = 5 * 60_000
 
 export function resolveOptions(options: TmpCacheOptions): ResolvedOptions {
   checkOptions(COMPONENT, options, OPTIONS)
@@ -72,5 +87,13 @@ export function resolveOptions(options: TmpCacheOptions): ResolvedOptions {
   if (logger !== undefined && typeof logger?.warn !== 'function') {
     throw invalidOption(COMPONENT, 'logger', 'must have warn() and error() methods (such as console)')
   }
-  return { name, dir, maxBytes, ttlMs, clock, logger }
+  const loadTimeout = durationOption(COMPONENT, 'loadTimeout', options.loadTimeout, DEFAULT_LOAD_TIMEOUT)
+  if (loadTimeout === 0 || loadTimeout > LONGEST_INVOCATION) {
+    throw invalidOption(
+      COMPONENT,
+      'loadTimeout',
+      `must be more than 0 ms and at most '15m', the longest a Lambda invocation runs (got ${describeValue(options.loadTimeout)})`,
+    )
+  }
+  return { name, dir, maxBytes, ttlMs, clock, logger, loadTimeout }
 }

@@ -19,10 +19,11 @@ import { mkdir, readdir, rename, stat, statfs, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buffer } from 'node:stream/consumers'
 import { registerRoot, WarmstartError } from '@warmstart/core'
-import { emit, loadOnce, logSafely } from '@warmstart/core/internal'
+import { emit, loadOnce, logSafely, timeBudget, withTimeout } from '@warmstart/core/internal'
 import {
   type CacheValue,
   checkContent,
+  destroyOnAbort,
   ENTRY_NAME,
   EntryLimitExceeded,
   EntryNotWritten,
@@ -41,7 +42,12 @@ import {
   toBuffer,
   writeTempEntry,
 } from './entry-file.js'
-import { TmpCacheNoSpaceError, TmpCacheNotAFileError, TmpCacheTooLargeError } from './errors.js'
+import {
+  TmpCacheLoadTimeoutError,
+  TmpCacheNoSpaceError,
+  TmpCacheNotAFileError,
+  TmpCacheTooLargeError,
+} from './errors.js'
 import { KeyedLock, Lock } from './keyed-lock.js'
 import { type ResolvedOptions, resolveOptions, type TmpCacheOptions } from './options.js'
 
@@ -59,8 +65,16 @@ declare module '@warmstart/core' {
     'tmp-cache.corrupt': { cache: string; file: string; reason: string; removed?: boolean }
     /** At start: temp files of writers that died mid-write were removed. */
     'tmp-cache.cleanup': { cache: string; tempFiles: number; entries: number; bytes: number }
+    /** A `getOrLoad` loader did not settle within its time (`ms`); its callers got ERR_TMP_CACHE_LOAD_TIMEOUT. */
+    'tmp-cache.load-timeout': { cache: string; file: string; ms: number }
   }
 }
+
+/** Kept back from the invocation's remaining time so that the handler can still answer after a load times out. */
+const LOAD_MARGIN_MS = 100
+
+/** What `getOrLoad` calls on a miss: the key, and a signal aborted when the load's time is up. */
+export type TmpCacheLoader = (key: string, signal: AbortSignal) => CacheValue | Promise<CacheValue>
 
 export interface TmpCacheStats {
   readonly hits: number
@@ -168,15 +182,22 @@ export class TmpCache {
         `tmpCache "${this.#options.name}": set's "size" must be a whole number of bytes >= 0`,
       )
     }
+    // A load in flight for the key read its value before this one: it must not store it over this.
+    this.#loading.delete(fileName)
     await this.#start()
     await this.#keyLocks.run(fileName, () => this.#write(fileName, key, value, declared))
   }
 
   /**
    * The value under `key`, or the loader's result stored then returned. Concurrent calls for one
-   * key share one load. A loader's failure is not cached.
+   * key share one load. A loader's failure is not cached. A load runs under a time limit
+   * (`loadTimeout`, or what is left of the invocation less 100 ms when that is shorter), reading
+   * the stream it returns included: past it, its callers get `TmpCacheLoadTimeoutError`, the key is
+   * free for the next call, the loader's `signal` is aborted, its stream destroyed, and nothing is
+   * stored. A `delete` or `set` of the key while the load runs wins: the load's result is returned
+   * to its callers but not stored.
    */
-  getOrLoad(key: string, loader: () => CacheValue | Promise<CacheValue>): Promise<Buffer> {
+  getOrLoad(key: string, loader: TmpCacheLoader): Promise<Buffer> {
     let fileName: string
     try {
       fileName = this.#fileName(key)
@@ -185,25 +206,53 @@ export class TmpCache {
     }
     const inFlight = this.#loading.get(fileName)
     if (inFlight !== undefined) return inFlight
-    const load = (async () => {
-      const cached = await this.get(key)
-      if (cached !== undefined) return cached
-      const value = await loader()
-      // The caller gets the bytes in memory anyway: a stream is read once, then stored.
-      const bytes =
-        typeof value === 'string' || value instanceof Uint8Array ? toBuffer(value) : await buffer(value)
-      await this.set(key, bytes)
-      return bytes
-    })().finally(() => {
-      this.#loading.delete(fileName)
+    const load: Promise<Buffer> = this.#load(
+      fileName,
+      key,
+      loader,
+      () => this.#loading.get(fileName) === load,
+    ).finally(() => {
+      if (this.#loading.get(fileName) === load) this.#loading.delete(fileName)
     })
     this.#loading.set(fileName, load)
     return load
   }
 
+  /** `getOrLoad`'s work; `current` says whether no `delete` or `set` of the key has overtaken it. */
+  async #load(
+    fileName: string,
+    key: string,
+    loader: TmpCacheLoader,
+    current: () => boolean,
+  ): Promise<Buffer> {
+    const cached = await this.get(key)
+    if (cached !== undefined) return cached
+    const bytes = await this.#runLoader(fileName, key, loader)
+    // Checked and queued on the key's lock in one step: a delete or set called from now on lands
+    // after this store, one called before it has dropped the load, whose result may be outdated.
+    if (current()) await this.#keyLocks.run(fileName, () => this.#write(fileName, key, bytes, undefined))
+    return bytes
+  }
+
+  /** Runs the loader and reads what it returned into memory, under the load's time limit. */
+  #runLoader(fileName: string, key: string, loader: TmpCacheLoader): Promise<Buffer> {
+    const { name, loadTimeout } = this.#options
+    const ms = timeBudget(loadTimeout, LOAD_MARGIN_MS)
+    return withTimeout(
+      async (signal) => readLoaded(name, await loader(key, signal), signal),
+      ms,
+      () => {
+        emit('tmp-cache.load-timeout', { cache: name, file: fileName, ms })
+        return new TmpCacheLoadTimeoutError(name, ms, 'loader')
+      },
+    )
+  }
+
   /** Removes `key`; true when something was stored under it. */
   async delete(key: string): Promise<boolean> {
     const fileName = this.#fileName(key)
+    // A load in flight for the key must not store what it read before the delete.
+    this.#loading.delete(fileName)
     await this.#start()
     return this.#keyLocks.run(fileName, () =>
       this.#lock.run(async () => {
@@ -353,6 +402,9 @@ export class TmpCache {
     const reserved = known ?? 0
     if (known !== undefined) await this.#lock.run(() => this.#makeRoom(known))
     const createdAt = clock.now()
+    // A stream is usually a download: one that stalls must not hold the key's lock, and with it
+    // every later set and delete of the key, for good.
+    const deadline = Buffer.isBuffer(data) ? undefined : this.#streamDeadline()
     let temp: TempEntry
     try {
       temp = await writeTempEntry({
@@ -363,6 +415,7 @@ export class TmpCache {
         value: data,
         limit: maxBytes,
         declaredSize: Buffer.isBuffer(data) ? undefined : declared,
+        signal: deadline?.signal,
         onNoSpace: (missing, fileBytes, cause) =>
           this.#lock.run(() => this.#makeSpace(missing, Math.max(fileBytes, known ?? 0), cause)),
       })
@@ -378,8 +431,23 @@ export class TmpCache {
         )
       }
       throw error
+    } finally {
+      deadline?.clear()
     }
     await this.#lock.run(() => this.#commit(fileName, key, createdAt, temp, reserved))
+  }
+
+  /**
+   * A signal aborted, with `TmpCacheLoadTimeoutError`, once a stream given to `set` has run past
+   * its time. The write stops by destroying the stream, so the set fails only once its temp file
+   * is gone (no `withTimeout` race: the key's lock is held until then).
+   */
+  #streamDeadline(): { readonly signal: AbortSignal; clear(): void } {
+    const { name, loadTimeout } = this.#options
+    const ms = timeBudget(loadTimeout, LOAD_MARGIN_MS)
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(new TmpCacheLoadTimeoutError(name, ms, 'set')), ms)
+    return { signal: controller.signal, clear: () => clearTimeout(timer) }
   }
 
   /**
@@ -536,6 +604,28 @@ function isCacheValue(value: unknown): value is CacheValue {
   return (
     typeof value === 'object' && value !== null && typeof (value as { pipe?: unknown }).pipe === 'function'
   )
+}
+
+/**
+ * A loader's value as bytes; the caller gets them in memory anyway, so a stream is read once, then
+ * stored. A stream still being read when the load's time runs out is destroyed: nothing keeps a
+ * stalled download open.
+ */
+async function readLoaded(cache: string, value: unknown, signal: AbortSignal): Promise<Buffer> {
+  if (!isCacheValue(value)) {
+    // Its type only: a value in a message could be a secret.
+    throw new WarmstartError(
+      'ERR_INVALID_ARGUMENT',
+      `tmpCache "${cache}": the loader returned ${value === null ? 'null' : typeof value}; return a Buffer, a Uint8Array, a string or a readable stream, or throw for "not found"`,
+    )
+  }
+  if (typeof value === 'string' || value instanceof Uint8Array) return toBuffer(value)
+  const release = destroyOnAbort(value, signal)
+  try {
+    return await buffer(value)
+  } finally {
+    release()
+  }
 }
 
 /** Deletes a file; true when it existed. */

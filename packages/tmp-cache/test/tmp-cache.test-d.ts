@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream'
 import type { WarmstartError, WarmstartEventMap } from '@warmstart/core'
 import {
   type TmpCache,
+  type TmpCacheLoader,
+  type TmpCacheLoadTimeoutError,
   type TmpCacheNoSpaceError,
   type TmpCacheStats,
   type TmpCacheTooLargeError,
@@ -17,6 +19,8 @@ describe('the public API of @warmstart/tmp-cache', () => {
     expectTypeOf(cache.set).parameter(1).toEqualTypeOf<Buffer | Uint8Array | string | Readable>()
     expectTypeOf(cache.set).returns.resolves.toEqualTypeOf<void>()
     expectTypeOf(cache.getOrLoad).returns.resolves.toEqualTypeOf<Buffer>()
+    expectTypeOf(cache.getOrLoad).parameter(1).toEqualTypeOf<TmpCacheLoader>()
+    expectTypeOf<Parameters<TmpCacheLoader>>().toEqualTypeOf<[key: string, signal: AbortSignal]>()
     expectTypeOf(cache.delete).returns.resolves.toEqualTypeOf<boolean>()
     expectTypeOf(cache.stats()).toEqualTypeOf<TmpCacheStats>()
     expectTypeOf<keyof TmpCacheStats>().toEqualTypeOf<
@@ -28,6 +32,8 @@ describe('the public API of @warmstart/tmp-cache', () => {
     expectTypeOf<TmpCacheTooLargeError>().toMatchTypeOf<WarmstartError>()
     expectTypeOf<TmpCacheNoSpaceError>().toMatchTypeOf<WarmstartError>()
     expectTypeOf<TmpCacheTooLargeError['maxBytes']>().toEqualTypeOf<number>()
+    expectTypeOf<TmpCacheLoadTimeoutError>().toMatchTypeOf<WarmstartError>()
+    expectTypeOf<TmpCacheLoadTimeoutError['source']>().toEqualTypeOf<'loader' | 'set'>()
     expectTypeOf<WarmstartEventMap['tmp-cache.evict']['reason']>().toEqualTypeOf<
       'size' | 'space' | 'expired'
     >()
