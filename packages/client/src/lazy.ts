@@ -112,6 +112,12 @@ class LazyValue<T> {
   #pending: Promise<T> | undefined
   /** Bumped by `reset()`, so that work started before it cannot install its result after it. */
   #generation = 0
+  /**
+   * True while the factory or `validate` runs synchronously: a `get()` then (the factory asking for
+   * its own value) can never be answered, and would call the factory again, and again, until the
+   * stack overflows, making an instance (a connection) each time.
+   */
+  #running = false
 
   constructor(factory: () => T | Promise<T>, options: AsyncLazyOptions<T>) {
     this.name = options.name ?? (factory.name || 'lazy')
@@ -162,6 +168,7 @@ class LazyValue<T> {
   }
 
   #getSlow(): T | Promise<T> {
+    if (this.#running) return this.#reentered()
     if (this.#pending !== undefined) return this.#pending
     if (this.#result === EMPTY) return this.#create()
     if (this.#validate !== undefined) return this.#reuse(this.#value as T, this.#result)
@@ -174,12 +181,15 @@ class LazyValue<T> {
     const generation = this.#generation
     const started = performance.now()
     let produced: T | Promise<T>
+    this.#running = true
     try {
       produced = this.#factory()
     } catch (error) {
       this.#createFailed(started, error)
       if (this.#async) return Promise.reject(error)
       throw error
+    } finally {
+      this.#running = false
     }
     if (!this.#async && !isThenable(produced)) {
       this.#adopt(produced, produced, started)
@@ -212,6 +222,16 @@ class LazyValue<T> {
     return creation
   }
 
+  /** A `get()` from inside the factory or `validate` while it runs: thrown (sync lazy) or rejected, never a recursion. */
+  #reentered(): never | Promise<T> {
+    const error = new WarmstartError(
+      'ERR_LAZY_REENTRANT',
+      `lazy "${this.name}": get() was called by its own factory or validate while it ran; an instance cannot be made from itself`,
+    )
+    if (this.#async) return Promise.reject(error)
+    throw error
+  }
+
   #settled(creation: Promise<T>): void {
     if (this.#pending === creation) this.#pending = undefined
     this.#supersede = undefined
@@ -220,11 +240,14 @@ class LazyValue<T> {
   #reuse(value: T, result: T | Promise<T>): T | Promise<T> {
     const started = performance.now()
     let verdict: boolean | Promise<boolean>
+    this.#running = true
     try {
       verdict = (this.#validate as (value: T) => boolean | Promise<boolean>)(value)
     } catch (error) {
+      this.#running = false
       return this.#replaceStale(value, started, error)
     }
+    this.#running = false
     if (!isThenable(verdict)) {
       if (!verdict) return this.#replaceStale(value, started, undefined)
       emit('client.reused', { name: this.name, validationMs: performance.now() - started })

@@ -455,3 +455,38 @@ describe('lazy hooks that never settle', () => {
     await expect(value.get()).resolves.toBe(2)
   })
 })
+
+describe('lazy asked for itself while it is being made', () => {
+  it('a synchronous factory that calls get() fails once with ERR_LAZY_REENTRANT instead of recursing', () => {
+    let calls = 0
+    const config: { get(): unknown; peek(): unknown } = lazy(() => {
+      calls++
+      return { parent: config.get() }
+    })
+    expect(() => config.get()).toThrow(expect.objectContaining({ code: 'ERR_LAZY_REENTRANT' }))
+    expect(calls).toBe(1)
+    expect(config.peek()).toBeUndefined()
+  })
+
+  it('an async factory that calls get() before its first await gets ERR_LAZY_REENTRANT, and is called once', async () => {
+    let calls = 0
+    const db: { get(): Promise<unknown> } = lazy(async () => {
+      calls++
+      return { self: await db.get() }
+    })
+    await expect(db.get()).rejects.toMatchObject({ code: 'ERR_LAZY_REENTRANT' })
+    expect(calls).toBe(1)
+  })
+
+  it('a validate that calls get() marks the instance stale rather than recursing', () => {
+    let serial = 0
+    const value: { get(): number } = lazy(() => ++serial, {
+      validate: () => value.get() > 0,
+    })
+    expect(value.get()).toBe(1)
+    expect(value.get()).toBe(2)
+    expect(recorder.events.find((event) => event.type === 'client.validated-stale')).toMatchObject({
+      error: expect.objectContaining({ code: 'ERR_LAZY_REENTRANT' }),
+    })
+  })
+})

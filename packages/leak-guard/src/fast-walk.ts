@@ -24,6 +24,15 @@ const TIME_CHECK_EVERY = 32
 const TIME_GRACE = 256
 /** How many strings the memory of clean strings holds: once full it stops growing, and is never cleared (see matchString). */
 export const CLEAN_MEMO_LIMIT = 200_000
+/**
+ * How many characters the memory of clean strings holds in all (4 to 8 MB), and the longest string
+ * it keeps. It holds each string strongly: without a bound in characters, the large strings a
+ * handler replaces between invocations (a cached page, a configuration blob) would stay alive in it
+ * long after the handler dropped them. A longer string is matched again at each check, which costs
+ * little (a scan at gigabytes a second) next to the memory it would pin.
+ */
+export const CLEAN_MEMO_CHARS = 4_000_000
+const CLEAN_MEMO_LONGEST = 4_096
 const NOTHING_REVEALED: Reveals = () => false
 
 // The intrinsics the walk reads containers with, captured when the guard loads: a Map subclass's
@@ -62,6 +71,10 @@ export interface SlotReader {
 
 /** Promises and WeakMaps read per walk, at most (each costs a few inspector calls, about 0.1 ms). */
 const SLOT_READS_PER_WALK = 32
+/** The share of a walk's time one slot reading may take and still be read at the next walk. */
+const SLOT_SHARE = 0.25
+/** Readings past SLOT_SHARE after which a promise or WeakMap is read no more. */
+const COSTLY_READS = 2
 
 /** A global's name, a root's name, a Map key, a property, an array index, an index of a sparse array (data), or fixed text. */
 type StepKind = 'global' | 'label' | 'get' | 'property' | 'index' | 'sparse' | 'text'
@@ -137,6 +150,8 @@ export class FastWalker {
   /** Roots read to their end in the current round (walks until one that is not cut short): read again in it from half the budget at most. */
   private readInRound = new WeakSet<object>()
   private readonly clean = new Set<string>()
+  /** The characters of the strings in `clean`. */
+  private cleanChars = 0
   private readonly visited = new Set<object>()
   /** The path to where the walk is, kept raw (kind and key per step) and written out only for a finding. */
   private readonly stepKinds: StepKind[] = []
@@ -153,6 +168,16 @@ export class FastWalker {
 
   /** Promises and WeakMaps read through `slots` in this walk. */
   private slotReads = 0
+  /**
+   * Promises and WeakMaps whose readings took more than SLOT_SHARE of a walk's time, with how many
+   * did: the inspector hands over every entry of a WeakMap at once, with no way to ask for fewer, so
+   * a large one would cost that at every check. After COSTLY_READS such readings (one could be a
+   * collection, or the inspector's first connection) it is not read again; the deep check still
+   * follows it.
+   */
+  private readonly costlySlots = new WeakMap<object, number>()
+  /** The time budget of the current walk, in milliseconds. */
+  private maxMs = 0
   /** WeakMaps with entries whose key the walk had not met yet when it read the map, with the path to the map. */
   private readonly weakEntries: {
     entries: [key: object, value: unknown][]
@@ -169,7 +194,7 @@ export class FastWalker {
 
   /** Whether the memory of clean strings is full (it then stops growing; what it holds stays true). */
   get memoFull(): boolean {
-    return this.clean.size >= CLEAN_MEMO_LIMIT
+    return this.clean.size >= CLEAN_MEMO_LIMIT || this.cleanChars >= CLEAN_MEMO_CHARS
   }
 
   /** `reveals` says which keys a path must not show in full (asked only when a finding is written). */
@@ -188,6 +213,7 @@ export class FastWalker {
     const started = performance.now()
     const deadline = started + maxMs
     this.maxNodes = maxNodes
+    this.maxMs = maxMs
     this.deadline = deadline
     this.exhausted = false
     // Roots read again in this round stopped at their share of the budget, not at its end.
@@ -321,13 +347,21 @@ export class FastWalker {
   /**
    * The memory of clean strings is sound for as long as it is kept (a content seen clean before a
    * request began cannot be that request's), so it is never cleared; once it holds CLEAN_MEMO_LIMIT
-   * strings it stops growing, and strings not in it are matched again each time (the budget bounds that).
+   * strings or CLEAN_MEMO_CHARS characters it stops growing, and strings not in it (and those longer
+   * than CLEAN_MEMO_LONGEST) are matched again each time (the budget bounds that).
    */
   private matchString(value: string): Match | undefined {
     if (value.length < this.minLength || this.clean.has(value)) return undefined
     const match = this.matcher.string(value)
-    if (match === undefined && this.clean.size < CLEAN_MEMO_LIMIT) this.clean.add(value)
+    if (match === undefined) this.remember(value)
     return match
+  }
+
+  private remember(clean: string): void {
+    if (clean.length > CLEAN_MEMO_LONGEST || this.clean.size >= CLEAN_MEMO_LIMIT) return
+    if (this.cleanChars + clean.length > CLEAN_MEMO_CHARS) return
+    this.clean.add(clean)
+    this.cleanChars += clean.length
   }
 
   private matchPrimitive(value: unknown): Match | undefined {
@@ -388,10 +422,11 @@ export class FastWalker {
    * internal slots that only the inspector reads, SLOT_READS_PER_WALK objects per walk at most.
    */
   private slotted(object: object, depth: number): void {
-    if (this.slots === undefined || this.slotReads >= SLOT_READS_PER_WALK) return
+    if (this.slots === undefined || this.slotReads >= SLOT_READS_PER_WALK || this.tooCostly(object)) return
     this.slotReads++
+    const slots = this.slots
     if (types.isPromise(object)) {
-      const settled = this.slots.promiseResult(object as Promise<unknown>)
+      const settled = this.timedSlotRead(object, () => slots.promiseResult(object as Promise<unknown>))
       if (settled === undefined) return
       this.step('text', ' → its settled value')
       this.visit(settled.value, depth + 1)
@@ -400,7 +435,8 @@ export class FastWalker {
     }
     // An entry whose key may be met later in the walk is read then (weakEntriesMetLate).
     const later: [key: object, value: unknown][] = []
-    for (const [key, value] of this.slots.weakMapEntries(object as WeakMap<object, unknown>)) {
+    const entries = this.timedSlotRead(object, () => slots.weakMapEntries(object as WeakMap<object, unknown>))
+    for (const [key, value] of entries) {
       if (!this.spend()) break
       if (typeof key !== 'object' || key === null) continue
       if (this.visited.has(key)) this.weakValue(value, depth)
@@ -408,6 +444,19 @@ export class FastWalker {
     }
     if (later.length > 0)
       this.weakEntries.push({ entries: later, kinds: [...this.stepKinds], keys: [...this.stepKeys], depth })
+  }
+
+  private tooCostly(object: object): boolean {
+    return (this.costlySlots.get(object) ?? 0) >= COSTLY_READS
+  }
+
+  /** One reading through the slot reader, timed: one that took past its share counts towards the object's last. */
+  private timedSlotRead<T>(object: object, read: () => T): T {
+    const started = performance.now()
+    const result = read()
+    if (performance.now() - started > this.maxMs * SLOT_SHARE)
+      this.costlySlots.set(object, (this.costlySlots.get(object) ?? 0) + 1)
+    return result
   }
 
   private weakValue(value: unknown, depth: number): void {

@@ -1,6 +1,9 @@
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { onEvent, type WarmstartEvent } from '@warmstart/core'
 import { type LeakFinding, leakGuard } from '@warmstart/leak-guard'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ScopeReader } from '../src/module-scope.js'
 import { apiRequest, body, UNTIMED } from './corpus/events.js'
 
 const g = globalThis as unknown as Record<string, unknown>
@@ -208,5 +211,37 @@ describe('large containers: probed by key, new entries first, then a window', ()
     expect(findings.map((f) => [f.path, f.invocation])).toEqual([
       ['b:listed.get("p-l…").owner', context.awsRequestId],
     ])
+  })
+})
+
+describe('the memory of strings seen clean is bounded by what it holds', () => {
+  it('keeps few of the large strings an environment replaces between invocations: dropped, they are freed', () => {
+    // A child process, so that the heap is measured after a real collection (--expose-gc). It imports
+    // the built package: `pnpm --filter @warmstart/leak-guard build` first.
+    const fixture = fileURLToPath(new URL('fixtures/memo-memory.mjs', import.meta.url))
+    const output = execFileSync(process.execPath, ['--expose-gc', fixture], { encoding: 'utf8' })
+    const { retainedBytes, seenBytes } = JSON.parse(output) as { retainedBytes: number; seenBytes: number }
+    // 40 MB of strings went through the checks; the memory of clean ones may keep a few MB of them.
+    expect(retainedBytes).toBeLessThan(seenBytes / 4)
+  })
+})
+
+describe('internal slots that cost more than the budget to read', () => {
+  it('reads a large WeakMap through the inspector twice: both readings took past the budget, so later checks leave it to the deep check', async () => {
+    // The inspector lists a WeakMap's entries all at once (about 7 µs each): 50,000 live keys cost
+    // far more than a 20 ms check, and read again they would at every check.
+    const keys = Array.from({ length: 50_000 }, () => ({}))
+    const metadata = new WeakMap<object, { index: number }>()
+    for (const [index, key] of keys.entries()) metadata.set(key, { index })
+    g.b_metadata = metadata
+    const reads = vi.spyOn(ScopeReader.prototype, 'weakMapEntries')
+    cleanups.push(() => reads.mockRestore())
+    const { guard } = checking({ budget: { time: '20ms' }, watch: false })
+    for (let i = 0; i < 4; i++) {
+      const { event, context } = apiRequest()
+      await guard.wrap(() => undefined)(event, context)
+    }
+    expect(reads.mock.calls.filter(([map]) => map === metadata)).toHaveLength(2)
+    expect(keys).toHaveLength(50_000)
   })
 })

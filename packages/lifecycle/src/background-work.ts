@@ -1,5 +1,14 @@
 import { currentRequestId, type Logger, WarmstartError } from '@warmstart/core'
-import { checkOptions, describeValue, emit, logSafely, processWide } from '@warmstart/core/internal'
+import {
+  checkOptions,
+  describeValue,
+  durationOption,
+  emit,
+  invalidOption,
+  logSafely,
+  processWide,
+  timeBudget,
+} from '@warmstart/core/internal'
 import { environment } from './environment.js'
 import { describeFailure } from './failure.js'
 
@@ -67,6 +76,12 @@ export function waitUntil(promise: PromiseLike<unknown>, options: WaitUntilOptio
     )
   }
   checkOptions('waitUntil', options, ['name'])
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === ''))
+    throw invalidOption(
+      'waitUntil',
+      'name',
+      `must be a non-empty string (got ${describeValue(options.name)})`,
+    )
   const requestId = currentRequestId()
   const key = requestId !== undefined && environment.active.has(requestId) ? requestId : UNATTRIBUTED
   let bucket = buckets.get(key)
@@ -108,20 +123,45 @@ export interface SettleReport {
 export interface SettleOptions {
   /** The invocation whose work to wait for; default `currentRequestId()`. */
   requestId?: string
-  /** How long to wait at most, in milliseconds; default: until everything has settled. */
+  /**
+   * How long to wait at most, in milliseconds; `Infinity` for no limit.
+   * Default: what is left of the invocation the caller runs in, less `DEFAULT_MARGIN_MS`, so the
+   * response still goes out; outside any invocation warmstart has seen, until everything has settled.
+   */
   budgetMs?: number
   logger?: Logger | undefined
 }
 
+/** Time kept free before the invocation's deadline when waiting for background work (the middleware's `margin` default). */
+export const DEFAULT_MARGIN_MS = 500
+
+const SETTLE = 'settleBackgroundWork'
+
 /**
  * Waits for the background work of one invocation (and any unattributed work), at most
  * `budgetMs`, then reports what did not finish (`lifecycle.wait-timeout`) and what failed
- * (`lifecycle.wait-failed`). Never throws. `lifecycleMiddleware` calls it at the end of each
- * invocation; call it yourself at the end of a handler that does not use Middy.
+ * (`lifecycle.wait-failed`). The work's failures never make it reject; a bad option does
+ * (`ERR_INVALID_OPTION`): a misspelt budget ignored in silence would wait for ever.
+ * `lifecycleMiddleware` calls it at the end of each invocation; call it yourself at the end of a
+ * handler that does not use Middy.
  */
 export async function settleBackgroundWork(options: SettleOptions = {}): Promise<SettleReport> {
+  checkOptions(SETTLE, options, ['requestId', 'budgetMs', 'logger'])
+  if (options.requestId !== undefined && typeof options.requestId !== 'string')
+    throw invalidOption(
+      SETTLE,
+      'requestId',
+      `must be a request id string (got ${describeValue(options.requestId)})`,
+    )
+  if (options.logger !== undefined && typeof (options.logger as Partial<Logger> | null)?.warn !== 'function')
+    throw invalidOption(SETTLE, 'logger', 'must be a logger with warn() (such as console)')
+  // Within the invocation's time by default: work that never settles must not hold it past its deadline.
+  const budgetMs =
+    options.budgetMs === undefined
+      ? timeBudget(Number.POSITIVE_INFINITY, DEFAULT_MARGIN_MS)
+      : durationOption(SETTLE, 'budgetMs', options.budgetMs, 0, true)
   const settlement = new Settlement(options.requestId ?? currentRequestId() ?? 'unknown')
-  const waitedMs = await settlement.wait(options.budgetMs ?? Number.POSITIVE_INFINITY)
+  const waitedMs = await settlement.wait(budgetMs)
   return settlement.report(waitedMs, options.logger)
 }
 

@@ -9,7 +9,7 @@ import {
   logSafely,
   trackInvocation,
 } from '@warmstart/core/internal'
-import { hasBackgroundWork, Settlement, type SettleReport } from './background-work.js'
+import { DEFAULT_MARGIN_MS, hasBackgroundWork, Settlement, type SettleReport } from './background-work.js'
 import { markEnded } from './ended-requests.js'
 import {
   environment,
@@ -75,7 +75,7 @@ const invokeChannel = /* @__PURE__ */ eventChannel('lifecycle.invoke')
 export function lifecycleMiddleware(options: LifecycleMiddlewareOptions = {}): Middleware {
   checkOptions(COMPONENT, options, ['logger', 'margin', 'maxWait'])
   const logger = resolveLogger(options.logger)
-  const marginMs = durationOption(COMPONENT, 'margin', options.margin, 500)
+  const marginMs = durationOption(COMPONENT, 'margin', options.margin, DEFAULT_MARGIN_MS)
   const maxWaitMs = durationOption(COMPONENT, 'maxWait', options.maxWait, Number.POSITIVE_INFINITY)
 
   function begin(context: LambdaContextLike): InvocationInfo {

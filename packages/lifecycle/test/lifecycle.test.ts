@@ -496,6 +496,54 @@ describe('waitUntil', () => {
   })
 })
 
+describe('settleBackgroundWork without Middy: bounded and checked', () => {
+  it("ends within the invocation's remaining time, less the margin, when no budget is given", {
+    timeout: 2_000,
+  }, async () => {
+    // 501 ms left and the middleware's 500 ms margin: about 1 ms to wait for work that never settles.
+    trackInvocation(lambdaContext({ requestId: 'plain-deadline', remainingMs: 501 }))
+    waitUntil(new Promise(() => {}), { name: 'stuck' })
+    const report = await settleBackgroundWork()
+    expect(report.pending).toEqual(['stuck'])
+    expect(eventsOf('lifecycle.wait-timeout')[0]).toMatchObject({
+      requestId: 'plain-deadline',
+      names: ['stuck'],
+    })
+  })
+
+  it.each([
+    [
+      'a misspelt option',
+      { budget: 5 },
+      /settleBackgroundWork: option "budget" is not an option \(did you mean "budgetMs"\?\)/,
+    ],
+    [
+      'a budget that is not a duration',
+      { budgetMs: 'soon' },
+      /settleBackgroundWork: option "budgetMs" must be/,
+    ],
+    ['a budget below zero', { budgetMs: -1 }, /settleBackgroundWork: option "budgetMs" must be/],
+    [
+      'a request id that is not a string',
+      { requestId: 42 },
+      /settleBackgroundWork: option "requestId" must be/,
+    ],
+    ['a logger without warn()', { logger: {} }, /settleBackgroundWork: option "logger" must be/],
+  ])('rejects %s with ERR_INVALID_OPTION instead of ignoring it', async (_case, options, message) => {
+    const settling = settleBackgroundWork(options as never)
+    await expect(settling).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
+    await expect(settling).rejects.toThrow(message)
+  })
+  it('refuses a waitUntil name that is not a string: reports would carry whatever it is', () => {
+    expect(() => waitUntil(Promise.resolve(), { name: { userId: 'u-1' } as never })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringMatching(/^waitUntil: option "name"/),
+      }),
+    )
+  })
+})
+
 describe('the default logger and unbounded settling', () => {
   it('writes errors as JSON lines too', () => {
     const written: string[] = []
