@@ -61,6 +61,14 @@ export function paramsMiddleware<S extends ParamsSpec, C extends boolean = true>
         'must be a ref made by ssm.ref(...) or secrets.ref(...)',
       )
     }
+    // Assigning it would set the context's prototype to the value (or drop a string) instead.
+    if (key === '__proto__' && setToContext !== false) {
+      throw invalidOption(
+        'paramsMiddleware',
+        'fetch.__proto__',
+        'cannot be a property of the context: give the value another key',
+      )
+    }
   }
   if (typeof setToContext !== 'boolean')
     throw invalidOption('paramsMiddleware', 'setToContext', 'must be a boolean')

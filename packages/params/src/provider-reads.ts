@@ -1,4 +1,4 @@
-import { checkOptions } from '@warmstart/core/internal'
+import { checkOptions, durationOption } from '@warmstart/core/internal'
 import { type ParamRef, providerRef } from './ref.js'
 import type { Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
@@ -65,7 +65,9 @@ export class ProviderReads<S extends ReadSpec, V, O extends TtlOption> {
     const plan = this.#plan
     checkOptions(`${plan.component}.ref`, options, plan.getOptions)
     const spec = plan.spec(name, options)
-    const read = { cache: plan.cache, key: plan.key(spec), load: plan.loader(spec), options: ttlOf(options) }
+    // Checked now, with the other options, and once: each resolve reads with the milliseconds.
+    const ttl = options?.ttl === undefined ? undefined : { ttl: refTtl(plan.component, options.ttl) }
+    const read = { cache: plan.cache, key: plan.key(spec), load: plan.loader(spec), options: ttl }
     const view = spec.transform === undefined ? undefined : this.#views.reader(name, spec.transform)
     return providerRef(
       plan.source,
@@ -100,6 +102,10 @@ export class ProviderReads<S extends ReadSpec, V, O extends TtlOption> {
     if (spec.transform === undefined) return source
     return this.#views.of(name, source as Promise<RawValue | undefined>, spec.transform)
   }
+}
+
+function refTtl(component: string, ttl: Ttl): number {
+  return durationOption(`${component}.ref`, 'ttl', ttl, 0, true)
 }
 
 function ttlOf(options: TtlOption | undefined): TtlCacheGetOptions | undefined {

@@ -1,3 +1,5 @@
+import { setOwn } from './records.js'
+
 /**
  * Reads every key at once (one batch for a provider that batches) and answers them by key. The keys
  * that do not exist are reported together, in one not-found error, once every read has settled:
@@ -17,7 +19,7 @@ export async function readMany<T>(
   for (const [index, outcome] of outcomes.entries()) {
     const key = keys[index] as string
     if (outcome.status === 'fulfilled') {
-      values[key] = outcome.value as T
+      setOwn(values, key, outcome.value)
       continue
     }
     const absent = notFound.missingOf(outcome.reason)

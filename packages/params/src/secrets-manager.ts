@@ -11,6 +11,7 @@ import { errorCode, SecretNotFoundError } from './errors.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import { ProviderReads } from './provider-reads.js'
 import { readMany } from './read-many.js'
+import { objectsOf } from './records.js'
 import type { ParamRef } from './ref.js'
 import { isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
@@ -188,6 +189,10 @@ class SecretsProvider implements SecretsManager {
   #spec(id: string, options: SecretGetOptions | undefined): ReadSpec {
     if (typeof id !== 'string' || id === '')
       throw invalidOption(COMPONENT, 'id', 'must be a non-empty string')
+    // No secret name or ARN holds '#', and the cache key of a version stage does (cacheKey): an id
+    // that held it could be served another secret's stage from the cache.
+    if (id.includes('#'))
+      throw invalidOption(COMPONENT, 'id', "must not contain '#' (no secret name or ARN does)")
     const transform = options?.transform
     if (!isTransform(transform)) throw invalidOption(COMPONENT, 'transform', "must be 'json' or 'binary'")
     const versionStage = options?.versionStage
@@ -247,7 +252,7 @@ class SecretsProvider implements SecretsManager {
   async #batchGet(ids: string[], signal: AbortSignal): Promise<BatchResults<RawSecret>> {
     const output = await this.#backend.batchGetSecretValue({ SecretIdList: ids }, { signal })
     const found = new Map<string, RawSecret | Error>()
-    for (const secret of output.SecretValues ?? []) {
+    for (const secret of objectsOf(output.SecretValues)) {
       // A malformed entry fails its own id only.
       let value: RawSecret | Error
       try {
@@ -257,7 +262,7 @@ class SecretsProvider implements SecretsManager {
       }
       for (const alias of [secret.Name, secret.ARN]) if (alias !== undefined) found.set(alias, value)
     }
-    for (const failure of output.Errors ?? []) {
+    for (const failure of objectsOf(output.Errors)) {
       const id = failure.SecretId as string
       const code = failure.ErrorCode ?? 'Error'
       found.set(

@@ -12,6 +12,7 @@ import { ParameterNotFoundError } from './errors.js'
 import { PROVIDER_OPTIONS, type ProviderCacheOptions, providerCache } from './provider-cache.js'
 import { ProviderReads } from './provider-reads.js'
 import { readMany } from './read-many.js'
+import { objectsOf, setOwn } from './records.js'
 import type { ParamRef } from './ref.js'
 import { applyTransform, isTransform, type Transform } from './transform.js'
 import type { Ttl } from './ttl.js'
@@ -239,7 +240,14 @@ class SsmProvider implements SsmParameters {
 
   #read(name: string, options: SsmGetOptions | undefined): Promise<unknown> {
     // The common read (no options) builds no spec and no closure while the value is fresh.
-    if (options === undefined && this.#defaultDecrypt && typeof name === 'string' && name !== '') {
+    // A name with '#' takes the checked path, where it is refused: it could hit a variant's key.
+    if (
+      options === undefined &&
+      this.#defaultDecrypt &&
+      typeof name === 'string' &&
+      name !== '' &&
+      !name.includes('#')
+    ) {
       return this.#cache.get(name, this.#loadPlain)
     }
     return this.#reads.read(name, options)
@@ -256,6 +264,10 @@ class SsmProvider implements SsmParameters {
   #spec(name: string, options: SsmGetOptions | SsmGetByPathOptions | undefined): ReadSpec {
     if (typeof name !== 'string' || name === '')
       throw invalidOption(COMPONENT, 'name', 'must be a non-empty string')
+    // No parameter name holds '#', and the cache keys of a name's variants do (cacheKey): one that
+    // held it could be served another name's value from the cache instead of SSM's refusal.
+    if (name.includes('#'))
+      throw invalidOption(COMPONENT, 'name', "must not contain '#' (no parameter name does)")
     const transform = options?.transform
     if (!isTransform(transform)) throw invalidOption(COMPONENT, 'transform', "must be 'json' or 'binary'")
     const decrypt = options?.decrypt ?? this.#defaultDecrypt
@@ -284,7 +296,7 @@ class SsmProvider implements SsmParameters {
   ): Promise<BatchResults<RawParameter>> {
     const output = await this.#backend.getParameters({ Names: names, WithDecryption: decrypt }, { signal })
     const found = new Map<string, RawParameter | Error>()
-    for (const parameter of output.Parameters ?? []) {
+    for (const parameter of objectsOf(output.Parameters)) {
       // A malformed entry fails its own name only.
       const raw =
         typeof parameter.Value === 'string'
@@ -322,6 +334,8 @@ class SsmProvider implements SsmParameters {
     signal: AbortSignal,
   ): Promise<Readonly<Record<string, unknown>>> {
     const values: Record<string, unknown> = {}
+    // A token already followed would page through the same pages again until the budget ran out.
+    const followed = new Set<string>()
     let nextToken: string | undefined
     do {
       const page = await this.#backend.getParametersByPath(
@@ -335,8 +349,13 @@ class SsmProvider implements SsmParameters {
         { signal },
       )
       for (const parameter of page.Parameters ?? []) addParameter(values, parameter, transform)
-      nextToken = page.NextToken
-    } while (nextToken !== undefined && nextToken !== '')
+      nextToken = page.NextToken === '' ? undefined : page.NextToken
+      if (nextToken !== undefined) {
+        if (followed.has(nextToken))
+          throw new MalformedResponseError('GetParametersByPath', 'a NextToken already followed')
+        followed.add(nextToken)
+      }
+    } while (nextToken !== undefined)
     return Object.freeze(values)
   }
 }
@@ -346,10 +365,10 @@ function addParameter(
   parameter: WireParameter,
   transform: Transform | undefined,
 ): void {
-  const name = parameter.Name
+  const name = (parameter as WireParameter | null)?.Name
   if (typeof name !== 'string')
     throw new MalformedResponseError('GetParametersByPath', 'a parameter without Name')
-  values[name] = toValue(name, rawParameter(parameter, 'GetParametersByPath'), transform)
+  setOwn(values, name, toValue(name, rawParameter(parameter, 'GetParametersByPath'), transform))
 }
 
 /** A parameter's value and type; one without a string Value is a malformed answer, never `''`. */

@@ -33,12 +33,16 @@ export function applyTransform(parameter: string, transform: Transform, raw: str
 
 /**
  * Freezes a parsed JSON value: one cached object is handed to every invocation, so a handler
- * that mutated it would change what the next invocation reads.
+ * that mutated it would change what the next invocation reads. With a stack of its own, not
+ * recursion: JSON.parse takes any depth, and a 64 KiB secret nests 32,768 deep.
  */
 function deepFreeze(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const next = stack.pop()
+    if (typeof next !== 'object' || next === null || Object.isFrozen(next)) continue
+    Object.freeze(next)
+    for (const child of Object.values(next)) stack.push(child)
   }
   return value
 }

@@ -311,6 +311,15 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   }
 
   get(key: string, load: Loader<V>, options?: TtlCacheGetOptions): Promise<V> {
+    // Checked on a hit too: a wrong ttl is an error at every read, not only at the one that fetches.
+    let ttl = this.#ttl
+    if (options?.ttl !== undefined) {
+      try {
+        ttl = durationOption(this.#component, 'ttl', options.ttl, this.#ttl, true)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
     const entry = this.#entries.get(key)
     if (entry !== undefined && entry.current !== undefined) {
       const now = this.#clock.now()
@@ -333,14 +342,6 @@ class TtlCacheImpl<V> implements TtlCache<V> {
       return Promise.reject(invalidOption(this.#component, 'key', 'must be a non-empty string'))
     if (typeof load !== 'function')
       return Promise.reject(invalidOption(this.#component, 'load', 'must be a function'))
-    let ttl = this.#ttl
-    if (options?.ttl !== undefined) {
-      try {
-        ttl = durationOption(this.#component, 'ttl', options.ttl, this.#ttl, true)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-    }
     this.#misses++
     emit('cache.miss', { cache: this.#name, key })
     if (entry === undefined) {
@@ -452,7 +453,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
       budget,
       () => new FetchTimeoutError(this.#name, key, budget),
     )
-    const settled = loading.then(
+    const settled: Promise<V> = loading.then(
       (value) => {
         if (this.#entries.get(key) === entry && entry.inflight === settled) {
           // Hits hand out this same promise (fulfilled with `value` once this returns): a warm read
@@ -461,9 +462,12 @@ class TtlCacheImpl<V> implements TtlCache<V> {
         }
         return value
       },
-      (error: unknown) => {
-        if (entry.inflight === settled) entry.inflight = undefined
-        return this.#failed(key, entry, reason, error)
+      (error: unknown): V => {
+        // Replaced by a forced refresh, or invalidated: the entry belongs to what came after, and
+        // this failure answers its own callers only.
+        const own = entry.inflight === settled && this.#entries.get(key) === entry
+        if (own) entry.inflight = undefined
+        return this.#failed(key, entry, reason, error, own)
       },
     )
     entry.inflight = settled
@@ -509,23 +513,28 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     }
   }
 
-  #failed(key: string, entry: Entry<V>, reason: string, error: unknown): V {
+  /** `own`: the fetch was still the entry's, which then backs off or, never fetched, is forgotten. */
+  #failed(key: string, entry: Entry<V>, reason: string, error: unknown, own: boolean): V {
     const code = errorCode(error)
     this.#failures++
     if (reason !== 'miss') emit('cache.refresh-failed', { cache: this.#name, key, code })
     const now = this.#clock.now()
     if (this.#hasFallback(entry, reason, now) && this.#entries.get(key) === entry) {
-      entry.failures++
-      entry.lastCode = code
-      const wait = Math.min(this.#backoffMax, this.#backoffBase * 2 ** (entry.failures - 1))
-      entry.retryAt = entry.startedAt + wait * (0.5 + 0.5 * entry.draw)
-      this.#reportFailure(key, code, now, now - entry.fetchedAt)
+      if (own) this.#backOff(key, entry, code, now)
       if (now < entry.expiresAt) return entry.value as V // a refresh ahead: the current value stays
       return this.#serveStaleValue(key, entry, code, now)
     }
     // Nothing good to fall back on: forget a never-fetched entry so that no rejection is kept.
-    if (entry.current === undefined && this.#entries.get(key) === entry) this.#entries.delete(key)
+    if (own && entry.current === undefined) this.#entries.delete(key)
     throw error instanceof WarmstartError ? error : new FetchError(this.#name, key, error)
+  }
+
+  #backOff(key: string, entry: Entry<V>, code: string, now: number): void {
+    entry.failures++
+    entry.lastCode = code
+    const wait = Math.min(this.#backoffMax, this.#backoffBase * 2 ** (entry.failures - 1))
+    entry.retryAt = entry.startedAt + wait * (0.5 + 0.5 * entry.draw)
+    this.#reportFailure(key, code, now, now - entry.fetchedAt)
   }
 
   /** One warning when refreshes start failing, then a count until one succeeds (logged then). */

@@ -132,6 +132,49 @@ describe.each(paths)('%s', (_, path) => {
     expect(Object.keys(await ssm().getByPath('/paged', { recursive: false }))).toHaveLength(20)
   })
 
+  it('ends a GetParametersByPath whose NextToken comes back again with MalformedResponseError', async () => {
+    // Each page hands back a token already followed: paging on would ask for the same pages until
+    // the fetch's budget ran out.
+    aws.injectFault({
+      operation: 'GetParametersByPath',
+      kind: 'respond',
+      body: '{"Parameters":[{"Name":"/paged/k1","Value":"v1","Type":"String"}],"NextToken":"again"}',
+      times: Number.POSITIVE_INFINITY,
+    })
+    const error = await ssm({ fetchTimeout: '1s' })
+      .getByPath('/paged')
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MalformedResponseError)
+    expect(error).toMatchObject({ operation: 'GetParametersByPath' })
+    expect(count('GetParametersByPath')).toBe(2)
+  })
+
+  it('answers getMany by every name asked for, __proto__ and constructor included', async () => {
+    // Names both services allow; a name that is not a key of a plain object loses its value.
+    const hostile = ['__proto__', 'constructor', 'hasOwnProperty']
+    for (const name of hostile) {
+      aws.putParameter(name, `{"param":"${name}"}`)
+      aws.putSecret(name, `{"secret":"${name}"}`)
+    }
+    const expected = (kind: string) => Object.fromEntries(hostile.map((name) => [name, { [kind]: name }]))
+    const params = await ssm().getMany(hostile, { transform: 'json' })
+    expect(Object.getPrototypeOf(params)).toBe(Object.prototype)
+    expect(Object.keys(params)).toEqual(hostile)
+    expect(params).toEqual(expected('param'))
+    const values = await secrets().getMany(hostile, { transform: 'json' })
+    expect(Object.keys(values)).toEqual(hostile)
+    expect(values).toEqual(expected('secret'))
+    // A path's record too, whatever names an answer carries.
+    respond(
+      'GetParametersByPath',
+      '{"Parameters":[{"Name":"__proto__","Value":"{\\"admin\\":true}","Type":"String"}]}',
+    )
+    const record = await ssm().getByPath('/odd', { transform: 'json' })
+    expect(Object.getPrototypeOf(record)).toBe(Object.prototype)
+    expect(Object.keys(record)).toEqual(['__proto__'])
+    expect((record as { admin?: unknown }).admin).toBeUndefined()
+  })
+
   it('maps missing names and ids to the typed not-found errors', async () => {
     const params = ssm()
     await expect(params.get('/nope')).rejects.toBeInstanceOf(ParameterNotFoundError)
@@ -215,6 +258,27 @@ describe.each(paths)('%s', (_, path) => {
     await expect(ssm().getByPath('/paged')).rejects.toBeInstanceOf(MalformedResponseError)
     respond('GetParametersByPath', '{"Parameters":[{"Value":"v1"}]}')
     await expect(ssm().getByPath('/paged')).rejects.toMatchObject({ operation: 'GetParametersByPath' })
+  })
+
+  it('answers a null entry of a batch as malformed for the names it left unanswered, and serves the rest', async () => {
+    respond(
+      'GetParameters',
+      '{"Parameters":[null,{"Name":"/app/url","Value":"https://example.test","Type":"String"}],"InvalidParameters":[]}',
+    )
+    const params = ssm()
+    const [url, flags] = await Promise.allSettled([params.get('/app/url'), params.get('/app/flags')])
+    expect(url).toEqual({ status: 'fulfilled', value: 'https://example.test' })
+    expect(flags).toMatchObject({ status: 'rejected', reason: { code: 'ERR_PARAMS_MALFORMED_RESPONSE' } })
+    respond(
+      'BatchGetSecretValue',
+      '{"SecretValues":[null,{"Name":"svc/s1","SecretString":"secret-1"}],"Errors":[null]}',
+    )
+    const sm = secrets()
+    const [one, two] = await Promise.allSettled([sm.get('svc/s1'), sm.get('svc/s2')])
+    expect(one).toEqual({ status: 'fulfilled', value: 'secret-1' })
+    expect(two).toMatchObject({ status: 'rejected', reason: { code: 'ERR_PARAMS_MALFORMED_RESPONSE' } })
+    respond('GetParametersByPath', '{"Parameters":[null]}')
+    await expect(ssm().getByPath('/paged')).rejects.toBeInstanceOf(MalformedResponseError)
   })
 
   it('answers the failures a batch reports per id with their codes, and an empty batch answer as malformed', async () => {

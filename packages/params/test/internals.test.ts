@@ -98,6 +98,12 @@ describe('transforms', () => {
     expect(applyTransform('s', 'json', new TextEncoder().encode('{"a":[1]}'))).toEqual({ a: [1] })
     expect(applyTransform('s', 'binary', 'Ynl0\nZXM=')).toEqual(new TextEncoder().encode('bytes'))
     expect(applyTransform('s', 'json', 'null')).toBeNull()
+    // A secret may hold 64 KiB: JSON nested that deep is valid, and is frozen like any other.
+    const deep = applyTransform('s', 'json', `${'['.repeat(30_000)}${']'.repeat(30_000)}`)
+    let inner = deep as unknown[]
+    for (let depth = 1; depth < 30_000; depth++) inner = inner[0] as unknown[]
+    expect(inner).toEqual([])
+    expect(Object.isFrozen(inner)).toBe(true)
     expect(() => applyTransform('s', 'binary', 'not base64!')).toThrow(
       /s: the value is not valid for transform "binary"/,
     )

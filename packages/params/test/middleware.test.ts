@@ -306,6 +306,31 @@ describe('paramsMiddleware in a Middy chain', () => {
     expect(middleware.before?.(request)).toBeInstanceOf(Promise)
   })
 
+  it('puts keys such as constructor on the context, and refuses __proto__, which no context can hold', async () => {
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
+    const fetch = {
+      constructor: ssm.ref('/app/url'),
+      hasOwnProperty: ssm.ref('/app/flags', { transform: 'json' }),
+    }
+    const request = { event: {}, context: context('odd-keys') } as never
+    await paramsMiddleware({ fetch }).before?.(request)
+    expect((request as { context: object }).context).toMatchObject({
+      constructor: 'https://example.test',
+      hasOwnProperty: { on: true },
+    })
+    // An own '__proto__' key (a computed key, a spec read from JSON): Object.assign would set the
+    // context's prototype to the value, or drop a string.
+    const proto = { ['__proto__']: ssm.ref('/app/flags', { transform: 'json' }) }
+    expect(Object.keys(proto)).toEqual(['__proto__'])
+    expect(() => paramsMiddleware({ fetch: proto })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringMatching(/fetch\.__proto__/),
+      }),
+    )
+    expect(() => paramsMiddleware({ fetch: proto, setToContext: false })).not.toThrow()
+  })
+
   it('validates its options', () => {
     const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
     const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })

@@ -226,6 +226,18 @@ describe('secretsManager', () => {
     await expect(secrets.getMany('x' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
   })
 
+  it("refuses an id holding '#' instead of serving it another stage's cached value", async () => {
+    const secrets = secretsManager({ client: fromSecretsManagerClient(client) })
+    await secrets.get('api/key', { versionStage: 'AWSCURRENT' }) // cached under 'api/key#AWSCURRENT'
+    const invalid = expect.objectContaining({
+      code: 'ERR_INVALID_OPTION',
+      message: expect.stringContaining("'#'"),
+    })
+    await expect(secrets.get('api/key#AWSCURRENT')).rejects.toMatchObject(invalid)
+    await expect(secrets.getMany(['api/key#AWSCURRENT'])).rejects.toMatchObject(invalid)
+    expect(() => secrets.ref('api/key#AWSCURRENT')).toThrow(invalid)
+  })
+
   it('uses the default HTTP transport (no SDK client) when none is given', async () => {
     const keys = [
       'AWS_ENDPOINT_URL_SECRETS_MANAGER',

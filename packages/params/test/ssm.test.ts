@@ -334,6 +334,27 @@ describe('ssmParameters: options', () => {
     expect(() => ssm.ref('')).toThrow(invalid)
   })
 
+  it("refuses a name holding '#' instead of serving it another name's cached value", async () => {
+    const ssm = ssmParameters({ client: fromSsmClient(client) })
+    // The cache keys of these reads are '/app/url#nodecrypt', '/app/url#,optional' and a path's.
+    await ssm.get('/app/url', { decrypt: false })
+    await ssm.get('/app/url', { optional: true })
+    await ssm.getByPath('/app/db')
+    const calls = aws.calls.length
+    const invalid = expect.objectContaining({
+      code: 'ERR_INVALID_OPTION',
+      message: expect.stringContaining("'#'"),
+    })
+    for (const name of ['/app/url#nodecrypt', '/app/url#,optional', '/app/db#path,recursive,raw']) {
+      await expect(ssm.get(name)).rejects.toMatchObject(invalid)
+      await expect(ssm.get(name, { decrypt: true })).rejects.toMatchObject(invalid)
+      await expect(ssm.getMany([name])).rejects.toMatchObject(invalid)
+      await expect(ssm.getByPath(name)).rejects.toMatchObject(invalid)
+      expect(() => ssm.ref(name)).toThrow(invalid)
+    }
+    expect(aws.calls).toHaveLength(calls)
+  })
+
   it('takes POWERTOOLS_PARAMETERS_MAX_AGE and POWERTOOLS_PARAMETERS_SSM_DECRYPT as defaults', async () => {
     const clock = fakeClock()
     process.env.POWERTOOLS_PARAMETERS_MAX_AGE = '60'

@@ -1,7 +1,8 @@
 import { onEvent, WarmstartError, type WarmstartEvent } from '@warmstart/core'
 import { longLivedRoots } from '@warmstart/core/internal'
-import { ttlCache } from '@warmstart/params'
+import { ssmParameters, ttlCache } from '@warmstart/params'
 import { fakeClock } from '@warmstart/testing'
+import { recordingLogger } from '@warmstart/testing/doubles'
 import { afterEach, describe, expect, it } from 'vitest'
 import { warnings } from './warnings.js'
 
@@ -259,6 +260,39 @@ describe('ttlCache', () => {
     expect(await cache.get('k', async () => 'unused')).toBe('rotated')
   })
 
+  it('a first fetch that fails after a forced refresh replaced it leaves the entry to that refresh', async () => {
+    const cache = ttlCache<string>({ clock: fakeClock() })
+    let fail: (error: Error) => void = () => {}
+    let release: (value: string) => void = () => {}
+    const first = cache.get('k', () => new Promise<string>((_, reject) => (fail = reject)))
+    const forced = cache.refresh('k', () => new Promise<string>((resolve) => (release = resolve)))
+    fail(new Error('down'))
+    await expect(first).rejects.toMatchObject({ code: 'ERR_PARAMS_FETCH' })
+    // The forced refresh is still the key's fetch: a read joins it, and what it brings is cached.
+    const source = counter(() => 'unused')
+    const joined = cache.get('k', source.load)
+    release('rotated')
+    expect(await forced).toBe('rotated')
+    expect(await joined).toBe('rotated')
+    expect(await cache.get('k', source.load)).toBe('rotated')
+    expect(source.calls()).toBe(0)
+  })
+
+  it('a refresh that fails after a forced one stored a new value serves that value, and starts no backoff', async () => {
+    const clock = fakeClock()
+    const logger = recordingLogger()
+    const cache = ttlCache<string>({ clock, ttl: 1000, staleIfError: '1h', logger })
+    await cache.get('k', async () => 'v1')
+    clock.advance(2000)
+    let fail: (error: Error) => void = () => {}
+    const expired = cache.get('k', () => new Promise<string>((_, reject) => (fail = reject)))
+    expect(await cache.refresh('k', async () => 'v2')).toBe('v2')
+    fail(new Error('down'))
+    expect(await expired).toBe('v2')
+    // No outage to report: the key's value is fresh, and its own refreshes have not failed.
+    expect(logger.lines).toEqual([])
+  })
+
   it('invalidate and clear forget keys; a fetch finishing after invalidate does not come back', async () => {
     const cache = ttlCache<string>({ clock: fakeClock() })
     await cache.get('a', async () => 'A')
@@ -309,6 +343,22 @@ describe('ttlCache', () => {
       ['cache.miss', 'k'],
       ['cache.hit', 'k'],
     ])
+  })
+
+  it("rejects a bad per-read ttl whether or not the key is cached, and a ref's when it is made", async () => {
+    const cache = ttlCache<string>({ clock: fakeClock() })
+    const source = counter(() => 'v')
+    const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })
+    await expect(cache.get('k', source.load, { ttl: '5 minutes' as never })).rejects.toMatchObject(invalid)
+    expect(await cache.get('k', source.load)).toBe('v')
+    // A hit: the value is there, the option is still wrong.
+    await expect(cache.get('k', source.load, { ttl: '5 minutes' as never })).rejects.toMatchObject(invalid)
+    await expect(cache.get('k', source.load, { ttl: -1 })).rejects.toMatchObject(invalid)
+    expect(await cache.get('k', source.load, { ttl: '1m' })).toBe('v')
+    expect(source.calls()).toBe(1)
+    // Through a provider: a read of a name the middleware already warmed, and a ref.
+    const ssm = ssmParameters({ endpoint: 'http://127.0.0.1:9', clock: fakeClock() })
+    expect(() => ssm.ref('/x', { ttl: '5 minutes' as never })).toThrow(invalid)
   })
 
   it('validates its options', () => {

@@ -117,9 +117,10 @@ export function httpSecretsBackend(options: HttpBackendOptions): SecretsBackend 
     async batchGetSecretValue(input, call) {
       const output = await service.call('BatchGetSecretValue', input, call)
       return {
-        SecretValues: list(output, 'SecretValues', 'BatchGetSecretValue').map((entry) =>
-          secret(entry, 'BatchGetSecretValue'),
-        ),
+        // An entry that is not an object names no secret: the provider answers its id as malformed.
+        SecretValues: list(output, 'SecretValues', 'BatchGetSecretValue')
+          .filter(isObject)
+          .map((entry) => secret(entry, 'BatchGetSecretValue')),
         Errors: list(output, 'Errors', 'BatchGetSecretValue') as BatchGetSecretValueOutput['Errors'],
       }
     },
@@ -139,8 +140,7 @@ function list(output: Record<string, unknown>, member: string, operation: string
 }
 
 // SecretBinary travels as base64 in JSON; the SDK hands it over as bytes, and so does this path.
-function secret(entry: unknown, operation: string): WireSecret {
-  if (!isObject(entry)) throw new MalformedResponseError(operation, 'a secret that is not an object')
+function secret(entry: Record<string, unknown>, operation: string): WireSecret {
   const { SecretBinary, ...rest } = entry
   if (SecretBinary === undefined || SecretBinary === null) return rest as WireSecret
   if (typeof SecretBinary !== 'string')
