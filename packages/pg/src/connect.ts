@@ -1,5 +1,5 @@
 import { WarmstartError } from '@warmstart/core'
-import { loadOnce } from '@warmstart/core/internal'
+import { describeValue, loadOnce, logSafely, withTimeout } from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
 import { nextDelay } from './backoff.js'
 import { classifyConnectFailure, describeError, isAuthFailure } from './classify.js'
@@ -38,9 +38,42 @@ const loadPg = loadOnce<PgModule>(() =>
   }),
 )
 
-async function loadConfig(options: ResolvedOptions, refresh: boolean): Promise<ClientConfig> {
+async function readConfig(options: ResolvedOptions, refresh: boolean): Promise<ClientConfig> {
   const source = typeof options.config === 'function' ? await options.config({ refresh }) : options.config
-  return typeof source === 'string' ? { connectionString: source } : source
+  if (typeof source === 'string') return { connectionString: source }
+  // Anything else (a forgotten return) would leave pg to its defaults: localhost, the OS user, retried as unreachable.
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) {
+    throw new WarmstartError(
+      'ERR_INVALID_OPTION',
+      `pgConnection "${options.name}": the config provider returned ${describeValue(source)}, not a pg ClientConfig or a connection string`,
+    )
+  }
+  return source
+}
+
+/** The config provider did not settle in the time the connect had. */
+class ConfigTimeoutError extends WarmstartError {
+  constructor(name: string, ms: number) {
+    super(
+      'ERR_PG_CONFIG_TIMEOUT',
+      `pgConnection "${name}": the config provider did not settle within ${ms} ms`,
+    )
+    this.name = 'ConfigTimeoutError'
+  }
+}
+
+/**
+ * The config, from the provider when there is one, within `ms`: a provider is user code (often a
+ * secret fetched over the network) and one that never settles must not hold the invocation past
+ * its deadline.
+ */
+function loadConfig(options: ResolvedOptions, refresh: boolean, ms: number): Promise<ClientConfig> {
+  if (typeof options.config !== 'function') return readConfig(options, refresh)
+  return withTimeout(
+    () => readConfig(options, refresh),
+    ms,
+    () => new ConfigTimeoutError(options.name, ms),
+  )
 }
 
 function ignoreUntilWatched(): void {
@@ -91,17 +124,20 @@ export async function openConnection(
 
   const pg = (await loadPg()).default
   for (;;) {
-    const timeout = Math.floor(Math.min(options.connectTimeout, until - performance.now()))
-    if (timeout <= 0) throw fail(reason, true)
+    const left = Math.floor(until - performance.now())
+    if (left <= 0) throw fail(reason, true)
     attempts += 1
     let client: InstanceType<typeof pg.Client>
     try {
-      const config = await loadConfig(options, refresh)
+      const config = await loadConfig(options, refresh, left)
+      const timeout = Math.floor(Math.min(options.connectTimeout, until - performance.now()))
+      // The provider took the time there was: nothing left for the connect itself.
+      if (timeout <= 0) throw new ConfigTimeoutError(options.name, left)
       // pg parses a connection string here: a password holding '#', '?' or '/' unescaped throws a TypeError.
       client = new pg.Client({ ...config, connectionTimeoutMillis: timeout })
     } catch (error) {
       lastError = error
-      throw fail('config', false)
+      throw fail('config', error instanceof ConfigTimeoutError)
     }
     refresh = false
     client.on('error', ignoreUntilWatched)
@@ -132,7 +168,11 @@ export async function openConnection(
       if (reason === 'too-many-connections' && hooks.canWait?.() === true) throw fail(reason, false)
       delay = nextDelay(delay, options.baseDelay, options.maxDelay)
       if (performance.now() + delay >= until) throw fail(reason, true)
-      options.logger?.warn('pg.connect-retry', { name: options.name, attempts, error: describeError(error) })
+      logSafely(options.logger, 'warn', 'pg.connect-retry', {
+        name: options.name,
+        attempts,
+        error: describeError(error),
+      })
       await sleep(delay)
     }
   }

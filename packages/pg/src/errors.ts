@@ -42,7 +42,8 @@ export class ConnectError extends WarmstartError {
 /**
  * What became of the connection of a statement that ran past its deadline: `cancelled` (the
  * server confirmed the cancel with ReadyForQuery; the connection is idle and kept) or `discarded`
- * (no confirmation in time; the socket was closed, so the server ends the session itself).
+ * (no confirmation in time; the socket was closed, and the server ends the session once it finds
+ * that, when the statement ends at the latest).
  */
 export type QueryTimeoutOutcome = 'cancelled' | 'discarded'
 

@@ -1,5 +1,5 @@
 import type { Logger, WarmstartEventMap } from '@warmstart/core'
-import { emit } from '@warmstart/core/internal'
+import { emit, logSafely } from '@warmstart/core/internal'
 
 /** Why a connection was replaced. */
 export type ReplaceReason = 'dead' | 'validate-failed' | 'max-lifetime'
@@ -42,6 +42,8 @@ export function report<K extends PgEventType>(
 ): void {
   emit(type, details)
   if (logger === undefined) return
-  if (WARN.has(type)) logger.warn(type, { ...details })
-  else logger.debug?.(type, { ...details })
+  // Reports come from socket events and timers too: a logger that throws must not crash the process
+  // there, nor fail a connect that succeeded.
+  if (WARN.has(type)) logSafely(logger, 'warn', type, { ...details })
+  else logSafely(logger, 'debug', type, { ...details })
 }

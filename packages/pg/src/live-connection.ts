@@ -179,7 +179,8 @@ export class LiveConnection {
   /**
    * Stops what is in flight: a CancelRequest to the server on a separate connection, then a wait
    * of up to cancelWait for the ReadyForQuery that proves the session idle. Without it the
-   * connection is closed (the server then ends the session, and its statement, itself).
+   * connection is closed (the server ends the session once it finds the socket closed: at once
+   * when the cancel reached it, else when the statement ends).
    */
   async interrupt(): Promise<QueryTimeoutOutcome> {
     if (!this.busy) return this.alive ? 'cancelled' : 'discarded'
@@ -194,21 +195,31 @@ export class LiveConnection {
     return outcome
   }
 
-  /** The statement's outcome, or a QueryTimeoutError once the deadline passes (after the statement was stopped). */
+  /**
+   * The statement's outcome, or a QueryTimeoutError once the deadline passes (after the statement
+   * was stopped). A statement that completed while it was being stopped (its result arrived before
+   * the cancel took effect) gives its result: it did run, and a write reported as cancelled would
+   * be a lie the caller might act on by writing again.
+   */
   #bounded<T>(statement: Promise<T>, deadline: number): Promise<T> {
     const allowed = Math.max(0, Math.round(deadline - performance.now()))
     return new Promise<T>((resolve, reject) => {
       let expired = false
+      let completed: { value: T } | undefined
       const timer = setTimeout(() => {
-        // From here the statement's own outcome (57014 after the cancel, or a lost connection) is not the caller's.
+        // From here a failure of the statement (57014 after the cancel, or a lost connection) is not the caller's.
         expired = true
-        void this.interrupt().then((outcome) =>
-          reject(new QueryTimeoutError({ connection: this.#name, timeoutMs: allowed, outcome })),
-        )
+        void this.interrupt().then((outcome) => {
+          if (completed !== undefined) resolve(completed.value)
+          else reject(new QueryTimeoutError({ connection: this.#name, timeoutMs: allowed, outcome }))
+        })
       }, allowed)
       statement.then(
         (value) => {
-          if (expired) return
+          if (expired) {
+            completed = { value }
+            return
+          }
           clearTimeout(timer)
           resolve(value)
         },

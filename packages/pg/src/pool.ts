@@ -414,8 +414,10 @@ export class ConnectionPool {
     if (live !== undefined) live.deadline = undefined
     if (this.#single) return
     this.#leases.delete(lease.key)
-    const waiter = this.#waiters.shift()
-    if (waiter !== undefined && lease.slot !== undefined) waiter(lease.slot)
+    // A lease that never got a slot (it gave up waiting) has none to pass on: the waiters keep their places.
+    const slot = lease.slot
+    const waiter = slot === undefined ? undefined : this.#waiters.shift()
+    if (waiter !== undefined) waiter(slot as Slot)
     else this.#scheduleSweep()
   }
 

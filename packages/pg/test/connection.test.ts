@@ -164,6 +164,31 @@ describe('a warm connection', () => {
   })
 })
 
+describe('a logger that throws', () => {
+  it('changes nothing: the connect succeeds, and a connection killed while idle does not crash the process', async () => {
+    const broken = () => {
+      throw new Error('log sink down')
+    }
+    const errors: unknown[] = []
+    const consoleError = console.error
+    console.error = (...args: unknown[]) => errors.push(args)
+    try {
+      const db = connect({ logger: { debug: broken, warn: broken, error: broken } })
+      nextInvocation()
+      const pid = await backendPid(db)
+      const dead = log.next('pg.dead')
+      await server.terminateBackends({ applicationName: application })
+      await dead
+      nextInvocation()
+      expect(await backendPid(db)).not.toBe(pid)
+      // What the logger could not take went to the console instead of being lost.
+      expect(errors.length).toBeGreaterThan(0)
+    } finally {
+      console.error = consoleError
+    }
+  })
+})
+
 describe('a connection lost under a query', () => {
   it('gives the error to the caller (no silent retry) and a new connection to the next query', async () => {
     const db = connect()
@@ -299,6 +324,30 @@ describe('connecting', () => {
     // A failed creation is not cached: the next use tries again.
     await expect(db.query('SELECT 1')).rejects.toMatchObject({ reason: 'config' })
   })
+
+  it('outside an invocation, bounds a config provider that never settles by connectTimeout', async () => {
+    const db = connect({ config: () => new Promise<never>(() => undefined), connectTimeout: 50 })
+    await expect(db.query('SELECT 1')).rejects.toMatchObject({
+      code: 'ERR_PG_CONNECT',
+      reason: 'config',
+      outOfTime: true,
+      attempts: 1,
+    })
+  })
+
+  it.each([
+    ['nothing (a forgotten return)', undefined],
+    ['a number', 5432],
+    ['null', null],
+  ])(
+    'fails a config provider that returns %s at once as config, never connecting to pg defaults',
+    async (_, value) => {
+      const db = connect({ config: async () => value as never, connectTimeout: 200 })
+      const error = await db.query('SELECT 1').catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'config', attempts: 1 })
+      expect((error as Error).message).toMatch(/config provider returned/)
+    },
+  )
 
   it('does not retry a database that does not exist', async () => {
     const db = connect({ config: { ...server.config, database: 'no_such_database' } })

@@ -71,6 +71,18 @@ async function untilSleeping(application: string): Promise<void> {
   }
 }
 
+/** Waits (on the server's own view) until a statement of `application` waits for a lock. */
+async function untilWaitingOnLock(application: string): Promise<void> {
+  for (;;) {
+    const { rows } = await server.admin.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+      [application],
+    )
+    if (rows[0]!.n > 0) return
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
 function nextApplication(): string {
   app += 1
   return `deadline-${app}`
@@ -183,7 +195,7 @@ describe('cancelling', () => {
     const application = nextApplication()
     const db = connect(application)
     const handler = middy(async (_: unknown, context: PgContext) => {
-      const statement = context.pg.query('SELECT pg_sleep(20)')
+      const statement = context.pg.query('SELECT pg_sleep(5)')
       await untilSleeping(application)
       await proxy.refuse()
       return statement
@@ -192,9 +204,45 @@ describe('cancelling', () => {
       code: 'ERR_PG_QUERY_TIMEOUT',
       outcome: 'discarded',
     })
-    // The socket is closed: the server ends the session, and its statement, itself.
+    // The socket is closed: with no cancel, the statement runs to its end, and the server ends the
+    // session when it finds the socket closed then.
     while ((await running(application)).length > 0) await new Promise((resolve) => setImmediate(resolve))
     expect(log.of('pg.dead')[0]!.reason).toBe('statement still running and the cancel could not be sent')
+  })
+
+  it("a statement that completes while its cancel is on the way: the caller gets its result, and the late cancel never hits the next invocation's statement", async () => {
+    const application = nextApplication()
+    // A 100 ms deadline; half the margin, 750 ms, for the cancel's confirmation.
+    const db = connect(application, { deadlineMargin: 1_500 })
+    const handler = middy(async (event: { sql: string }, context: PgContext) => {
+      return (await context.pg.query(event.sql)).rows
+    }).use(pgMiddleware({ db, setToContext: true }))
+    const locker = new pg.Client(server.config)
+    await locker.connect()
+    try {
+      await locker.query('SELECT pg_advisory_lock(7)')
+      const held = proxy.holdCancels()
+      const first = handler(
+        { sql: 'SELECT pg_advisory_xact_lock(7), 42 AS answer' },
+        invocationContext(1_600),
+      ).catch((e: unknown) => e)
+      await held
+      // The deadline passed and the cancel is on its way; the statement completes before it lands.
+      await locker.query('SELECT pg_advisory_unlock(7)')
+      const firstOutcome = await first
+
+      await locker.query('SELECT pg_advisory_lock(7)')
+      const second = handler({ sql: 'SELECT pg_advisory_xact_lock(7), 1 AS n' }, invocationContext(30_000))
+      await untilWaitingOnLock(application)
+      // The first invocation's cancel reaches the server now, while the next invocation's statement runs.
+      await proxy.releaseCancels()
+      await locker.query('SELECT pg_advisory_unlock(7)')
+      expect(await second.catch((e: unknown) => e)).toMatchObject([{ n: 1 }])
+      expect(firstOutcome).toMatchObject([{ answer: 42 }])
+    } finally {
+      await proxy.releaseCancels()
+      await locker.end()
+    }
   })
 
   it('a LiveConnection with nothing in flight has nothing to interrupt; a dead one is discarded', async () => {
@@ -344,6 +392,17 @@ describe('reconnecting until the deadline', () => {
       expect((error as Error).message).not.toMatch(/pa#ss|p\?a\/ss/)
     },
   )
+
+  it('bounds a config provider that never settles by the invocation deadline', async () => {
+    const db = pgConnection({ config: () => new Promise<never>(() => undefined), deadlineMargin: 100 })
+    open.push(db)
+    const handler = middy(async () => db.query('SELECT 1')).use(pgMiddleware({ db }))
+    const context = invocationContext(400)
+    const error = await handler({}, context).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'config', outOfTime: true })
+    expect((error as Error).message).toMatch(/config provider did not settle/)
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0)
+  })
 
   it('fails a missing password at once as config', async () => {
     const { password: _, ...withoutPassword } = server.config

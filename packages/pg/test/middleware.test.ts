@@ -406,6 +406,28 @@ describe('Lambda Managed Instances: one connection per invocation in flight', ()
     await Promise.all([end(middleware, c!), end(middleware, d!)])
   })
 
+  it('an invocation that gave up waiting takes no other waiter out of the queue', async () => {
+    const db = track(
+      pgConnection({
+        config: { ...server.config, application_name: 'mw-give-up' },
+        maxConnections: 2,
+        deadlineMargin: 100,
+      }),
+    )
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const [a, b] = [lambdaContext(), lambdaContext()] as PgContext[]
+    await Promise.all([begin(middleware, a!), begin(middleware, b!)])
+    // Out of time after 100 ms of waiting; the next one has seconds.
+    const impatient = Promise.resolve(begin(middleware, lambdaContext(200))).catch((e: unknown) => e)
+    const patient = lambdaContext(2_000) as PgContext
+    const waiting = Promise.resolve(begin(middleware, patient)).catch((e: unknown) => e)
+    expect(await impatient).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'too-many-connections' })
+    await end(middleware, a!)
+    expect(await waiting).toBeUndefined()
+    expect(patient.pg).toBe(a!.pg)
+    await Promise.all([end(middleware, patient), end(middleware, b!)])
+  })
+
   it('gives a free place whose connection died a new connection', async () => {
     const db = track(
       pgConnection({ config: { ...server.config, application_name: 'mw-free-dead' }, maxConnections: 2 }),

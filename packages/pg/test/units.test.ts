@@ -140,6 +140,9 @@ describe('options', () => {
     [{ config, resetSession: 'yes' }, /option "resetSession" must be true or false/],
     [{ config, maxConnections: 1.5 }, /option "maxConnections"/],
     [{ config, name: '' }, /option "name"/],
+    [{ config, logger: 'debug' }, /option "logger" must have warn\(\) and error\(\) methods/],
+    [{ config, logger: { info: () => undefined } }, /option "logger"/],
+    [{ config, clock: Date.now }, /option "clock" must have a now\(\) method/],
   ])('rejects %o', (options, message) => {
     expect(() => pgConnection(options as never)).toThrow(message)
   })

@@ -20,6 +20,13 @@ export interface TcpProxy {
   blackholeNewFlows(on: boolean): void
   /** Closes every open flow at once, both ways (a PgBouncer or proxy that restarts); new connections still work. */
   resetFlows(): void
+  /**
+   * CancelRequests (a connection whose first message is one) are held, not forwarded, until
+   * `releaseCancels()`: a cancel that reaches the server late. Resolves when the first one is held.
+   */
+  holdCancels(): Promise<void>
+  /** Forwards the held CancelRequests; resolves once the server has closed each (it has acted on it). */
+  releaseCancels(): Promise<void>
   /** Closes the listening socket: connects are refused until `listen()`. */
   refuse(): Promise<void>
   listen(): Promise<void>
@@ -27,6 +34,7 @@ export interface TcpProxy {
 }
 
 const SSL_REQUEST = 80877103
+const CANCEL_REQUEST = 80877102
 const QUERY = 'Q'.charCodeAt(0)
 const SYNC = 'S'.charCodeAt(0)
 const TERMINATE = 'X'.charCodeAt(0)
@@ -69,15 +77,23 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let terminations = 0
   let readyDelay = 0
   let blackhole = false
-  const flows = new Set<{ client: net.Socket; server: net.Socket | undefined; dropped: boolean }>()
+  let holdingCancels: (() => void) | undefined
+  const heldCancels: { upstream: net.Socket; chunk: Buffer }[] = []
+  const flows = new Set<{
+    client: net.Socket
+    server: net.Socket | undefined
+    dropped: boolean
+    held: boolean
+  }>()
 
   const onConnection = (client: net.Socket): void => {
-    const flow = { client, server: undefined as net.Socket | undefined, dropped: false }
+    const flow = { client, server: undefined as net.Socket | undefined, dropped: false, held: false }
     flows.add(flow)
     client.on('error', () => undefined)
     client.on('close', () => {
       flows.delete(flow)
-      flow.server?.destroy()
+      // A held cancel still reaches the server, late, after its sender gave up (packets in flight).
+      if (!flow.held) flow.server?.destroy()
     })
     if (blackhole) return
     const upstream = net.connect(target.port, target.host)
@@ -94,8 +110,17 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('close', () => {
       if (!flow.dropped) client.destroy()
     })
+    let first = true
     client.on('data', (chunk: Buffer) => {
       if (flow.dropped) return
+      const cancel = first && chunk.length >= 8 && chunk.readInt32BE(4) === CANCEL_REQUEST
+      first = false
+      if (cancel && holdingCancels !== undefined) {
+        flow.held = true
+        heldCancels.push({ upstream, chunk })
+        holdingCancels()
+        return
+      }
       messages.push(chunk)
       upstream.write(chunk)
     })
@@ -152,6 +177,23 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         flow.server?.destroy()
       }
     },
+    holdCancels() {
+      return new Promise<void>((resolve) => {
+        holdingCancels = resolve
+      })
+    },
+    async releaseCancels() {
+      holdingCancels = undefined
+      await Promise.all(
+        heldCancels.splice(0).map(
+          ({ upstream, chunk }) =>
+            new Promise<void>((resolve) => {
+              upstream.once('close', () => resolve())
+              upstream.end(chunk)
+            }),
+        ),
+      )
+    },
     delayReadyAfterError(ms) {
       readyDelay = ms
     },
@@ -166,6 +208,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       server = await listenOn(port)
     },
     async close() {
+      for (const { upstream } of heldCancels.splice(0)) upstream.destroy()
       for (const flow of flows) {
         flow.client.destroy()
         flow.server?.destroy()
