@@ -396,6 +396,38 @@ describe('waitUntil', () => {
     expect(JSON.stringify(logger.lines)).not.toContain('alice')
   })
 
+  it('reports a failure whose name cannot be read, or is no string, as what it can tell', async () => {
+    const throwingName = new Error('card 4111 1111 1111 1111')
+    Object.defineProperty(throwingName, 'name', {
+      get() {
+        throw new Error('name getter down')
+      },
+    })
+    // A Proxy whose traps throw: even `instanceof` asks its prototype.
+    const hostile = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('trap down')
+        },
+      },
+    )
+    const oddName = Object.assign(new Error('x'), { name: { secret: 'hunter2' } })
+    const handler = middy(async () => {
+      waitUntil(Promise.reject(throwingName), { name: 'a' })
+      waitUntil(Promise.reject(hostile), { name: 'b' })
+      waitUntil(Promise.reject(oddName), { name: 'c' })
+      return 'still ok'
+    }).use(lifecycleMiddleware({ logger: false }))
+    await expect(handler({}, lambdaContext({ requestId: 'w4' }) as never)).resolves.toBe('still ok')
+    expect(eventsOf('lifecycle.wait-failed').map((e) => [e.name, e.error])).toEqual([
+      ['a', { name: 'Error' }],
+      ['b', { name: 'object' }],
+      ['c', { name: 'Error' }],
+    ])
+    expect(eventsOf('lifecycle.invoke')[0]).toMatchObject({ outcome: 'success', backgroundFailed: 3 })
+  })
+
   it('stops waiting at the deadline minus the margin and reports what did not finish', async () => {
     vi.useFakeTimers()
     try {
