@@ -212,6 +212,10 @@ export function componentCache<V>(options: TtlCacheOptions, component: string): 
   return new TtlCacheImpl<V>(options, component)
 }
 
+function badLoader(component: string): Promise<never> {
+  return Promise.reject(invalidOption(component, 'load', 'must be a function (key, signal) => Promise'))
+}
+
 class TtlCacheImpl<V> implements TtlCache<V> {
   readonly #name: string
   readonly #component: string
@@ -311,7 +315,9 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   }
 
   get(key: string, load: Loader<V>, options?: TtlCacheGetOptions): Promise<V> {
-    // Checked on a hit too: a wrong ttl is an error at every read, not only at the one that fetches.
+    // Checked on a hit too: a wrong loader or ttl is an error at every read, not only at the one that
+    // fetches (a hit at the refresh-ahead point keeps its loader for the refresh it starts).
+    if (typeof load !== 'function') return badLoader(this.#component)
     let ttl = this.#ttl
     if (options?.ttl !== undefined) {
       try {
@@ -340,8 +346,6 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     if (entry?.inflight !== undefined) return entry.inflight
     if (typeof key !== 'string' || key === '')
       return Promise.reject(invalidOption(this.#component, 'key', 'must be a non-empty string'))
-    if (typeof load !== 'function')
-      return Promise.reject(invalidOption(this.#component, 'load', 'must be a function'))
     this.#misses++
     emit('cache.miss', { cache: this.#name, key })
     if (entry === undefined) {
@@ -369,6 +373,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   }
 
   refresh(key: string, load?: Loader<V>): Promise<V> {
+    if (load !== undefined && typeof load !== 'function') return badLoader(this.#component)
     const entry = this.#entries.get(key)
     if (entry === undefined) {
       if (load === undefined) {

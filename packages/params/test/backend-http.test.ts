@@ -80,7 +80,12 @@ describe('endpoint and region', () => {
         AWS_SESSION_TOKEN: 't',
       }),
     ).toEqual({ accessKeyId: 'a', secretAccessKey: 'b', sessionToken: 't' })
-    expect(credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: 'a' })).toBeUndefined()
+    expect(() => credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: 'a' })).toThrow(
+      /"AWS_SECRET_ACCESS_KEY" is not set, while AWS_ACCESS_KEY_ID is/,
+    )
+    expect(() => credentialsFromEnvironment({ AWS_SESSION_TOKEN: 't', AWS_SECRET_ACCESS_KEY: 'b' })).toThrow(
+      /"AWS_ACCESS_KEY_ID" is not set, while AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are/,
+    )
   })
 
   it('rejects a bad endpoint or region, and either next to a client', () => {
@@ -138,6 +143,61 @@ describe('credentials', () => {
       expect(await ssm.get('/app/url')).toBe('https://example.test')
       expect(await secretsManager().get('api/key')).toBe('key-123')
       expect(aws.calls).toMatchObject([{ signature: 'verified' }, { signature: 'verified' }])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses a half-set credential pair in the environment, naming the missing variable and never a value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warmstart-creds-'))
+    try {
+      // Credentials the SDK's chain would find and the endpoint would accept: not a silent way out.
+      const { accessKeyId, secretAccessKey } = aws.clientConfig.credentials
+      writeFileSync(
+        join(dir, 'credentials'),
+        `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`,
+      )
+      process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials')
+      delete process.env.AWS_PROFILE
+      const cases: Array<[Record<string, string | undefined>, RegExp]> = [
+        [{ AWS_ACCESS_KEY_ID: 'AKIDHALFSET', AWS_SECRET_ACCESS_KEY: undefined }, /"AWS_SECRET_ACCESS_KEY"/],
+        [{ AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: 'half-set-secret' }, /"AWS_ACCESS_KEY_ID"/],
+        [
+          {
+            AWS_ACCESS_KEY_ID: undefined,
+            AWS_SECRET_ACCESS_KEY: undefined,
+            AWS_SESSION_TOKEN: 'half-set-token',
+          },
+          /"AWS_ACCESS_KEY_ID".*AWS_SECRET_ACCESS_KEY/,
+        ],
+      ]
+      for (const [variables, names] of cases) {
+        for (const [name, value] of Object.entries(variables)) {
+          if (value === undefined) delete process.env[name]
+          else process.env[name] = value
+        }
+        const error = await ssmParameters()
+          .get('/app/url')
+          .catch((e: unknown) => e)
+        expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(names) })
+        expect((error as Error).message).not.toMatch(/HALFSET|half-set/)
+        await expect(secretsManager().get('api/key')).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
+        process.env = { ...savedEnv, ...aws.env, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') }
+      }
+      expect(aws.callCount()).toBe(0)
+      // Where the SDK is not installed (a bundle of the default path), the chain is never reached.
+      const backend = httpSsmBackend({
+        chains: async () => {
+          throw Object.assign(new Error('ssmParameters needs @aws-sdk/client-ssm'), {
+            code: 'ERR_PEER_MISSING',
+          })
+        },
+        env: { ...aws.env, AWS_SECRET_ACCESS_KEY: undefined },
+      })
+      await expect(
+        backend.getParameters({ Names: ['/app/url'], WithDecryption: true }, { signal }),
+      ).rejects.toThrow(/AWS_SECRET_ACCESS_KEY/)
+      expect(credentialsFromEnvironment({})).toBeUndefined()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

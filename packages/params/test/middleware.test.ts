@@ -331,6 +331,50 @@ describe('paramsMiddleware in a Middy chain', () => {
     expect(() => paramsMiddleware({ fetch: proto, setToContext: false })).not.toThrow()
   })
 
+  it("refuses a spec key that is one of the Lambda context's own members, unless setToContext is false", async () => {
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
+    const lambdaMembers = [
+      'getRemainingTimeInMillis',
+      'awsRequestId',
+      'functionName',
+      'functionVersion',
+      'invokedFunctionArn',
+      'memoryLimitInMB',
+      'logGroupName',
+      'logStreamName',
+      'identity',
+      'clientContext',
+      'callbackWaitsForEmptyEventLoop',
+      'done',
+      'fail',
+      'succeed',
+      'tenantId',
+      'xRayTraceId',
+    ]
+    for (const key of lambdaMembers) {
+      const fetch = { [key]: ssm.ref('/app/url') }
+      expect(() => paramsMiddleware({ fetch }), key).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_OPTION',
+          message: expect.stringContaining(`option "fetch.${key}"`),
+        }),
+      )
+      expect(() => paramsMiddleware({ fetch, setToContext: false }), key).not.toThrow()
+    }
+    expect(() => paramsMiddleware({ fetch: { getRemainingTimeInMillis: ssm.ref('/app/url') } })).toThrow(
+      /another key/,
+    )
+    // What other warmstart middlewares put on the context is the user's to arrange: still allowed.
+    const request = { event: {}, context: context('ours') } as never
+    await paramsMiddleware({ fetch: { pg: ssm.ref('/app/url'), coldStart: ssm.ref('/app/url') } }).before?.(
+      request,
+    )
+    expect((request as { context: object }).context).toMatchObject({
+      pg: 'https://example.test',
+      coldStart: 'https://example.test',
+    })
+  })
+
   it('validates its options', () => {
     const ssm = ssmParameters({ client: fromSsmClient(ssmClient) })
     const invalid = expect.objectContaining({ code: 'ERR_INVALID_OPTION' })

@@ -361,6 +361,32 @@ describe('ttlCache', () => {
     expect(() => ssm.ref('/x', { ttl: '5 minutes' as never })).toThrow(invalid)
   })
 
+  it('rejects a loader that is not a function on every read, hit or joiner, and never keeps it for a refresh', async () => {
+    const clock = fakeClock()
+    const cache = ttlCache<number>({ ttl: 100_000, refreshAhead: 0.5, clock })
+    const source = counter(() => 1)
+    const invalid = expect.objectContaining({
+      code: 'ERR_INVALID_OPTION',
+      message: expect.stringMatching(/load/),
+    })
+    // A joiner of the first fetch, then a fresh hit: both still have a value, the loader is still wrong.
+    const first = cache.get('k', source.load)
+    await expect(cache.get('k', 'not a loader' as never)).rejects.toEqual(invalid)
+    expect(await first).toBe(1)
+    await expect(cache.get('k', null as never)).rejects.toEqual(invalid)
+    // A hit at the refresh-ahead point would have kept the bad loader for the refresh it starts.
+    clock.advance(60_000)
+    await expect(cache.get('k', {} as never)).rejects.toEqual(invalid)
+    await expect(cache.refresh('k', 42 as never)).rejects.toEqual(invalid)
+    await cache.settle()
+    expect(cache.stats()).toMatchObject({ failures: 0, refreshes: 0 })
+    expect(await cache.get('k', source.load)).toBe(1)
+    await cache.settle()
+    expect(source.calls()).toBe(2)
+    expect(await cache.refresh('k')).toBe(1)
+    expect(source.calls()).toBe(3)
+  })
+
   it('validates its options', () => {
     const bad: unknown[] = [
       null,

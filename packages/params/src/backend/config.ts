@@ -81,12 +81,35 @@ export function resolveEndpoint(
   return new URL(`https://${spec.signingName}${fips}.${region}.${domain}/`)
 }
 
-/** Credentials as the Lambda runtime provides them, or undefined when the environment has none. */
+/** The pair that signs a request; AWS_SESSION_TOKEN goes with it when the credentials are temporary. */
+const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const
+
+/**
+ * Credentials as the Lambda runtime provides them, or undefined when the environment has none (the
+ * SDK's chain is then asked). Part of a set is an error that names what is missing, never a value:
+ * the runtime sets all three, so a key id without its secret (or the reverse, or a session token
+ * alone) is a mistake, and the chain would sign as another identity or, in a bundle without the
+ * SDK, fail asking for the SDK.
+ */
 export function credentialsFromEnvironment(env: NodeJS.ProcessEnv): Credentials | undefined {
   const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID)
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY)
-  if (accessKeyId === undefined || secretAccessKey === undefined) return undefined
-  return { accessKeyId, secretAccessKey, sessionToken: nonEmpty(env.AWS_SESSION_TOKEN) }
+  const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN)
+  if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+    return { accessKeyId, secretAccessKey, sessionToken }
+  }
+  if (accessKeyId === undefined && secretAccessKey === undefined && sessionToken === undefined)
+    return undefined
+  const [missing, ...alsoMissing] = CREDENTIAL_VARIABLES.filter((name) => nonEmpty(env[name]) === undefined)
+  const set = [...CREDENTIAL_VARIABLES, 'AWS_SESSION_TOKEN'].filter(
+    (name) => nonEmpty(env[name]) !== undefined,
+  )
+  throw invalidOption(
+    'environment',
+    missing as string,
+    `is not set${alsoMissing.map((name) => `, nor ${name}`).join('')}, while ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'}: ` +
+      "set the whole credential set, or none of it for the SDK's credential chain",
+  )
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
