@@ -8,7 +8,7 @@ import {
 import { eventChannel, timeBudget, withTimeout } from '@warmstart/core/internal'
 import { LRUCache } from 'lru-cache'
 import { type BoundedLruOptions, resolveOptions } from './options.js'
-import { estimateSize } from './size-of.js'
+import { ENTRY_OVERHEAD_BYTES, estimateSize } from './size-of.js'
 
 // Events carry the cache's name and never a key: keys are often taken from requests (user ids).
 declare module '@warmstart/core' {
@@ -55,7 +55,7 @@ export interface LruStats {
   /** Entries refused because they alone exceed `maxBytes`. */
   refused: number
   entries: number
-  /** Bytes held, as estimated by `sizeOf`. */
+  /** Bytes held, as estimated by `sizeOf` (the default counts `ENTRY_OVERHEAD_BYTES` per entry). */
   bytes: number
 }
 
@@ -257,7 +257,12 @@ export class BoundedLru<K extends {}, V extends {}> {
 
   #measure(value: V, key: K): number {
     const sizeOf = this.#sizeOf
-    const size = sizeOf === undefined ? estimateSize(value) + estimateSize(key) : sizeOf(value, key)
+    // The default counts what the cache itself holds for the entry too: for entries of tens of
+    // bytes it is most of their memory. A sizeOf is the caller's own count (it may count units).
+    const size =
+      sizeOf === undefined
+        ? estimateSize(value) + estimateSize(key) + ENTRY_OVERHEAD_BYTES
+        : sizeOf(value, key)
     if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
       throw new WarmstartError(
         'ERR_LRU_INVALID_SIZE',

@@ -1,3 +1,3 @@
 export { BoundedLru, boundedLru, LruLoadTimeoutError, type LruStats, type SetOptions } from './bounded-lru.js'
 export type { BoundedLruOptions, ByteBudget } from './options.js'
-export { estimateSize, UNSEEN_BYTES } from './size-of.js'
+export { ENTRY_OVERHEAD_BYTES, estimateSize, UNSEEN_BYTES } from './size-of.js'

@@ -14,7 +14,10 @@ export interface BoundedLruOptions<K, V> {
   maxBytes?: ByteBudget
   /** Default time to live of an entry, judged by `clock` at each read. Default: none. */
   ttl?: Duration
-  /** The bytes of one entry. Default: an estimate of the value and the key (see `estimateSize`). */
+  /**
+   * The bytes of one entry, taken as given. Default: an estimate of the value and the key (see
+   * `estimateSize`) plus `ENTRY_OVERHEAD_BYTES`, what the cache itself holds for each entry.
+   */
   sizeOf?: (value: V, key: K) => number
   /** Names the cache in events, stats and the leak guard (`lru:<name>`). Default `'lru'`. */
   name?: string

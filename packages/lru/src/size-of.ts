@@ -17,6 +17,16 @@ const POINTER = 8
 const NUMBER = 8
 const BOOLEAN = 4
 const STRING_HEADER = 12
+/**
+ * What lru-cache holds for each entry besides its key and value, in V8 on 64-bit Node: the entry of
+ * its key Map (28 bytes a slot, and 2 to 4 slots a live entry once entries are replaced: V8 rehashes
+ * a Map in place only while half its slots are free) and a slot in each of its index arrays (key,
+ * value, next, previous, size; with TTLs start and TTL), 8 bytes each, grown by half at a time.
+ * Heap growth after a full GC, less the keys, over caches of 10k to 260k entries of keys of a few
+ * characters and values that take no heap (`true`): 113 to 201 bytes an entry, TTLs included
+ * (docs/lru.md). Without it, a budget of entries of tens of bytes held 4 to 7 times its bytes.
+ */
+export const ENTRY_OVERHEAD_BYTES = 200
 /** What a part the walk cannot see into counts: 1 MiB. */
 export const UNSEEN_BYTES = 1024 * 1024
 /** Items read of a larger array, Map, Set or object: the rest are counted as the average of these. */

@@ -1,5 +1,5 @@
 import { longLivedRoots } from '@warmstart/core/internal'
-import { boundedLru } from '@warmstart/lru'
+import { boundedLru, ENTRY_OVERHEAD_BYTES, estimateSize } from '@warmstart/lru'
 import { fakeClock } from '@warmstart/testing'
 import { recordEvents } from '@warmstart/testing/doubles'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -113,6 +113,15 @@ describe('boundedLru basics', () => {
     }
     expect(cache.stats().bytes).toBe(sized.stats().bytes)
     expect(cache.stats().bytes).toBeGreaterThan(110)
+  })
+
+  it("counts the cache's own memory for each entry in the default estimate, and leaves a sizeOf's count as it is", () => {
+    const cache = boundedLru<string, number>({ maxBytes: '1mb' })
+    cache.set('a', 1)
+    expect(cache.stats().bytes).toBe(estimateSize('a') + estimateSize(1) + ENTRY_OVERHEAD_BYTES)
+    const counted = boundedLru<string, number>({ maxBytes: 3, sizeOf: () => 1 })
+    for (const key of ['a', 'b', 'c', 'd']) counted.set(key, 1)
+    expect(counted.stats()).toMatchObject({ entries: 3, bytes: 3 })
   })
 })
 

@@ -142,6 +142,32 @@ export class EntryNotWritten extends Error {
   }
 }
 
+/**
+ * Thrown by the write when flushing the file (`fsync`, or `close`) fails with ENOSPC: a file system
+ * with delayed allocation takes the blocks at write-back, after every write has succeeded. The
+ * data that did not reach the disk is gone from the page cache by then (a retried fsync can report
+ * success without it), so the file is dropped rather than written again.
+ */
+export class EntryNoSpaceAtFlush extends Error {
+  constructor(
+    readonly step: 'fsync' | 'close',
+    readonly bytes: number,
+    readonly reason: unknown,
+  ) {
+    super(`no space at ${step}`)
+  }
+}
+
+/** Runs one step of flushing the file; ENOSPC from it becomes `EntryNoSpaceAtFlush`. */
+async function flushStep(step: 'fsync' | 'close', bytes: number, run: () => Promise<void>): Promise<void> {
+  try {
+    await run()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new EntryNoSpaceAtFlush(step, bytes, error)
+    throw error
+  }
+}
+
 /** Makes room for `missing` more bytes of a file that will be `fileBytes` long, or throws. */
 export type NoSpaceHandler = (missing: number, fileBytes: number, cause: unknown) => Promise<void>
 
@@ -251,8 +277,8 @@ export async function writeTempEntry(request: WriteRequest): Promise<TempEntry> 
     ])
     header.writeUInt32BE(keyBytes.length, 4)
     await writeFully(file, header, 0, position, onNoSpace)
-    await file.sync()
-    await file.close()
+    await flushStep('fsync', position, () => file.sync())
+    await flushStep('close', position, () => file.close())
     done = true
     return { path, bytes: position }
   } finally {

@@ -27,11 +27,23 @@ export class TmpCacheNoSpaceError extends WarmstartError {
   /** Bytes the file system had free for the cache when it gave up (`statfs`), its own entries not counted. */
   readonly free: number
 
-  constructor(cache: string, bytes: number, free: number, options?: { cause?: unknown }) {
+  /**
+   * `atFlush`: the file system said so only when the written file was flushed (fsync or close,
+   * with delayed allocation), after every write had succeeded; nothing was evicted for it.
+   */
+  constructor(
+    cache: string,
+    bytes: number,
+    free: number,
+    options?: { cause?: unknown; atFlush?: 'fsync' | 'close' },
+  ) {
+    const atFlush = options?.atFlush
     super(
       'ERR_TMP_CACHE_NO_SPACE',
-      `tmpCache "${cache}": the file system has no room for a value of ${bytes} bytes (${free} bytes free, and the cache's own entries would not make up the rest); it was not stored`,
-      options,
+      atFlush === undefined
+        ? `tmpCache "${cache}": the file system has no room for a value of ${bytes} bytes (${free} bytes free, and the cache's own entries would not make up the rest); it was not stored`
+        : `tmpCache "${cache}": the file system ran out of room for a value of ${bytes} bytes at ${atFlush} of its file (${free} bytes free now); it was not stored`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     )
     this.name = 'TmpCacheNoSpaceError'
     this.bytes = bytes

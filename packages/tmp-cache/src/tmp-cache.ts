@@ -26,6 +26,7 @@ import {
   destroyOnAbort,
   ENTRY_NAME,
   EntryLimitExceeded,
+  EntryNoSpaceAtFlush,
   EntryNotWritten,
   EntrySizeMismatch,
   FIXED_HEADER_BYTES,
@@ -424,6 +425,14 @@ export class TmpCache {
         this.#reserved -= reserved
       })
       if (error instanceof EntryLimitExceeded) throw new TmpCacheTooLargeError(name, error.bytes, maxBytes)
+      if (error instanceof EntryNoSpaceAtFlush) {
+        // The temp file is already removed. The next set makes its room from statfs as usual.
+        const fs = await statfs(dir)
+        throw new TmpCacheNoSpaceError(name, error.bytes, fs.bavail * fs.bsize, {
+          cause: error.reason,
+          atFlush: error.step,
+        })
+      }
       if (error instanceof EntrySizeMismatch) {
         throw new WarmstartError(
           'ERR_TMP_CACHE_SIZE_MISMATCH',

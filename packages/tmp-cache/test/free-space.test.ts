@@ -12,6 +12,8 @@ const space = vi.hoisted(() => ({
   writeError: undefined as string | undefined,
   /** At most this many bytes per write call, as a file system near full does; 0: none at all. */
   shortWrites: undefined as number | undefined,
+  /** Which step of flushing the file fails with ENOSPC: with delayed allocation the blocks are taken at write-back. */
+  flushError: undefined as 'sync' | 'close' | undefined,
 }))
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>()
@@ -20,6 +22,19 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     // The disk filling up in the middle of a stream: the write fails as the kernel would fail it.
     open: async (...args: Parameters<typeof real.open>) => {
       const file = await real.open(...args)
+      const flush = space.flushError
+      if (flush !== undefined) {
+        const noSpace = () =>
+          Object.assign(new Error(`ENOSPC: no space left on device, ${flush}`), { code: 'ENOSPC' })
+        const close = file.close.bind(file)
+        // A close that fails has still released the descriptor (close(2) on Linux): so does this one.
+        return Object.assign(
+          file,
+          flush === 'sync'
+            ? { sync: async () => Promise.reject(noSpace()) }
+            : { close: async () => close().then(() => Promise.reject(noSpace())) },
+        )
+      }
       const code = space.writeError
       const short = space.shortWrites
       if (short !== undefined) {
@@ -52,6 +67,7 @@ describe('free space', () => {
     space.free = Number.POSITIVE_INFINITY
     space.writeError = undefined
     space.shortWrites = undefined
+    space.flushError = undefined
   })
   afterEach(async () => {
     await rm(root, { recursive: true, force: true })
@@ -117,6 +133,28 @@ describe('free space', () => {
     await cache.set('e', 'fine again')
     expect((await cache.get('e'))?.toString()).toBe('fine again')
   })
+
+  it.each(['sync', 'close'] as const)(
+    'fails typed when the file system reports no room at %s (delayed allocation), and leaves no file',
+    async (step) => {
+      const cache = tmpCache({ dir: root })
+      await cache.set('a', 'kept')
+      space.flushError = step
+      const error = await cache.set('b', Buffer.alloc(100)).catch((e: unknown) => e)
+      const streamed = await cache.set('c', Readable.from([Buffer.alloc(10)])).catch((e: unknown) => e)
+      space.flushError = undefined
+      expect(error).toBeInstanceOf(TmpCacheNoSpaceError)
+      expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_NO_SPACE', bytes: 56 + 2 + 100 })
+      expect((error as Error).cause).toMatchObject({ code: 'ENOSPC' })
+      expect((error as Error).message).toContain(`at ${step === 'sync' ? 'fsync' : 'close'}`)
+      expect(streamed).toBeInstanceOf(TmpCacheNoSpaceError)
+      expect(await readdir(root)).toHaveLength(1)
+      expect(cache.stats()).toMatchObject({ entries: 1, evictions: 0 })
+      expect((await cache.get('a'))?.toString()).toBe('kept')
+      await cache.set('b', 'fine again')
+      expect((await cache.get('b'))?.toString()).toBe('fine again')
+    },
+  )
 
   it('finishes a write the file system takes in short pieces: a set that resolves has stored its value', async () => {
     const cache = tmpCache({ dir: root })
