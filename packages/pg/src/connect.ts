@@ -1,17 +1,64 @@
 import { WarmstartError } from '@warmstart/core'
 import { describeValue, loadOnce, logSafely, withTimeout } from '@warmstart/core/internal'
-import type { ClientConfig } from 'pg'
+import type { Client, ClientConfig } from 'pg'
 import { nextDelay } from './backoff.js'
 import { classifyConnectFailure, describeError, isAuthFailure } from './classify.js'
 import type { Deadline } from './deadline.js'
-import { ConnectError, type ConnectFailure, redact } from './errors.js'
+import { ConnectError, type ConnectFailure, endedError, redact } from './errors.js'
 import { report } from './events.js'
 import { LiveConnection } from './live-connection.js'
 import type { ResolvedOptions } from './options.js'
 
-/** A plain timer: importing node:timers/promises for it would add about 1.5 ms to every import of this package. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+/**
+ * A plain timer, cut short when `signal` aborts (db.end(): no timer left to hold the process).
+ * Importing node:timers/promises for it would add about 1.5 ms to every import of this package.
+ */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/**
+ * `work`, or a rejection as soon as `signal` aborts: db.end() does not wait for user code (a
+ * config provider) to settle, and what the work gives later is dropped (no socket is made from it).
+ */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = (): void => reject(signal.reason)
+    // A config provider may call db.end() itself, before this line.
+    if (signal.aborted) stop()
+    else signal.addEventListener('abort', stop, { once: true })
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', stop)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', stop)
+        reject(error)
+      },
+    )
+  })
+}
+
+/** client.connect(), with its socket destroyed as soon as `signal` aborts: whatever the login had reached, nothing stays open. */
+async function connectUnlessAborted(client: Client, signal: AbortSignal): Promise<void> {
+  const stop = (): void => {
+    client.connection.stream.destroy()
+  }
+  signal.addEventListener('abort', stop, { once: true })
+  try {
+    await client.connect()
+  } finally {
+    signal.removeEventListener('abort', stop)
+  }
 }
 
 type PgModule = typeof import('pg')
@@ -80,10 +127,15 @@ function ignoreUntilWatched(): void {
   // pg emits 'error' on a client whose connect failed; without a listener that crashes the process.
 }
 
-/** Tells openConnection to stop retrying: the pool has another way to serve the invocation. */
+/** Tells openConnection to stop retrying: the pool has another way to serve the invocation, or was ended. */
 export interface ConnectHooks {
   /** Called on 53300: true when the process already holds connections an invocation can wait for. */
-  canWait?(): boolean
+  canWait(): boolean
+  /**
+   * Aborted by db.end(): the connect stops at once, wherever it is (config provider, login,
+   * backoff), closes the socket it made, and fails as `ended`.
+   */
+  signal: AbortSignal
 }
 
 /**
@@ -91,12 +143,12 @@ export interface ConnectHooks {
  * connectTimeout, for every cause that can pass, until the deadline (outside an invocation: until
  * connectTimeout has passed since the first attempt). A refused login (28P01, 28000) with a
  * config provider asks the provider once for fresh credentials and tries again at once. A config
- * error fails at once.
+ * error fails at once, and so does a connect that `hooks.signal` stops (db.end()).
  */
 export async function openConnection(
   options: ResolvedOptions,
   deadline: Deadline,
-  hooks: ConnectHooks = {},
+  hooks: ConnectHooks,
 ): Promise<LiveConnection> {
   const started = performance.now()
   const until = deadline ?? started + options.connectTimeout
@@ -122,20 +174,25 @@ export async function openConnection(
     })
   }
 
+  const { signal } = hooks
+  // A function, not a field read: the signal can abort during any await, which TypeScript's narrowing does not see.
+  const stopped = (): boolean => signal.aborted
   const pg = (await loadPg()).default
   for (;;) {
+    if (stopped()) throw endedError(options.name, attempts)
     const left = Math.floor(until - performance.now())
     if (left <= 0) throw fail(reason, true)
     attempts += 1
     let client: InstanceType<typeof pg.Client>
     try {
-      const config = await loadConfig(options, refresh, left)
+      const config = await unlessAborted(loadConfig(options, refresh, left), signal)
       const timeout = Math.floor(Math.min(options.connectTimeout, until - performance.now()))
       // The provider took the time there was: nothing left for the connect itself.
       if (timeout <= 0) throw new ConfigTimeoutError(options.name, left)
       // pg parses a connection string here: a password holding '#', '?' or '/' unescaped throws a TypeError.
       client = new pg.Client({ ...config, connectionTimeoutMillis: timeout })
     } catch (error) {
+      if (stopped()) throw endedError(options.name, attempts)
       lastError = error
       throw fail('config', error instanceof ConfigTimeoutError)
     }
@@ -144,7 +201,9 @@ export async function openConnection(
     password = typeof client.password === 'string' ? client.password : undefined
     target = `${client.host}:${client.port} (database "${client.database}", user "${client.user}")`
     try {
-      await client.connect()
+      await connectUnlessAborted(client, signal)
+      // Stopped in the turn the login completed: the socket is already being destroyed.
+      if (stopped()) throw signal.reason
       const live = new LiveConnection(client, options)
       client.off('error', ignoreUntilWatched)
       report(options.logger, 'pg.connect', {
@@ -154,8 +213,9 @@ export async function openConnection(
       })
       return live
     } catch (error) {
-      lastError = error
       client.connection.stream.destroy()
+      if (stopped()) throw endedError(options.name, attempts)
+      lastError = error
       if (isAuthFailure(error) && typeof options.config === 'function' && !rotated) {
         rotated = true
         refresh = true
@@ -165,7 +225,7 @@ export async function openConnection(
       const failure = classifyConnectFailure(error)
       reason = failure.reason
       if (!failure.retry) throw fail(reason, false)
-      if (reason === 'too-many-connections' && hooks.canWait?.() === true) throw fail(reason, false)
+      if (reason === 'too-many-connections' && hooks.canWait()) throw fail(reason, false)
       delay = nextDelay(delay, options.baseDelay, options.maxDelay)
       if (performance.now() + delay >= until) throw fail(reason, true)
       logSafely(options.logger, 'warn', 'pg.connect-retry', {
@@ -173,7 +233,7 @@ export async function openConnection(
         attempts,
         error: describeError(error),
       })
-      await sleep(delay)
+      await sleep(delay, signal)
     }
   }
 }

@@ -5,7 +5,7 @@ import { WarmstartError } from '@warmstart/core'
  * connections (53300), was starting up or shutting down (57P03), could not be reached (refused,
  * reset, timed out, 57P01/57P02, class 08), refused the login, or the config itself is unusable
  * (an unparsable URL, a missing password, a missing database): that one is never retried. `deadline`
- * when there was no time left for a first attempt.
+ * when there was no time left for a first attempt; `ended` when `db.end()` stopped it.
  */
 export type ConnectFailure =
   | 'auth'
@@ -15,6 +15,8 @@ export type ConnectFailure =
   | 'starting-up'
   /** The invocation had no time left for even one attempt. */
   | 'deadline'
+  /** `db.end()` was called while the connect was in flight, or while the query waited for a connection. */
+  | 'ended'
 
 /**
  * A connection could not be opened: after `attempts` tries, retried until the invocation's
@@ -37,6 +39,17 @@ export class ConnectError extends WarmstartError {
     this.reason = details.reason
     this.outOfTime = details.outOfTime ?? false
   }
+}
+
+/**
+ * `db.end()` was called while a connect was in flight (its socket, if it had one, is closed) or
+ * while a query waited for a connection: what end() ends is not reopened behind its back.
+ */
+export function endedError(name: string, attempts: number): ConnectError {
+  return new ConnectError(
+    `pgConnection "${name}": ended by db.end() before this query got a connection; no connection was left open`,
+    { attempts, reason: 'ended', cause: undefined },
+  )
 }
 
 /**

@@ -59,6 +59,8 @@ export class LiveConnection {
   /** The server answered the statement in flight with an error: only its ReadyForQuery is still due. */
   #answered = false
   readonly #readyWaiters: (() => void)[] = []
+  /** The end under way, once `end` was called. */
+  #ending: Promise<void> | undefined
   readonly #name: string
   readonly #clock: Clock
   readonly #logger: Logger | undefined
@@ -260,8 +262,17 @@ export class LiveConnection {
     }
   }
 
-  /** Ends the session politely; one that is dead, or does not answer within `timeoutMs`, is simply closed. */
-  async end(timeoutMs: number): Promise<void> {
+  /**
+   * Ends the session politely; one that is dead, or does not answer within `timeoutMs`, is simply
+   * closed. A second call gets the first one's promise: db.end() waits for an end already under
+   * way (the sweep's, a maxLifetime replacement's) to close the socket.
+   */
+  end(timeoutMs: number): Promise<void> {
+    this.#ending ??= this.#end(timeoutMs)
+    return this.#ending
+  }
+
+  async #end(timeoutMs: number): Promise<void> {
     const wasAlive = this.alive
     this.deadReason ??= 'ended'
     if (!wasAlive) return

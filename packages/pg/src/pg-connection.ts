@@ -24,7 +24,11 @@ export interface PgConnection {
   ): Promise<QueryResult<R>>
   /** This invocation's pg.Client, alive and checked. Keep it for this invocation only. */
   client(): Promise<Client>
-  /** Ends every connection (on shutdown). A later use opens a new one. */
+  /**
+   * Ends every connection (on shutdown), and every connect in flight: its socket is closed, and the
+   * queries waiting for it fail with ConnectError `reason: 'ended'`. Resolves once none is open. A
+   * use that starts afterwards opens a new one.
+   */
   end(): Promise<void>
 }
 

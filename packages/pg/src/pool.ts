@@ -4,7 +4,7 @@ import type { Client, QueryConfig, QueryResult, QueryResultRow } from 'pg'
 import { describeError, isConnectionLost } from './classify.js'
 import { openConnection } from './connect.js'
 import { type Deadline, deadlineOf } from './deadline.js'
-import { ConnectError } from './errors.js'
+import { ConnectError, endedError } from './errors.js'
 import { type ReplaceReason, report } from './events.js'
 import type { LiveConnection } from './live-connection.js'
 import type { ResolvedOptions } from './options.js'
@@ -28,10 +28,20 @@ import type { ResolvedOptions } from './options.js'
  * - A connection is handed to the next lease only when nothing is in flight on it: a statement
  *   the last holder left running is stopped first (`LiveConnection.interrupt`: cancelled on the
  *   server and proven idle by its ReadyForQuery, or the connection is closed).
+ * - `end` takes every slot, lease and waiter out of the pool at once and aborts each slot's
+ *   signal: a slot whose signal is aborted is **ended**. Nothing opens on an ended slot, a connect
+ *   in flight on one is stopped (its socket closed), and its leases and waiters fail as `ended`;
+ *   what starts after `end` finds an empty pool and opens a new connection.
  */
 
 /** One place for a connection. */
 interface Slot {
+  /**
+   * Aborted by `end`: the slot is out of the pool, and nothing opens on it again. One per slot, not
+   * one per pool: a burst of connects would put more listeners on a shared signal than Node allows
+   * without a MaxListenersExceededWarning.
+   */
+  readonly ending: AbortController
   live: LiveConnection | undefined
   opening: Promise<LiveConnection> | undefined
   checking: Promise<void> | undefined
@@ -61,7 +71,11 @@ export interface Lease {
   starting: Promise<void> | undefined
 }
 
-type Waiter = (slot: Slot) => void
+/** A lease waiting for a slot: given one when a holder releases it, or failed by `end`. */
+interface Waiter {
+  give(slot: Slot): void
+  fail(error: Error): void
+}
 
 function ignore(): void {}
 
@@ -69,6 +83,7 @@ const reuse = /* @__PURE__ */ eventChannel('pg.reuse')
 
 function newSlot(): Slot {
   return {
+    ending: new AbortController(),
     live: undefined,
     opening: undefined,
     checking: undefined,
@@ -86,6 +101,8 @@ export class ConnectionPool {
   /** The leases by request id, under Managed Instances. The classic mode has one slot and finds its lease there. */
   readonly #leases = new InvocationSlots<Lease>()
   readonly #waiters: Waiter[] = []
+  /** Connections being closed by the sweep, out of their slots: `end` waits for them too. */
+  readonly #closing = new Set<LiveConnection>()
   /** Classic Lambda: one slot, one invocation at a time. */
   readonly #single: boolean
   #sweepTimer: NodeJS.Timeout | undefined
@@ -219,9 +236,30 @@ export class ConnectionPool {
     return live.client
   }
 
+  /**
+   * Ends everything the pool holds now: open connections, connects in flight (stopped, their
+   * sockets closed), invocations waiting for a slot. Resolves once none of their sockets is open.
+   * What asks for a connection afterwards starts from an empty pool.
+   */
   async end(): Promise<void> {
     clearTimeout(this.#sweepTimer)
-    await Promise.all(this.#slots.map((slot) => slot.live?.end(this.#options.validateTimeout)))
+    this.#sweepTimer = undefined
+    const slots = this.#slots.splice(0)
+    const closing = [...this.#closing]
+    this.#leases.clear()
+    for (const slot of slots) slot.ending.abort(endedError(this.#options.name, 0))
+    for (const waiter of this.#waiters.splice(0)) waiter.fail(endedError(this.#options.name, 0))
+    const timeout = this.#options.validateTimeout
+    await Promise.all([
+      ...slots.map((slot) => this.#close(slot)),
+      ...closing.map((live) => live.end(timeout)),
+    ])
+  }
+
+  /** Closes an ended slot's connection, once its connect in flight (stopped by the slot's signal) has settled. */
+  async #close(slot: Slot): Promise<void> {
+    await slot.opening?.catch(ignore)
+    await slot.live?.end(this.#options.validateTimeout)
   }
 
   /** The lease's deadline, read now from its invocation's remaining time. */
@@ -279,6 +317,7 @@ export class ConnectionPool {
             !(
               error instanceof ConnectError &&
               error.reason === 'too-many-connections' &&
+              !slot.ending.signal.aborted &&
               this.#othersAlive(slot)
             )
           )
@@ -325,11 +364,17 @@ export class ConnectionPool {
       return Promise.resolve()
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = (free) => {
-        clearTimeout(timer)
-        free.lease = lease
-        lease.slot = free
-        resolve()
+      const waiter: Waiter = {
+        give(free) {
+          clearTimeout(timer)
+          free.lease = lease
+          lease.slot = free
+          resolve()
+        },
+        fail(error) {
+          clearTimeout(timer)
+          reject(error)
+        },
       }
       const deadline = this.#deadline(lease)
       const wait = deadline === undefined ? this.#options.connectTimeout : deadline - performance.now()
@@ -413,11 +458,14 @@ export class ConnectionPool {
     const live = lease.slot?.live
     if (live !== undefined) live.deadline = undefined
     if (this.#single) return
-    this.#leases.delete(lease.key)
-    // A lease that never got a slot (it gave up waiting) has none to pass on: the waiters keep their places.
+    // A lease end() dropped: its key may hold a new lease by now.
+    if (this.#leases.get(lease.key) === lease) this.#leases.delete(lease.key)
     const slot = lease.slot
+    // An ended slot is out of the pool: nobody may be given it.
+    if (slot?.ending.signal.aborted === true) return
+    // A lease that never got a slot (it gave up waiting) has none to pass on: the waiters keep their places.
     const waiter = slot === undefined ? undefined : this.#waiters.shift()
-    if (waiter !== undefined) waiter(slot as Slot)
+    if (waiter !== undefined) waiter.give(slot as Slot)
     else this.#scheduleSweep()
   }
 
@@ -447,13 +495,16 @@ export class ConnectionPool {
           idleMs: live.idleMs(),
           open: this.#slots.length,
         })
-        void live.end(this.#options.validateTimeout)
+        this.#closing.add(live)
+        void live.end(this.#options.validateTimeout).finally(() => this.#closing.delete(live))
       }
     }
     this.#scheduleSweep()
   }
 
   #open(slot: Slot, deadline: Deadline): Promise<LiveConnection> {
+    // A query of a lease end() dropped (a retry, a start still running) must not open what end() closed.
+    if (slot.ending.signal.aborted) return Promise.reject(endedError(this.#options.name, 0))
     if (slot.opening === undefined) {
       if (slot.live !== undefined) {
         report(this.#options.logger, 'pg.reconnect', {
@@ -462,9 +513,14 @@ export class ConnectionPool {
         })
       }
       slot.replaceReason = undefined
-      slot.opening = openConnection(this.#options, deadline, { canWait: () => this.#othersAlive(slot) })
+      slot.opening = openConnection(this.#options, deadline, {
+        canWait: () => this.#othersAlive(slot),
+        signal: slot.ending.signal,
+      })
         .then((live) => {
           slot.live = live
+          // Ended between the connect's last check and here: end() closes slot.live once this settles.
+          if (slot.ending.signal.aborted) throw endedError(this.#options.name, 0)
           return live
         })
         .finally(() => {

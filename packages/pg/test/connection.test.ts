@@ -7,9 +7,11 @@ import {
   pgMiddleware,
 } from '@warmstart/pg'
 import { type FakeClock, fakeClock, startPostgres, type TestPostgres } from '@warmstart/testing'
-import { type EventRecorder, lambdaContext, recordEvents } from '@warmstart/testing/doubles'
+import { deferred, type EventRecorder, lambdaContext, recordEvents } from '@warmstart/testing/doubles'
 import type { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { invocationScope } from '../src/pg-connection.js'
+import type { ConnectionPool } from '../src/pool.js'
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
 
 let server: TestPostgres
@@ -527,6 +529,94 @@ describe('the client and the end', () => {
     await db.end()
     await untilConnections(0)
     expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+  })
+
+  it('ends a connect waiting on its config provider: nothing is opened after end(), and its query fails as ended', async () => {
+    const asked = deferred()
+    const provided = deferred()
+    const db = connect({
+      config: async () => {
+        asked.resolve()
+        await provided.promise
+        return { ...server.config, host: '127.0.0.1', port: proxy.port, application_name: application }
+      },
+    })
+    nextInvocation()
+    const query = db.query('SELECT 1').catch((error: unknown) => error)
+    await asked.promise
+    await db.end()
+    provided.resolve()
+    expect(await query).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'ended', attempts: 1 })
+    expect(await server.connectionCount({ applicationName: application })).toBe(0)
+    // A use after end() opens a new connection, as documented.
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+  })
+
+  it('ends a connect whose login is still in progress: its socket is closed, and its query fails as ended', async () => {
+    const held = proxy.holdNewFlows()
+    const db = connect()
+    nextInvocation()
+    const query = db.query('SELECT 1').catch((error: unknown) => error)
+    await held
+    await db.end()
+    proxy.releaseNewFlows()
+    expect(await query).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'ended' })
+    expect(await server.connectionCount({ applicationName: application })).toBe(0)
+  })
+
+  it('ends a connect waiting between retries: it does not connect once the server is back', async () => {
+    await proxy.refuse()
+    const retrying = deferred()
+    const db = connect({
+      retry: { baseDelay: 5, maxDelay: 50 },
+      connectTimeout: '10s',
+      logger: { warn: () => retrying.resolve(), error: () => undefined },
+    })
+    nextInvocation()
+    const query = db.query('SELECT 1').catch((error: unknown) => error)
+    await retrying.promise
+    await db.end()
+    await proxy.listen()
+    expect(await query).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'ended' })
+    expect(await server.connectionCount({ applicationName: application })).toBe(0)
+  })
+
+  it('does not reopen a connection for an idempotent statement that end() interrupted', async () => {
+    const db = connect()
+    nextInvocation()
+    await server.admin.query('SELECT pg_advisory_lock(44)')
+    const blocked = db
+      .query('SELECT 44 AS answer FROM pg_advisory_xact_lock(44)', [], { idempotent: true })
+      .catch((error: unknown) => error)
+    await untilWaitingOnLock()
+    await db.end()
+    await server.admin.query('SELECT pg_advisory_unlock(44)')
+    expect(await blocked).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'ended' })
+    await untilConnections(0)
+    expect(log.of('pg.connect')).toHaveLength(1)
+  })
+
+  it('resolves only once a connection the idle sweep is still closing is closed too', async () => {
+    const db = connect({ maxConnections: 2, idleTimeout: '1m' })
+    const middleware = pgMiddleware({ db, setToContext: 'pg' })
+    type PgContext = ReturnType<typeof lambdaContext> & { pg?: Client }
+    const request = (context: PgContext) => ({ event: {}, context, response: undefined, error: undefined })
+    const contexts: PgContext[] = [lambdaContext(), lambdaContext()]
+    await Promise.all(contexts.map((context) => middleware.before!(request(context))))
+    const [swept, kept] = contexts.map((context) => context.pg!)
+    const keptPid = (await kept!.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
+    await Promise.all(contexts.map((context) => middleware.after!(request(context))))
+    // The kept one is dead (end() has nothing to wait for there); the swept one's flow is dropped,
+    // so the sweep's polite end waits for its validateTimeout.
+    const dead = log.next('pg.dead')
+    await server.admin.query('SELECT pg_terminate_backend($1)', [keptPid])
+    await dead
+    proxy.dropExistingFlows()
+    clock.advance('2m')
+    ;(invocationScope(db) as ConnectionPool).sweep()
+    expect(log.of('pg.close-idle')).toHaveLength(1)
+    await db.end()
+    expect(swept!.connection.stream.destroyed).toBe(true)
   })
 
   it('ends a connection that no longer answers without waiting on it', async () => {

@@ -428,6 +428,45 @@ describe('Lambda Managed Instances: one connection per invocation in flight', ()
     await Promise.all([end(middleware, patient), end(middleware, b!)])
   })
 
+  it('end() fails an invocation waiting for a connection, and hands nobody a connection after it', async () => {
+    const db = track(
+      pgConnection({ config: { ...server.config, application_name: 'mw-end-waiting' }, maxConnections: 2 }),
+    )
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const [a, b] = [lambdaContext(), lambdaContext()] as PgContext[]
+    await Promise.all([begin(middleware, a!), begin(middleware, b!)])
+    const waiting = Promise.resolve(begin(middleware, lambdaContext())).catch((e: unknown) => e)
+    await db.end()
+    // The invocations that held the connections end after end(): their places go to nobody.
+    await Promise.all([end(middleware, a!), end(middleware, b!)])
+    expect(await waiting).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'ended' })
+    expect(log.of('pg.connect')).toHaveLength(2)
+    while ((await server.connectionCount({ applicationName: 'mw-end-waiting' })) !== 0) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  })
+
+  it('after end(), still closes the connections a later burst leaves idle', async () => {
+    const db = track(
+      pgConnection({
+        config: { ...server.config, application_name: 'mw-end-sweep' },
+        maxConnections: 2,
+        idleTimeout: 50,
+      }),
+    )
+    const middleware = pgMiddleware({ db, setToContext: true })
+    const burst = async () => {
+      const contexts = [lambdaContext(), lambdaContext()]
+      await Promise.all(contexts.map((context) => begin(middleware, context)))
+      await Promise.all(contexts.map((context) => end(middleware, context)))
+    }
+    await burst()
+    await db.end()
+    await burst()
+    await log.next('pg.close-idle')
+    expect(log.of('pg.close-idle')).toMatchObject([{ open: 1 }])
+  })
+
   it('gives a free place whose connection died a new connection', async () => {
     const db = track(
       pgConnection({ config: { ...server.config, application_name: 'mw-free-dead' }, maxConnections: 2 }),

@@ -21,6 +21,14 @@ export interface TcpProxy {
   /** Closes every open flow at once, both ways (a PgBouncer or proxy that restarts); new connections still work. */
   resetFlows(): void
   /**
+   * New connections are accepted and what the client sends is held, not forwarded, until
+   * `releaseNewFlows()`: a connect (a login) that is slow for as long as the test wants. Resolves
+   * when the first one is held.
+   */
+  holdNewFlows(): Promise<void>
+  /** Forwards what the held flows' clients sent (to those still open), and stops holding new ones. */
+  releaseNewFlows(): void
+  /**
    * CancelRequests (a connection whose first message is one) are held, not forwarded, until
    * `releaseCancels()`: a cancel that reaches the server late. Resolves when the first one is held.
    */
@@ -78,6 +86,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let readyDelay = 0
   let blackhole = false
   let holdingCancels: (() => void) | undefined
+  let holdingFlows: (() => void) | undefined
+  const heldFlows: (() => void)[] = []
   const heldCancels: { upstream: net.Socket; chunk: Buffer }[] = []
   const flows = new Set<{
     client: net.Socket
@@ -111,7 +121,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       if (!flow.dropped) client.destroy()
     })
     let first = true
-    client.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       if (flow.dropped) return
       const cancel = first && chunk.length >= 8 && chunk.readInt32BE(4) === CANCEL_REQUEST
       first = false
@@ -123,7 +133,22 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       }
       messages.push(chunk)
       upstream.write(chunk)
-    })
+    }
+    if (holdingFlows === undefined) client.on('data', onData)
+    else {
+      const held: Buffer[] = []
+      const hold = (chunk: Buffer): void => {
+        held.push(chunk)
+      }
+      client.on('data', hold)
+      heldFlows.push(() => {
+        client.off('data', hold)
+        if (client.destroyed) return
+        for (const chunk of held.splice(0)) onData(chunk)
+        client.on('data', onData)
+      })
+      holdingFlows()
+    }
     let pending = Buffer.alloc(0)
     let lastType = 0
     let sending: Promise<void> = Promise.resolve()
@@ -176,6 +201,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         flow.client.destroy()
         flow.server?.destroy()
       }
+    },
+    holdNewFlows() {
+      return new Promise<void>((resolve) => {
+        holdingFlows = resolve
+      })
+    },
+    releaseNewFlows() {
+      holdingFlows = undefined
+      for (const release of heldFlows.splice(0)) release()
     },
     holdCancels() {
       return new Promise<void>((resolve) => {
