@@ -3,6 +3,7 @@ export {
   type AsyncLazy,
   type AsyncLazyOptions,
   type Lazy,
+  LazyTimeoutError,
   lazy,
   type SyncLazy,
   type SyncLazyOptions,

@@ -1,11 +1,13 @@
 import { type Duration, type Logger, WarmstartError } from '@warmstart/core'
 import {
   checkOptions,
+  describeValue,
   durationOption,
   emit,
   eventChannel,
   invalidOption,
   logSafely,
+  timeBudget,
   withTimeout,
 } from '@warmstart/core/internal'
 import { isThenable } from './thenable.js'
@@ -18,6 +20,11 @@ declare module '@warmstart/core' {
     'client.reused': { name: string; validationMs?: number }
     /** The factory threw or rejected; the error reaches the caller and nothing is cached. */
     'client.create-failed': { name: string; durationMs: number; error: unknown }
+    /**
+     * A caller (or, at `createTimeout`, every caller) stopped waiting for a creation after `ms` and
+     * got `LazyTimeoutError`; `abandoned` when the creation was let go with it.
+     */
+    'client.create-timeout': { name: string; ms: number; abandoned: boolean }
     /** `validate` rejected the current instance (returned false, threw or rejected). */
     'client.validated-stale': { name: string; durationMs: number; error?: unknown }
     /** An instance was let go: replaced after a stale validation, reset, or created after a reset. */
@@ -55,6 +62,29 @@ export interface SyncLazyOptions<T> extends LazyOptionsBase<T> {
 export interface AsyncLazyOptions<T> extends LazyOptionsBase<T> {
   /** Runs on every reuse; `false`, a throw or a rejection marks the instance stale. */
   validate?: (value: T) => boolean | Promise<boolean>
+  /**
+   * The longest a creation may take (default `'30s'`, at most `'15m'`). Inside an invocation a
+   * `get()` waits no longer than what is left of it less 100 ms. A caller that stops waiting gets
+   * `LazyTimeoutError`; a creation that nobody waits for any longer, or that is older than this, is
+   * abandoned: the factory's signal is aborted, its late instance disposed, and the next `get()`
+   * starts a new one.
+   */
+  createTimeout?: Duration
+}
+
+/** A `get()` stopped waiting for a creation that did not settle in time (see `createTimeout`). */
+export class LazyTimeoutError extends WarmstartError {
+  /** How long the caller waited. */
+  readonly ms: number
+
+  constructor(lazy: string, ms: number) {
+    super(
+      'ERR_LAZY_TIMEOUT',
+      `lazy "${lazy}": no instance within ${ms} ms (createTimeout, or what was left of the invocation); a creation that no caller waits for any longer is abandoned, and the next get() starts a new one`,
+    )
+    this.name = 'LazyTimeoutError'
+    this.ms = ms
+  }
 }
 
 interface LazyBase<T> {
@@ -84,9 +114,32 @@ const EMPTY: unique symbol = Symbol('warmstart.lazy.empty')
 
 type DisposeReason = 'stale' | 'reset' | 'superseded'
 
+/** Kept back from the invocation's remaining time, so that the handler can still answer after a timeout. */
+const CREATE_MARGIN_MS = 100
+/** The longest a Lambda invocation runs: a longer createTimeout is a mistake. */
+const LONGEST_INVOCATION = 15 * 60_000
+
+/** An async creation in flight, shared by every `get()` that waits for it. */
+interface Creation<T> {
+  /** Settles with the factory's outcome, with a fresh creation's after reset(), or rejects once abandoned. */
+  readonly promise: Promise<T>
+  /** Wall-clock ms at which it counts as hung (`createTimeout` after it started). */
+  readonly deadline: number
+  /** Aborted when the creation is let go, so that the factory can stop its work. */
+  readonly controller: AbortController
+  timer: ReturnType<typeof setTimeout> | undefined
+  /**
+   * What the first caller still waiting was handed: the promise later get()s return once the
+   * instance is current, so that a caller that watched it (clientsMiddleware) finds it settled.
+   */
+  first: Promise<T> | undefined
+  resolve(value: T | Promise<T>): void
+  reject(error: unknown): void
+}
+
 class LazyValue<T> {
   readonly name: string
-  readonly #factory: () => T | Promise<T>
+  readonly #factory: (signal: AbortSignal) => T | Promise<T>
   readonly #validate: ((value: T) => boolean | Promise<boolean>) | undefined
   readonly #dispose: ((value: T) => void | Promise<void>) | undefined
   readonly #logger: Logger | undefined
@@ -103,12 +156,21 @@ class LazyValue<T> {
   /** The details of `client.reused` on the warm path, made once (publishing still allocates the event itself). */
   readonly #reusedDetails: { readonly name: string }
   readonly #hookTimeout: number
-  /** Moves the callers of a creation in flight to a fresh one when `reset()` runs. */
-  #supersede: (() => void) | undefined
+  readonly #createTimeout: number
+  /** The async creation in flight; once it is let go (reset, deadline), its result is never adopted. */
+  #creation: Creation<T> | undefined
+  /**
+   * Callers of the creation in flight that wait with a deadline of their own (their invocation's)
+   * earlier than the creation's, and have not given up yet: when the last gives up, nobody is left to
+   * wait and the creation is abandoned. Carried over to the fresh creation a reset() moves them to.
+   */
+  #waiting = 0
+  /** A caller waits for the creation in flight until its deadline: giving up of the others does not abandon it. */
+  #held = false
   #value: T | undefined
   /** Set once the factory has returned a promise: from then on `get()` always returns one. */
   #async = false
-  /** A creation, or a validation and its replacement, that concurrent callers join. */
+  /** A validation and its replacement, that concurrent callers join (a creation is `#creation`). */
   #pending: Promise<T> | undefined
   /** Bumped by `reset()`, so that work started before it cannot install its result after it. */
   #generation = 0
@@ -119,13 +181,14 @@ class LazyValue<T> {
    */
   #running = false
 
-  constructor(factory: () => T | Promise<T>, options: AsyncLazyOptions<T>) {
+  constructor(factory: (signal: AbortSignal) => T | Promise<T>, options: AsyncLazyOptions<T>) {
     this.name = options.name ?? (factory.name || 'lazy')
     this.#factory = factory
     this.#validate = options.validate
     this.#dispose = options.dispose
     this.#logger = options.logger
     this.#hookTimeout = durationOption('lazy', 'hookTimeout', options.hookTimeout, 1_000)
+    this.#createTimeout = createTimeoutOption(options.createTimeout)
     this.#reusedDetails = Object.freeze({ name: this.name })
   }
 
@@ -147,19 +210,19 @@ class LazyValue<T> {
   async reset(): Promise<void> {
     this.#generation++
     this.#pending = undefined
-    const supersede = this.#supersede
-    this.#supersede = undefined
+    const creation = this.#creation
     const current = this.#result === EMPTY ? EMPTY : (this.#value as T)
     this.#forget()
-    // Callers still waiting on a creation from before the reset get a fresh instance now, even if
-    // that creation never settles.
-    supersede?.()
+    if (creation !== undefined) this.#supersede(creation)
     if (current !== EMPTY) await this.#disposeSafely(current, 'reset')
   }
 
   prefetch(): void {
+    if (this.#warm !== undefined) return
     try {
-      const result = this.get()
+      // Not a caller that waits: a creation that hangs is abandoned once the callers that do wait
+      // for it give up, however long init would have waited.
+      const result = this.#getSlow(false)
       // The failure was reported as client.create-failed; the next get() creates again.
       if (isThenable(result)) result.then(undefined, () => {})
     } catch {
@@ -167,23 +230,27 @@ class LazyValue<T> {
     }
   }
 
-  #getSlow(): T | Promise<T> {
+  /** `waits`: false for a start that no caller awaits (prefetch, a reset moving callers on). */
+  #getSlow(waits = true): T | Promise<T> {
     if (this.#running) return this.#reentered()
+    const creation = this.#creation
+    if (creation !== undefined) return waits ? this.#join(creation) : creation.promise
     if (this.#pending !== undefined) return this.#pending
-    if (this.#result === EMPTY) return this.#create()
+    if (this.#result === EMPTY) return this.#create(waits)
     if (this.#validate !== undefined) return this.#reuse(this.#value as T, this.#result)
     // An instance that is `undefined`, which the warm path cannot tell from none.
     if (this.#reused.active) this.#reused.publish(this.#reusedDetails)
     return this.#result
   }
 
-  #create(): T | Promise<T> {
-    const generation = this.#generation
+  #create(waits = true): T | Promise<T> {
     const started = performance.now()
+    // Made before the factory runs: only its result tells whether the lazy is async.
+    const controller = new AbortController()
     let produced: T | Promise<T>
     this.#running = true
     try {
-      produced = this.#factory()
+      produced = this.#factory(controller.signal)
     } catch (error) {
       this.#createFailed(started, error)
       if (this.#async) return Promise.reject(error)
@@ -196,33 +263,123 @@ class LazyValue<T> {
       return produced
     }
     this.#async = true
-    const creation = new Promise<T>((resolve, reject) => {
-      // reset() ran meanwhile: this creation's callers move to a fresh one at once.
-      this.#supersede = () => resolve(this.get() as Promise<T>)
-      Promise.resolve(produced).then(
-        (value) => {
-          if (generation !== this.#generation) {
-            // This instance never becomes current: its callers were moved on by the reset.
-            void this.#disposeSafely(value, 'superseded')
-            return
-          }
-          this.#settled(creation)
-          this.#adopt(value, creation, started)
-          resolve(value)
-        },
-        (error: unknown) => {
-          this.#createFailed(started, error)
-          if (generation !== this.#generation) return
-          this.#settled(creation)
-          reject(error)
-        },
-      )
+    const creation = this.#track(Promise.resolve(produced), controller, started)
+    return waits ? this.#join(creation) : creation.promise
+  }
+
+  /** Makes `produced` the creation in flight, abandoned `createTimeout` after it started if not settled by then. */
+  #track(produced: Promise<T>, controller: AbortController, started: number): Creation<T> {
+    let resolve!: (value: T | Promise<T>) => void
+    let reject!: (error: unknown) => void
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res
+      reject = rej
     })
-    this.#pending = creation
+    const ms = this.#createTimeout
+    const creation: Creation<T> = {
+      promise,
+      deadline: Date.now() + ms,
+      controller,
+      timer: undefined,
+      first: undefined,
+      resolve,
+      reject,
+    }
+    creation.timer = setTimeout(() => this.#abandon(creation, this.#timeoutError(ms, true)), ms)
+    produced.then(
+      (value) => {
+        if (this.#creation !== creation) {
+          // Let go meanwhile (reset, deadline): this instance never becomes current.
+          void this.#disposeSafely(value, 'superseded')
+          return
+        }
+        this.#settled(creation)
+        this.#adopt(value, creation.first ?? promise, started)
+        resolve(value)
+      },
+      (error: unknown) => {
+        this.#createFailed(started, error)
+        if (this.#creation !== creation) return
+        this.#settled(creation)
+        reject(error)
+      },
+    )
+    this.#creation = creation
     return creation
   }
 
-  /** A `get()` from inside the factory or `validate` while it runs: thrown (sync lazy) or rejected, never a recursion. */
+  /**
+   * What a caller waits on: the creation itself, or, inside an invocation that ends before the
+   * creation's deadline, the creation bounded by what is left of the invocation less a margin.
+   */
+  #join(creation: Creation<T>): Promise<T> {
+    const left = creation.deadline - Date.now()
+    if (left <= 0) {
+      // Past its deadline and not abandoned: its timer has not run yet (the process was frozen).
+      this.#abandon(creation, this.#timeoutError(this.#createTimeout, true))
+      return this.#getSlow() as Promise<T>
+    }
+    const ms = timeBudget(left, CREATE_MARGIN_MS)
+    if (ms >= left) {
+      this.#held = true
+      creation.first ??= creation.promise
+      return creation.promise
+    }
+    this.#waiting++
+    const bounded: Promise<T> = withTimeout(
+      () => creation.promise,
+      ms,
+      () => this.#gaveUp(creation, bounded, ms),
+    )
+    creation.first ??= bounded
+    return bounded
+  }
+
+  /** A caller's own deadline passed: it stops waiting, and the last one to leave abandons the creation. */
+  #gaveUp(joined: Creation<T>, bounded: Promise<T>, ms: number): LazyTimeoutError {
+    // Its promise is rejected: it must not become the one handed out once the instance is current.
+    if (joined.first === bounded) joined.first = undefined
+    this.#waiting--
+    const creation = this.#creation
+    const last = creation !== undefined && this.#waiting === 0 && !this.#held
+    const error = this.#timeoutError(ms, last)
+    if (last) this.#abandon(creation, error)
+    return error
+  }
+
+  /** The creation is hung: its callers get `error`, and the next get() starts a new one. */
+  #abandon(creation: Creation<T>, error: LazyTimeoutError): void {
+    if (this.#creation !== creation) return
+    this.#letGo(creation, error)
+    creation.reject(error)
+  }
+
+  /** reset() ran: the callers still waiting on the creation from before it get a fresh one now, even if the old one never settles. */
+  #supersede(creation: Creation<T>): void {
+    const waiting = this.#waiting
+    const held = this.#held
+    this.#letGo(creation, undefined)
+    const fresh = this.#getSlow(false) as Promise<T>
+    // The callers moved on wait for the fresh creation now.
+    if (this.#creation !== undefined) {
+      this.#waiting = waiting
+      this.#held = held
+    }
+    creation.resolve(fresh)
+  }
+
+  /** The one way a creation is let go (reset, deadline): a late instance is then disposed as superseded. */
+  #letGo(creation: Creation<T>, reason: unknown): void {
+    this.#settled(creation)
+    creation.controller.abort(reason)
+  }
+
+  #timeoutError(ms: number, abandoned: boolean): LazyTimeoutError {
+    emit('client.create-timeout', { name: this.name, ms, abandoned })
+    return new LazyTimeoutError(this.name, ms)
+  }
+
+  /** A get() from inside the factory or `validate` while it runs: thrown (sync lazy) or rejected, never a recursion. */
   #reentered(): never | Promise<T> {
     const error = new WarmstartError(
       'ERR_LAZY_REENTRANT',
@@ -232,9 +389,12 @@ class LazyValue<T> {
     throw error
   }
 
-  #settled(creation: Promise<T>): void {
-    if (this.#pending === creation) this.#pending = undefined
-    this.#supersede = undefined
+  #settled(creation: Creation<T>): void {
+    clearTimeout(creation.timer)
+    if (this.#creation !== creation) return
+    this.#creation = undefined
+    this.#waiting = 0
+    this.#held = false
   }
 
   #reuse(value: T, result: T | Promise<T>): T | Promise<T> {
@@ -372,6 +532,18 @@ class LazyValue<T> {
   }
 }
 
+function createTimeoutOption(value: unknown): number {
+  const ms = durationOption('lazy', 'createTimeout', value, 30_000)
+  if (ms === 0 || ms > LONGEST_INVOCATION) {
+    throw invalidOption(
+      'lazy',
+      'createTimeout',
+      `must be more than 0 ms and at most '15m', the longest a Lambda invocation runs (got ${describeValue(value)})`,
+    )
+  }
+  return ms
+}
+
 function checkFunction(value: unknown, option: string): void {
   if (value !== undefined && typeof value !== 'function')
     throw invalidOption('lazy', option, 'must be a function')
@@ -380,13 +552,23 @@ function checkFunction(value: unknown, option: string): void {
 /**
  * A singleton created on the first `get()`, never at import. Concurrent callers share one
  * creation; a failed creation is not cached; `validate` can reject a stale instance on reuse.
+ * An async factory gets an AbortSignal, aborted when its creation is let go (`createTimeout`,
+ * the invocation's deadline, `reset()`).
  */
+export function lazy<T>(
+  factory: (signal: AbortSignal) => Promise<T>,
+  options?: AsyncLazyOptions<T>,
+): AsyncLazy<T>
+// A factory whose first parameter is not a signal (`connect(options?)`) is still an async lazy.
 export function lazy<T>(factory: () => Promise<T>, options?: AsyncLazyOptions<T>): AsyncLazy<T>
 export function lazy<T>(factory: () => T, options?: SyncLazyOptions<T>): SyncLazy<T>
-export function lazy<T>(factory: () => T | Promise<T>, options: AsyncLazyOptions<T> = {}): Lazy<T> {
+export function lazy<T>(
+  factory: (signal: AbortSignal) => T | Promise<T>,
+  options: AsyncLazyOptions<T> = {},
+): Lazy<T> {
   if (typeof factory !== 'function')
     throw invalidOption('lazy', 'factory', 'must be a function that creates the value')
-  checkOptions('lazy', options, ['name', 'validate', 'dispose', 'logger', 'hookTimeout'])
+  checkOptions('lazy', options, ['name', 'validate', 'dispose', 'logger', 'hookTimeout', 'createTimeout'])
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
     throw invalidOption('lazy', 'name', 'must be a non-empty string')
   }

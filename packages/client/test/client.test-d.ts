@@ -24,6 +24,17 @@ describe('lazy types', () => {
     expectTypeOf(async.reset()).toEqualTypeOf<Promise<void>>()
   })
 
+  it('hands an async factory an AbortSignal, and still takes factories without one', () => {
+    const withSignal = lazy(async (signal: AbortSignal) => String(signal.aborted), { createTimeout: '5s' })
+    expectTypeOf(withSignal).toEqualTypeOf<AsyncLazy<string>>()
+    lazy(async (signal) => expectTypeOf(signal).toEqualTypeOf<AbortSignal>())
+    // A factory passed by name whose optional first parameter is not a signal stays an async lazy.
+    const connect = async (options?: { host?: string }) => ({ host: options?.host ?? 'localhost' })
+    expectTypeOf(lazy(connect)).toEqualTypeOf<AsyncLazy<{ host: string }>>()
+    // @ts-expect-error createTimeout is for async factories: a sync one never waits
+    lazy(() => 1, { createTimeout: '5s' })
+  })
+
   it('types validate and dispose by the instance; a sync lazy takes only a sync validate', () => {
     lazy(async () => ({ open: true }), { validate: async (c) => c.open, dispose: async (c) => void c.open })
     lazy(() => ({ open: true }), { validate: (c) => c.open })

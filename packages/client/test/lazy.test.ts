@@ -398,10 +398,13 @@ describe('lazy options', () => {
 
   it('rejects a misspelt option, naming the one meant', () => {
     expect(() => lazy(() => 1, { dispoze: () => {} } as never)).toThrowError(
-      'lazy: option "dispoze" is not an option (did you mean "dispose"?); allowed: name, validate, dispose, logger, hookTimeout',
+      'lazy: option "dispoze" is not an option (did you mean "dispose"?); allowed: name, validate, dispose, logger, hookTimeout, createTimeout',
     )
     expect(() => lazy(() => 1, { hookTimeout: '1 second' as never })).toThrowError(
       /^lazy: option "hookTimeout" must be a duration/,
+    )
+    expect(() => lazy(async () => 1, { createTimout: '5s' } as never)).toThrowError(
+      /^lazy: option "createTimout" is not an option \(did you mean "createTimeout"\?\)/,
     )
   })
 })
