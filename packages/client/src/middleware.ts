@@ -1,5 +1,11 @@
 import type { LambdaContextLike, Middleware } from '@warmstart/core'
-import { checkOptions, invalidOption, settledState, trackInvocation } from '@warmstart/core/internal'
+import {
+  checkContextKey,
+  checkOptions,
+  invalidOption,
+  settledState,
+  trackInvocation,
+} from '@warmstart/core/internal'
 import type { Lazy } from './lazy.js'
 import { isThenable } from './thenable.js'
 
@@ -42,6 +48,7 @@ export function clientsMiddleware<L extends Record<string, Lazy<unknown>>>(
   const names = Object.keys(lazies)
   const values = Object.values(lazies)
   const setToContext = options.setToContext === true
+  if (setToContext) for (const name of names) checkContextKey('clientsMiddleware', `lazies.${name}`, name)
   // An async lazy hands out the same settled promise while its instance is current, so a warm
   // invocation reads its value from the promise's settled state without awaiting; Middy then
   // skips nothing, but this phase allocates no promise. `results` is scratch for one pass.

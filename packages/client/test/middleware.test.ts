@@ -120,5 +120,12 @@ describe('clientsMiddleware in a middy chain', () => {
     expectInvalid(() => clientsMiddleware(null as unknown as Record<string, never>), 'lazies')
     expectInvalid(() => clientsMiddleware({ db: {} } as unknown as Record<string, never>), 'lazies.db')
     expectInvalid(() => clientsMiddleware({}, { setToContext: 'yes' as unknown as boolean }), 'setToContext')
+    // Put on the context, a lazy named as one of its own members would replace that member.
+    const named = lazy(() => ({ id: 1 }))
+    expectInvalid(
+      () => clientsMiddleware({ awsRequestId: named }, { setToContext: true }),
+      'lazies.awsRequestId',
+    )
+    expect(() => clientsMiddleware({ awsRequestId: named })).not.toThrow()
   })
 })

@@ -3,6 +3,7 @@
  * mechanism. Not public API: it follows the packages' releases, not semver. Users call
  * `@warmstart/core`.
  */
+export { checkContextKey } from './context-keys.js'
 export { remainingTime, timeBudget, withTimeout } from './deadline.js'
 export { describeValue, invalidOption } from './errors.js'
 export {

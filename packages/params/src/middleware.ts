@@ -1,36 +1,14 @@
 import type { LambdaContext, Middleware } from '@warmstart/core'
-import { checkOptions, invalidOption, settledState, trackInvocation } from '@warmstart/core/internal'
+import {
+  checkContextKey,
+  checkOptions,
+  invalidOption,
+  settledState,
+  trackInvocation,
+} from '@warmstart/core/internal'
 import { errorCode, ParamsResolveError, type ResolveFailure } from './errors.js'
 import { type ParamRef, type RefValue, refRead } from './ref.js'
 import { type HitWindow, hitWindow, type TtlCache } from './ttl-cache.js'
-
-/**
- * The spec keys that setToContext refuses. `__proto__`: assigning it would set the context's
- * prototype to the value (or drop a string) instead. The rest are the members the Node.js runtime
- * puts on Lambda's context (aws-lambda-ric's context builder; the callback API's `done`, `fail`,
- * `succeed` and `callbackWaitsForEmptyEventLoop` on the runtimes that still have it): a value
- * there would replace what the runtime, Middy and every middleware read, such as the
- * `getRemainingTimeInMillis` that each deadline of the invocation comes from.
- */
-const RESERVED_KEYS: ReadonlySet<string> = new Set([
-  '__proto__',
-  'awsRequestId',
-  'callbackWaitsForEmptyEventLoop',
-  'clientContext',
-  'done',
-  'fail',
-  'functionName',
-  'functionVersion',
-  'getRemainingTimeInMillis',
-  'identity',
-  'invokedFunctionArn',
-  'logGroupName',
-  'logStreamName',
-  'memoryLimitInMB',
-  'succeed',
-  'tenantId',
-  'xRayTraceId',
-])
 
 /** A middleware spec: context key → a ref made by `ssm.ref(...)` or `secrets.ref(...)`. */
 export type ParamsSpec = Record<string, ParamRef<unknown>>
@@ -89,15 +67,7 @@ export function paramsMiddleware<S extends ParamsSpec, C extends boolean = true>
         'must be a ref made by ssm.ref(...) or secrets.ref(...)',
       )
     }
-    if (setToContext !== false && RESERVED_KEYS.has(key)) {
-      throw invalidOption(
-        'paramsMiddleware',
-        `fetch.${key}`,
-        key === '__proto__'
-          ? 'cannot be a property of the context: give the value another key'
-          : "is one of the Lambda context's own members, which the value would replace: give the value another key",
-      )
-    }
+    if (setToContext !== false) checkContextKey('paramsMiddleware', `fetch.${key}`, key)
   }
   if (typeof setToContext !== 'boolean')
     throw invalidOption('paramsMiddleware', 'setToContext', 'must be a boolean')

@@ -1,5 +1,5 @@
 import type { LambdaContext, LambdaContextLike, Middleware } from '@warmstart/core'
-import { invalidOption, trackInvocation } from '@warmstart/core/internal'
+import { checkContextKey, invalidOption, trackInvocation } from '@warmstart/core/internal'
 import type { Client } from 'pg'
 import { invocationScope, type PgConnection } from './pg-connection.js'
 
@@ -27,6 +27,7 @@ export function pgMiddleware<
     throw invalidOption('pgMiddleware', 'setToContext', 'must be true, false or a property name')
   }
   const property = setToContext === true ? 'pg' : setToContext
+  if (property !== false) checkContextKey('pgMiddleware', 'setToContext', property)
   const put = (context: TContext, client: Client): void => {
     if (property !== false) (context as Record<string, unknown> as Record<string, Client>)[property] = client
   }

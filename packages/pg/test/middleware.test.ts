@@ -166,6 +166,11 @@ describe('pgMiddleware in a real Middy chain', () => {
     expect(() => pgMiddleware({ db: {} as PgConnection })).toThrow(/option "db"/)
     const db = track(pgConnection({ config: server.config }))
     expect(() => pgMiddleware({ db, setToContext: '' })).toThrow(/option "setToContext"/)
+    // A name the Lambda context already has would replace it: every later deadline reads it.
+    expect(() => pgMiddleware({ db, setToContext: 'getRemainingTimeInMillis' })).toThrow(
+      /option "setToContext" is one of the Lambda context's own members/,
+    )
+    expect(() => pgMiddleware({ db, setToContext: '__proto__' })).toThrow(/option "setToContext"/)
   })
 
   it('does nothing when it ends an invocation it never started', async () => {
