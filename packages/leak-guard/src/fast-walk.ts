@@ -71,9 +71,9 @@ export interface SlotReader {
 
 /** Promises and WeakMaps read per walk, at most (each costs a few inspector calls, about 0.1 ms). */
 const SLOT_READS_PER_WALK = 32
-/** The share of a walk's time one slot reading may take and still be read at the next walk. */
-const SLOT_SHARE = 0.25
-/** Readings past SLOT_SHARE after which a promise or WeakMap is read no more. */
+/** The share of a walk's time one slot reading or one listing of keys may take and still be made at the next walk. */
+const COSTLY_SHARE = 0.25
+/** Readings past COSTLY_SHARE after which a promise or WeakMap is read no more, an object's keys listed no more. */
 const COSTLY_READS = 2
 
 /** A global's name, a root's name, a Map key, a property, an array index, an index of a sparse array (data), or fixed text. */
@@ -135,11 +135,15 @@ interface Cursor {
  *   (a Map or Set through an iterator parked after its last entry, which meets only what was added
  *   since; an array from its former length), then a window of REREAD_LIMIT entries from its cursor,
  *   so that a value replaced in place is met within size / REREAD_LIMIT checks;
+ * - an object or sparse array whose listing of keys has twice taken past a quarter of the time
+ *   budget (V8 lists all of an object's keys or none) is listed no more: only probed by key;
  * - a registered root whose owner keeps a revision (a count of its writes) is skipped while the
  *   revision is the one it was last read clean at: nothing was added to it since.
  */
 export class FastWalker {
   private readonly cursors = new WeakMap<object, Cursor>()
+  /** Sparse arrays read by their keys: where that reading stands (the array's own cursor is its reading by index). */
+  private readonly keyCursors = new WeakMap<object, Cursor>()
   /** Registered roots' listings cut short: the iterator the next walk goes on with, and the entry it was in. */
   private readonly listings = new WeakMap<
     object,
@@ -169,13 +173,15 @@ export class FastWalker {
   /** Promises and WeakMaps read through `slots` in this walk. */
   private slotReads = 0
   /**
-   * Promises and WeakMaps whose readings took more than SLOT_SHARE of a walk's time, with how many
-   * did: the inspector hands over every entry of a WeakMap at once, with no way to ask for fewer, so
-   * a large one would cost that at every check. After COSTLY_READS such readings (one could be a
-   * collection, or the inspector's first connection) it is not read again; the deep check still
-   * follows it.
+   * Objects whose readings took more than COSTLY_SHARE of a walk's time, with how many did. Nothing
+   * reads part of them: the inspector hands over every entry of a WeakMap at once, and V8 lists every
+   * key of an object (Object.keys, for-in alike) or none, sorting a large dictionary's as it goes
+   * (about 35 ms for 200,000 keys, 360 ms for a million), so a large one would cost that at every
+   * check. After COSTLY_READS such readings (one could be a collection, or the inspector's first
+   * connection) it is not read again: a WeakMap or promise is skipped, an object only probed by key
+   * (see object); the deep check still follows them.
    */
-  private readonly costlySlots = new WeakMap<object, number>()
+  private readonly costly = new WeakMap<object, number>()
   /** The time budget of the current walk, in milliseconds. */
   private maxMs = 0
   /** WeakMaps with entries whose key the walk had not met yet when it read the map, with the path to the map. */
@@ -426,7 +432,7 @@ export class FastWalker {
     this.slotReads++
     const slots = this.slots
     if (types.isPromise(object)) {
-      const settled = this.timedSlotRead(object, () => slots.promiseResult(object as Promise<unknown>))
+      const settled = this.timedRead(object, () => slots.promiseResult(object as Promise<unknown>))
       if (settled === undefined) return
       this.step('text', ' → its settled value')
       this.visit(settled.value, depth + 1)
@@ -435,7 +441,7 @@ export class FastWalker {
     }
     // An entry whose key may be met later in the walk is read then (weakEntriesMetLate).
     const later: [key: object, value: unknown][] = []
-    const entries = this.timedSlotRead(object, () => slots.weakMapEntries(object as WeakMap<object, unknown>))
+    const entries = this.timedRead(object, () => slots.weakMapEntries(object as WeakMap<object, unknown>))
     for (const [key, value] of entries) {
       if (!this.spend()) break
       if (typeof key !== 'object' || key === null) continue
@@ -447,16 +453,37 @@ export class FastWalker {
   }
 
   private tooCostly(object: object): boolean {
-    return (this.costlySlots.get(object) ?? 0) >= COSTLY_READS
+    return (this.costly.get(object) ?? 0) >= COSTLY_READS
   }
 
-  /** One reading through the slot reader, timed: one that took past its share counts towards the object's last. */
-  private timedSlotRead<T>(object: object, read: () => T): T {
+  /** One reading (through the slot reader, or a listing of keys), timed: one that took past its share counts towards the object's last. */
+  private timedRead<T>(object: object, read: () => T): T {
     const started = performance.now()
     const result = read()
-    if (performance.now() - started > this.maxMs * SLOT_SHARE)
-      this.costlySlots.set(object, (this.costlySlots.get(object) ?? 0) + 1)
+    if (performance.now() - started > this.maxMs * COSTLY_SHARE)
+      this.costly.set(object, (this.costly.get(object) ?? 0) + 1)
     return result
+  }
+
+  /**
+   * An object's own keys, or undefined once listing them has proven costly (see `costly`). Only the
+   * listing of an object read by windows before (one that had more than REREAD_LIMIT keys, or a
+   * reading cut short: what has a cursor) is timed: timing every listing would double what a small
+   * object costs, and only a large one can take past its share.
+   */
+  private listed(
+    object: object,
+    cursors: WeakMap<object, Cursor>,
+    list: (object: object) => string[],
+  ): string[] | undefined {
+    if (!cursors.has(object)) return list(object)
+    if (this.tooCostly(object)) return undefined
+    return this.timedRead(object, () => list(object))
+  }
+
+  /** For an object too costly to list: only ask whether a request value is one of its keys. */
+  private probeKeys(object: object): void {
+    this.probe((key) => typeof key === 'string' && hasOwn(object, key), 'key')
   }
 
   private weakValue(value: unknown, depth: number): void {
@@ -477,8 +504,8 @@ export class FastWalker {
     }
   }
 
-  private cursor(container: object): Cursor {
-    let cursor = this.cursors.get(container)
+  private cursor(container: object, cursors = this.cursors): Cursor {
+    let cursor = cursors.get(container)
     if (cursor === undefined) {
       cursor = {
         window: undefined,
@@ -489,7 +516,7 @@ export class FastWalker {
         again: undefined,
         left: undefined,
       }
-      this.cursors.set(container, cursor)
+      cursors.set(container, cursor)
     }
     return cursor
   }
@@ -704,12 +731,13 @@ export class FastWalker {
     at: number,
     large: boolean,
     left: number,
+    cursors = this.cursors,
   ): void {
     if (large || this.spent) {
-      const kept = cursor ?? this.cursor(container)
+      const kept = cursor ?? this.cursor(container, cursors)
       kept.index = at
       kept.left = this.spent && left > 0 ? left : undefined
-    } else if (cursor !== undefined) this.cursors.delete(container)
+    } else if (cursor !== undefined) cursors.delete(container)
   }
 
   /** One index of an array; false for a hole. */
@@ -728,37 +756,63 @@ export class FastWalker {
 
   /**
    * A sparse array (`seen[userId] = true`): its length says nothing of what it holds, and a loop up
-   * to it would spend the budget on holes. Read by its own keys, each index matched like a key (it
-   * may be the request's value).
+   * to it would spend the budget on holes. Read by its own keys as a dictionary is (a window from
+   * where the last reading stopped), each index matched like a key (it may be the request's value);
+   * its other properties are not read.
    */
   private sparse(array: unknown[], depth: number): void {
-    for (const key of ownKeys(array)) {
+    const keys = this.listed(array, this.keyCursors, ownKeys)
+    if (keys === undefined) {
+      this.probeKeys(array)
+      return
+    }
+    this.keyed(array, keys, this.keyCursors, (key) => {
       const index = Number(key)
-      if (!Number.isInteger(index) || !this.key(index)) continue
-      if (this.spent) return
+      if (!Number.isInteger(index) || !this.key(index)) return
       const value = ownData(array, index)
-      if (value === MISSING) continue
+      if (value === MISSING) return
       this.step('sparse', index)
       this.visit(value, depth + 1)
       this.unstep()
-    }
+    })
   }
 
-  /** A plain object, a class instance, a function (its own properties: a class's statics). */
+  /**
+   * A plain object, a class instance, a function (its own properties: a class's statics). One whose
+   * keys have proven too costly to list is only probed by key for the request's values
+   * (`byId[userId] = ...` is still found); its values are left to the deep check.
+   */
   private object(object: object, depth: number): void {
-    const keys = types.isNativeError(object) ? errorKeys(object) : ownKeys(object)
+    const keys = this.listed(object, this.cursors, types.isNativeError(object) ? errorKeys : ownKeys)
+    if (keys === undefined) {
+      this.probeKeys(object)
+      return
+    }
+    this.keyed(object, keys, this.cursors, (key) => this.property(object, key, depth))
+  }
+
+  /**
+   * What is read by its list of keys. Small: every key, starting where the last reading stopped.
+   * Large: a probe by key, the keys past its former count, then a window.
+   */
+  private keyed(
+    container: object,
+    keys: readonly string[],
+    cursors: WeakMap<object, Cursor>,
+    readKey: (key: string) => void,
+  ): void {
     const large = keys.length > REREAD_LIMIT
     let tailRead = 0
-    const cursor = large ? this.cursor(object) : this.cursors.get(object)
+    const cursor = large ? this.cursor(container, cursors) : cursors.get(container)
     if (large && cursor !== undefined) {
-      this.probe((key) => typeof key === 'string' && hasOwn(object, key), 'key')
+      this.probeKeys(container)
       // String keys keep their order of creation: the ones added since the last reading come last.
       const from = Math.min(cursor.tailSize, keys.length)
       tailRead = keys.length - from
       let index = from
       for (; index < keys.length; index++) {
-        this.property(object, keys[index] as string, depth)
-        // Cut short inside this property: the next reading starts with it again.
+        readKey(keys[index] as string)
+        // Cut short inside this key: the next reading starts with it again.
         if (this.spent) break
       }
       cursor.tailSize = index
@@ -770,11 +824,11 @@ export class FastWalker {
     for (; read < count; read++) {
       if (at >= keys.length) at = 0
       if (this.spent) break
-      this.property(object, keys[at] as string, depth)
+      readKey(keys[at] as string)
       if (this.spent) break
       at++
     }
-    this.keepIndex(object, cursor, at, large, count - read)
+    this.keepIndex(container, cursor, at, large, count - read, cursors)
   }
 
   private property(object: object, key: string, depth: number): void {
