@@ -23,6 +23,13 @@ const ROUNDS = 20
 const WARMED = 4000
 /** Connect per invocation's share of them: its cost is the connection's set-up, which no warming-up changes (4,000 would take two minutes). */
 const WARMED_CONNECTING = 100
+/**
+ * How many instances of each approach the steady state runs, each on its own server backend, their
+ * invocations pooled: backends alone differ by a few µs (seen up to 6 µs on this 2-core machine,
+ * by where the scheduler puts them), so one backend per approach would put that difference in the
+ * ratio. Connect per invocation meets a new backend in each invocation already.
+ */
+const BACKENDS = 3
 /** How many new processes each approach's first warm invocations are measured in. */
 const FRESH_PROCESSES = 6
 /** How many warm invocations each of those processes measures, after its cold one. */
@@ -193,8 +200,11 @@ const APPROACHES = [
   ],
 ]
 
+/** BACKENDS instances of each approach (connect per invocation: one), for the steady state. */
 function contestants(config) {
-  return APPROACHES.map(([name, make]) => ({ name, ...make(config) }))
+  return APPROACHES.flatMap(([name, make]) =>
+    Array.from({ length: name === connectingName ? 1 : BACKENDS }, () => ({ name, ...make(config) })),
+  )
 }
 
 const execFileAsync = promisify(execFile)
@@ -226,10 +236,10 @@ async function timedInvocation(contestant, i) {
 }
 
 /**
- * One measured stretch: ROUNDS rounds of INVOCATIONS invocations of every approach, in an order
+ * One measured stretch: ROUNDS rounds of INVOCATIONS invocations of every instance, in an order
  * that turns each round, so that no approach always follows the same one (and pays for what that
- * one leaves behind: closed connections, garbage). Returns each approach's median latency and its
- * mean round trips per invocation.
+ * one leaves behind: closed connections, garbage). Returns each approach's median latency over its
+ * instances and its mean round trips per invocation.
  */
 async function stretch(all, proxy) {
   const latencies = new Map(all.map((c) => [c.name, []]))
@@ -244,10 +254,7 @@ async function stretch(all, proxy) {
     }
   }
   return new Map(
-    all.map((c) => [
-      c.name,
-      { ms: median(latencies.get(c.name)), trips: trips.get(c.name) / (ROUNDS * INVOCATIONS) },
-    ]),
+    [...latencies].map(([name, ms]) => [name, { ms: median(ms), trips: trips.get(name) / ms.length }]),
   )
 }
 
@@ -306,12 +313,11 @@ async function measure(server, delayMs) {
       const steady = await stretch(all, proxy)
       const freshFastest = Math.min(...fresh.values())
       const steadyFastest = Math.min(...[...steady.values()].map((r) => r.ms))
-      const rows = all.map((c) => {
-        const first = fresh.get(c.name)
-        const later = steady.get(c.name)
+      const rows = [...steady].map(([name, later]) => {
+        const first = fresh.get(name)
         const firstCells =
           first === undefined ? '— | —' : `${first.toFixed(3)} ms | ${(first / freshFastest).toFixed(2)}×`
-        return `| ${c.name} | ${firstCells} | ${later.ms.toFixed(3)} ms | ${(later.ms / steadyFastest).toFixed(2)}× | ${later.trips.toFixed(2)} |`
+        return `| ${name} | ${firstCells} | ${later.ms.toFixed(3)} ms | ${(later.ms / steadyFastest).toFixed(2)}× | ${later.trips.toFixed(2)} |`
       })
       return {
         rows,
@@ -333,7 +339,7 @@ function overFloor(ms, floor) {
 
 const table = (
   rows,
-) => `| approach | first ${FRESH_INVOCATIONS.toLocaleString('en')} warm invocations of a new process (median) | vs fastest | after ${WARMED.toLocaleString('en')} warm invocations, ${(ROUNDS * INVOCATIONS).toLocaleString('en')} more (median) | vs fastest | round trips per invocation |
+) => `| approach | first ${FRESH_INVOCATIONS.toLocaleString('en')} warm invocations of a new process (median) | vs fastest | after ${WARMED.toLocaleString('en')} warm invocations, ${(ROUNDS * INVOCATIONS).toLocaleString('en')} more per instance (median) | vs fastest | round trips per invocation |
 | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}`
 
@@ -357,9 +363,11 @@ measured twice, each invocation handed a Lambda context made outside its timing:
   new \`node\` process: one cold invocation (not measured), then ${FRESH_INVOCATIONS.toLocaleString('en')} warm ones; ${FRESH_PROCESSES} processes per
   approach, the approaches in turn, the median over all of them. Connect per invocation is left out
   here: each of its invocations is a first one already.
-- **Steady state:** all approaches in one process, once each has served ${WARMED.toLocaleString('en')} warm invocations
-  (connect per invocation: ${WARMED_CONNECTING}, its cost being the connection's set-up); then ${ROUNDS} rounds of ${INVOCATIONS} invocations
-  of each, in an order that turns each round.
+- **Steady state:** all approaches in one process, ${BACKENDS} instances of each on ${BACKENDS} server backends
+  (server backends alone differ by a few µs, by where the scheduler puts them), once each instance
+  has served ${WARMED.toLocaleString('en')} warm invocations (connect per invocation: one instance, ${WARMED_CONNECTING}, its cost being
+  the connection's set-up); then ${ROUNDS} rounds of ${INVOCATIONS} invocations of each instance, in an order that
+  turns each round, the median over an approach's instances.
 
 On loopback, where a round trip costs about 0.1 ms and the rest of the work dominates:
 
