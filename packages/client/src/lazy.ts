@@ -6,6 +6,7 @@ import {
   emit,
   eventChannel,
   invalidOption,
+  loggerOption,
   logSafely,
   timeBudget,
   withTimeout,
@@ -574,8 +575,6 @@ export function lazy<T>(
   }
   checkFunction(options.validate, 'validate')
   checkFunction(options.dispose, 'dispose')
-  if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {
-    throw invalidOption('lazy', 'logger', 'must have a warn(message, details) method')
-  }
+  loggerOption('lazy', options.logger)
   return new LazyValue(factory, options) as Lazy<T>
 }

@@ -1,5 +1,6 @@
 import { parseDuration } from './duration.js'
 import { describeValue, invalidOption, WarmstartError } from './errors.js'
+import type { Logger } from './logger.js'
 
 /**
  * Rejects an options object that is not a plain object, or that has a key its component does not
@@ -113,4 +114,15 @@ export function durationOption(
       `must be a duration: milliseconds >= 0, a string like '250ms', '30s', '5m', '1h', '1d', or 'forever' (got ${describeValue(value)})`,
     )
   }
+}
+
+/**
+ * A `logger` option, or undefined when none is given. `warn` is what every component needs: it
+ * logs through `logSafely`, which takes `error` to `warn` on a logger that has no `error`.
+ */
+export function loggerOption(component: string, value: unknown): Logger | undefined {
+  if (value === undefined) return undefined
+  if (typeof (value as Partial<Logger> | null)?.warn !== 'function')
+    throw invalidOption(component, 'logger', 'must have warn() and error() methods (such as console)')
+  return value as Logger
 }

@@ -117,15 +117,20 @@ describe('endpoint and region', () => {
   })
 })
 
+/** A shared credentials file in `dir` holding the local endpoint's credentials, as the SDK's chain reads it. */
+function writeCredentialsFile(dir: string): void {
+  const { accessKeyId, secretAccessKey } = aws.clientConfig.credentials
+  writeFileSync(
+    join(dir, 'credentials'),
+    `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`,
+  )
+}
+
 describe('credentials', () => {
   it('falls back to the SDK’s chain (here the shared credentials file) when the environment has none', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warmstart-creds-'))
     try {
-      const { accessKeyId, secretAccessKey } = aws.clientConfig.credentials
-      writeFileSync(
-        join(dir, 'credentials'),
-        `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`,
-      )
+      writeCredentialsFile(dir)
       writeFileSync(join(dir, 'config'), '[default]\nregion = us-east-1\n')
       for (const name of [
         'AWS_ACCESS_KEY_ID',
@@ -152,11 +157,7 @@ describe('credentials', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warmstart-creds-'))
     try {
       // Credentials the SDK's chain would find and the endpoint would accept: not a silent way out.
-      const { accessKeyId, secretAccessKey } = aws.clientConfig.credentials
-      writeFileSync(
-        join(dir, 'credentials'),
-        `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`,
-      )
+      writeCredentialsFile(dir)
       process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials')
       delete process.env.AWS_PROFILE
       const cases: Array<[Record<string, string | undefined>, RegExp]> = [

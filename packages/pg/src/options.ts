@@ -4,6 +4,7 @@ import {
   describeValue,
   durationOption,
   invalidOption,
+  loggerOption,
   positiveInteger,
 } from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
@@ -159,13 +160,11 @@ export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
   if (validateTimeout === 0) throw invalidOption(COMPONENT, 'validateTimeout', 'must be more than 0')
   if (connectTimeout === 0) throw invalidOption(COMPONENT, 'connectTimeout', 'must be more than 0')
   const deadlineMargin = duration(options.deadlineMargin, 'deadlineMargin', 500)
-  const { clock = systemClock, logger } = options
+  const { clock = systemClock } = options
   if (typeof clock?.now !== 'function') {
     throw invalidOption(COMPONENT, 'clock', 'must have a now() method returning wall-clock milliseconds')
   }
-  if (logger !== undefined && (typeof logger?.warn !== 'function' || typeof logger.error !== 'function')) {
-    throw invalidOption(COMPONENT, 'logger', 'must have warn() and error() methods (such as console)')
-  }
+  const logger = loggerOption(COMPONENT, options.logger)
   const name = options.name ?? 'pg'
   if (typeof name !== 'string' || name.length === 0) {
     throw invalidOption(COMPONENT, 'name', `must be a non-empty string (got ${describeValue(name)})`)

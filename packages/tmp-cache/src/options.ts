@@ -9,7 +9,13 @@ import {
   type Size,
   systemClock,
 } from '@warmstart/core'
-import { checkOptions, describeValue, durationOption, invalidOption } from '@warmstart/core/internal'
+import {
+  checkOptions,
+  describeValue,
+  durationOption,
+  invalidOption,
+  loggerOption,
+} from '@warmstart/core/internal'
 
 export interface TmpCacheOptions {
   /** Names the cache in events, errors and the leak guard (`tmp:<name>`). Default `'default'`. */
@@ -83,10 +89,7 @@ export function resolveOptions(options: TmpCacheOptions): ResolvedOptions {
     throw invalidOption(COMPONENT, 'ttl', 'must be more than 0 ms (leave it out for no expiry)')
   const clock = options.clock ?? systemClock
   if (typeof clock?.now !== 'function') throw invalidOption(COMPONENT, 'clock', 'must have a now() method')
-  const logger = options.logger
-  if (logger !== undefined && typeof logger?.warn !== 'function') {
-    throw invalidOption(COMPONENT, 'logger', 'must have warn() and error() methods (such as console)')
-  }
+  const logger = loggerOption(COMPONENT, options.logger)
   const loadTimeout = durationOption(COMPONENT, 'loadTimeout', options.loadTimeout, DEFAULT_LOAD_TIMEOUT)
   if (loadTimeout === 0 || loadTimeout > LONGEST_INVOCATION) {
     throw invalidOption(
