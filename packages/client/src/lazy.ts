@@ -6,9 +6,9 @@ import {
   emit,
   eventChannel,
   invalidOption,
+  joinWithin,
   loggerOption,
   logSafely,
-  timeBudget,
   withTimeout,
 } from '@warmstart/core/internal'
 import { isThenable } from './thenable.js'
@@ -236,7 +236,7 @@ class LazyValue<T> {
     if (this.#running) return this.#reentered()
     const creation = this.#creation
     if (creation !== undefined) return waits ? this.#join(creation) : creation.promise
-    if (this.#pending !== undefined) return this.#pending
+    if (this.#pending !== undefined) return this.#joinPending(this.#pending)
     if (this.#result === EMPTY) return this.#create(waits)
     if (this.#validate !== undefined) return this.#reuse(this.#value as T, this.#result)
     // An instance that is `undefined`, which the warm path cannot tell from none.
@@ -314,26 +314,22 @@ class LazyValue<T> {
    * creation's deadline, the creation bounded by what is left of the invocation less a margin.
    */
   #join(creation: Creation<T>): Promise<T> {
-    const left = creation.deadline - Date.now()
-    if (left <= 0) {
+    if (creation.deadline <= Date.now()) {
       // Past its deadline and not abandoned: its timer has not run yet (the process was frozen).
       this.#abandon(creation, this.#timeoutError(this.#createTimeout, true))
       return this.#getSlow() as Promise<T>
     }
-    const ms = timeBudget(left, CREATE_MARGIN_MS)
-    if (ms >= left) {
+    const joined: Promise<T> = joinWithin(creation.promise, creation.deadline, CREATE_MARGIN_MS, (ms) =>
+      this.#gaveUp(creation, joined, ms),
+    )
+    if (joined === creation.promise) {
       this.#held = true
       creation.first ??= creation.promise
-      return creation.promise
+      return joined
     }
     this.#waiting++
-    const bounded: Promise<T> = withTimeout(
-      () => creation.promise,
-      ms,
-      () => this.#gaveUp(creation, bounded, ms),
-    )
-    creation.first ??= bounded
-    return bounded
+    creation.first ??= joined
+    return joined
   }
 
   /** A caller's own deadline passed: it stops waiting, and the last one to leave abandons the creation. */
@@ -423,7 +419,18 @@ class LazyValue<T> {
     }
     const validation = this.#validateAsync(verdict, value, started)
     this.#pending = validation
-    return validation
+    return this.#joinPending(validation)
+  }
+
+  /**
+   * What a caller waits on while the instance is validated or replaced: that work, bounded by what
+   * is left of the caller's own invocation less a margin. The work goes on for the other callers
+   * (under Managed Instances the one that started it may have had far less time left).
+   */
+  #joinPending(pending: Promise<T>): Promise<T> {
+    return joinWithin(pending, Number.POSITIVE_INFINITY, CREATE_MARGIN_MS, (ms) =>
+      this.#timeoutError(ms, false),
+    )
   }
 
   async #validateAsync(verdict: Promise<boolean>, value: T, started: number): Promise<T> {
@@ -464,10 +471,22 @@ class LazyValue<T> {
     // callers arriving meanwhile join this replacement rather than start their own.
     const replacement = this.#disposeSafely(stale, 'stale').then(() => {
       if (this.#pending === replacement) this.#pending = undefined
-      return generation === this.#generation ? this.#create() : this.get()
+      return generation === this.#generation ? this.#createReplacement() : this.get()
     })
     this.#pending = replacement
     return replacement
+  }
+
+  /**
+   * The successor of a stale instance. Its callers wait on it through `#joinPending`, each bounded
+   * by its own deadline and not counted as waiting, so it is held (as by a caller without a
+   * deadline) and ends at `createTimeout` at most: a short invocation joining it late and giving
+   * up does not abandon it under those still waiting.
+   */
+  #createReplacement(): T | Promise<T> {
+    const made = this.#create(false)
+    if (this.#creation !== undefined) this.#held = true
+    return made
   }
 
   #adopt(value: T, result: T | Promise<T>, started: number): void {

@@ -187,6 +187,37 @@ describe('an async lazy whose factory never settles', () => {
     current = undefined
   })
 
+  it('a get() that waits on a validation or its replacement gives up by its own deadline; the replacement goes on', async () => {
+    let current: string | undefined
+    ;(globalThis as { awslambda?: unknown }).awslambda = {
+      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
+    }
+    const enter = (id: string, remainingMs: number) => {
+      current = id
+      invocation(id, remainingMs)
+    }
+    let made = 0
+    // The first instance's check hangs (a half-open socket); hookTimeout lets it go after 5 s.
+    const value = lazy(async () => `conn-${++made}`, {
+      validate: (conn) => (conn === 'conn-1' ? never<boolean>() : true),
+      hookTimeout: '5s',
+    })
+    enter('first', 10_000)
+    await expect(value.get()).resolves.toBe('conn-1')
+    enter('checks', 300)
+    const checks = watch(value.get())
+    enter('joins', 10_000)
+    const joins = watch(value.get())
+    await vi.advanceTimersByTimeAsync(200)
+    expect(checks.outcome).toMatchObject({ error: { code: 'ERR_LAZY_TIMEOUT', ms: 200 } })
+    expect(joins.outcome).toBe('pending')
+    await vi.advanceTimersByTimeAsync(4_800)
+    expect(joins.outcome).toEqual({ value: 'conn-2' })
+    enter('next', 300)
+    await expect(value.get()).resolves.toBe('conn-2')
+    current = undefined
+  })
+
   it('aborts the signal of a creation that reset() lets go', async () => {
     const signals: AbortSignal[] = []
     const value = lazy(async (signal: AbortSignal) => {

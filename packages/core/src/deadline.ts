@@ -59,3 +59,27 @@ export function withTimeout<T>(
     )
   })
 }
+
+/**
+ * What a caller waits on when it joins work another caller started (a load in flight, which ends
+ * by `deadline`, a `Date.now()` time): the work itself, or, when the caller's own invocation ends
+ * sooner, the work bounded by what is left of that invocation less `margin`, rejecting with
+ * `onTimeout(ms)` then. The work is not cancelled: it goes on for the callers with more time, and
+ * its own deadline still ends it. Returns `work` itself when the caller can wait for all of it, so
+ * that a caller can tell the two apart.
+ */
+export function joinWithin<T>(
+  work: Promise<T>,
+  deadline: number,
+  margin: number,
+  onTimeout: (ms: number) => Error,
+): Promise<T> {
+  const left = deadline - Date.now()
+  const ms = timeBudget(left, margin)
+  if (ms >= left) return work
+  return withTimeout(
+    () => work,
+    ms,
+    () => onTimeout(ms),
+  )
+}

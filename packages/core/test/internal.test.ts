@@ -9,6 +9,7 @@ import {
   eventChannel,
   eventListening,
   InvocationSlots,
+  joinWithin,
   loadOnce,
   logSafely,
   positiveInteger,
@@ -215,6 +216,37 @@ describe('deadlines', () => {
     } finally {
       delete global.awslambda
     }
+  })
+
+  it('joinWithin bounds a joiner by its own invocation, and leaves the work to the others', async () => {
+    vi.useFakeTimers({ now: 3_000_000 })
+    let finish!: (value: string) => void
+    const work = new Promise<string>((resolve) => {
+      finish = resolve
+    })
+    const late = (ms: number) => new Error(`gave up after ${ms} ms`)
+    // Outside an invocation, or with more time left than the work has: the work itself.
+    expect(joinWithin(work, 3_005_000, 100, late)).toBe(work)
+    trackInvocation({ awsRequestId: 'join-long', getRemainingTimeInMillis: () => 9_000 })
+    expect(joinWithin(work, 3_005_000, 100, late)).toBe(work)
+    trackInvocation({ awsRequestId: 'join-short', getRemainingTimeInMillis: () => 1_000 })
+    const joined = joinWithin(work, 3_005_000, 100, late)
+    expect(joined).not.toBe(work)
+    const outcome = joined.then(
+      () => 'waited',
+      (error: Error) => error.message,
+    )
+    await vi.advanceTimersByTimeAsync(899)
+    finish('value')
+    // Settled in time: the joiner gets the work's value.
+    expect(await outcome).toBe('waited')
+    const second = joinWithin(new Promise<string>(() => {}), 3_005_000, 100, late).then(
+      () => 'waited',
+      (error: Error) => error.message,
+    )
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(await second).toMatch(/^gave up after \d+ ms$/)
+    expect(await work).toBe('value')
   })
 
   it('withTimeout resolves with the work, or rejects and aborts at the budget', async () => {

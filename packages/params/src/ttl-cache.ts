@@ -12,6 +12,7 @@ import {
   emit,
   eventChannel,
   invalidOption,
+  joinWithin,
   logSafely,
   timeBudget,
   withTimeout,
@@ -157,6 +158,8 @@ interface Entry<V> {
   draw: number
   /** When the fetch in flight started: a failed one's backoff counts from then. */
   startedAt: number
+  /** When the fetch in flight gives up (a `Date.now()` time): reads that join it wait no longer. */
+  deadline: number
   /** Failed refreshes since the last success: sets the backoff. */
   failures: number
   /** While the stale value is served after a failure, no refresh starts before this time. */
@@ -343,7 +346,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
         return this.#serveStale(key, entry, entry.lastCode, now, entry.current)
       }
     }
-    if (entry?.inflight !== undefined) return entry.inflight
+    if (entry?.inflight !== undefined) return this.#join(key, entry, entry.inflight)
     if (typeof key !== 'string' || key === '')
       return Promise.reject(invalidOption(this.#component, 'key', 'must be a non-empty string'))
     this.#misses++
@@ -360,6 +363,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
         inflight: undefined,
         draw: 0.5,
         startedAt: 0,
+        deadline: 0,
         failures: 0,
         retryAt: 0,
         lastCode: '',
@@ -452,6 +456,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     // The fetch ends before the invocation does; with a value to fall back on, much sooner.
     let budget = timeBudget(this.#fetchTimeout, this.#margin)
     if (this.#hasFallback(entry, reason, entry.startedAt)) budget = Math.min(budget, this.#staleAfter)
+    entry.deadline = Date.now() + budget
     const load = entry.load
     const loading = withTimeout(
       (signal) => load(key, signal),
@@ -477,6 +482,25 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     )
     entry.inflight = settled
     return settled
+  }
+
+  /**
+   * A read that finds a fetch in flight waits for it, but no longer than its own invocation allows
+   * (under Managed Instances it may have far less time left than the one that started the fetch).
+   * Giving up, it is served the value in hand where the stale-if-error rules allow, as a failed
+   * fetch would be; the fetch goes on for the callers with more time.
+   */
+  #join(key: string, entry: Entry<V>, inflight: Promise<V>): Promise<V> {
+    let gaveUp: FetchTimeoutError | undefined
+    const joined = joinWithin(inflight, entry.deadline, this.#margin, (ms) => {
+      gaveUp = new FetchTimeoutError(this.#name, key, ms)
+      return gaveUp
+    })
+    if (joined === inflight) return inflight
+    return joined.catch((error: unknown) => {
+      if (error !== gaveUp) throw error
+      return this.#failed(key, entry, entry.current === undefined ? 'miss' : 'expired', error, false)
+    })
   }
 
   /**

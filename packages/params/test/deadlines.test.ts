@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
+import { trackInvocation } from '@warmstart/core/internal'
 import {
   FetchTimeoutError,
   ParamsResolveError,
@@ -12,7 +13,7 @@ import { fromSecretsManagerClient } from '@warmstart/params/secrets-manager-sdk'
 import { fromSsmClient } from '@warmstart/params/ssm-sdk'
 import { fakeClock, type LocalAws, startLocalAws } from '@warmstart/testing'
 import { lambdaContext, recordEvents, recordingLogger } from '@warmstart/testing/doubles'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 let aws: LocalAws
 let ssmClient: SSMClient
@@ -161,6 +162,66 @@ describe('deadlines', () => {
     expect(logger.lines.map((line) => line.level)).toEqual(['warn', 'info'])
     expect(logger.lines[1]?.message).toMatch(/succeed again/)
     expect(logger.lines[1]?.details).toMatchObject({ failures })
+  })
+})
+
+describe('reads that join a fetch in flight', () => {
+  // Under Managed Instances invocations overlap, and one with little time left can find a fetch
+  // that an invocation with much more time started: it must give up by its own deadline.
+  afterEach(() => {
+    // Between invocations again: the tests after these have no invocation deadline.
+    trackInvocation({ awsRequestId: 'between-invocations' })
+  })
+
+  it('an invocation with less time left gives up by its own deadline, in paramsMiddleware', async () => {
+    const ssm = ssmParameters({
+      client: fromSsmClient(ssmClient),
+      fetchTimeout: '3s',
+      deadlineMargin: '300ms',
+    })
+    const middleware = paramsMiddleware({ fetch: { url: ssm.ref('/app/url') } })
+    aws.injectFault({ service: 'ssm', kind: 'hang', times: Number.POSITIVE_INFINITY })
+    const long = Promise.resolve(middleware.before?.(request(lambdaContext({ remainingMs: 30_000 })))).catch(
+      (e: unknown) => e,
+    )
+    const started = performance.now()
+    const error = await Promise.resolve(
+      middleware.before?.(request(lambdaContext({ remainingMs: 1_500 }))),
+    ).catch((e: unknown) => e)
+    const took = performance.now() - started
+    expect(aws.callCount({ service: 'ssm' })).toBe(1)
+    const cause = (error as ParamsResolveError).failures?.[0]?.error
+    expect(cause).toBeInstanceOf(FetchTimeoutError)
+    expect((cause as FetchTimeoutError).budgetMs).toBeLessThanOrEqual(1_200)
+    expect(took).toBeLessThan(1_500)
+    // The fetch went on for the invocation with time left, which gets its own budget's error.
+    const first = (await long) as ParamsResolveError
+    expect(first.failures[0]?.error).toMatchObject({ code: 'ERR_PARAMS_TIMEOUT', budgetMs: 3_000 })
+  })
+
+  it('with a stale value in hand the short invocation is served it, and the fetch still lands for the long one', async () => {
+    const clock = fakeClock()
+    const cache = ttlCache<string>({ clock, ttl: '1m', jitter: 0, staleIfError: '1h', staleAfter: '10s' })
+    expect(await cache.get('k', async () => 'old')).toBe('old')
+    clock.advance('2m')
+    let answer!: (value: string) => void
+    trackInvocation(lambdaContext({ requestId: 'join-long', remainingMs: 30_000 }))
+    const long = cache.get(
+      'k',
+      () =>
+        new Promise<string>((resolve) => {
+          answer = resolve
+        }),
+    )
+    trackInvocation(lambdaContext({ requestId: 'join-short', remainingMs: 400 }))
+    const recorder = recordEvents('cache.stale-served')
+    const short = await cache.get('k', async () => 'unused')
+    recorder.stop()
+    expect(short).toBe('old')
+    expect(recorder.events).toHaveLength(1)
+    answer('new')
+    expect(await long).toBe('new')
+    expect(await cache.get('k', async () => 'unused')).toBe('new')
   })
 })
 
