@@ -5,7 +5,7 @@ import {
   registerRoot,
   WarmstartError,
 } from '@warmstart/core'
-import { eventChannel, timeBudget, withTimeout } from '@warmstart/core/internal'
+import { eventChannel, joinWithin, timeBudget, withTimeout } from '@warmstart/core/internal'
 import { LRUCache } from 'lru-cache'
 import { type BoundedLruOptions, resolveOptions } from './options.js'
 import { ENTRY_OVERHEAD_BYTES, estimateSize } from './size-of.js'
@@ -19,7 +19,7 @@ declare module '@warmstart/core' {
     'lru.evict': { cache: string }
     /** An entry larger than the whole byte budget was not stored. */
     'lru.refused': { cache: string; size: number; maxBytes: number }
-    /** A `getOrLoad` loader did not settle within its time (`ms`); its callers got ERR_LRU_LOAD_TIMEOUT. */
+    /** A `getOrLoad` load did not settle within its time (`ms`), or a caller that joined it gave up by its own deadline; they got ERR_LRU_LOAD_TIMEOUT. */
     'lru.load-timeout': { cache: string; ms: number }
   }
 }
@@ -37,10 +37,13 @@ const LOAD_MARGIN_MS = 100
 export class LruLoadTimeoutError extends WarmstartError {
   readonly ms: number
 
-  constructor(cache: string, ms: number) {
+  /** `joined`: the caller joined a load in flight and gave up by its own deadline; the load goes on. */
+  constructor(cache: string, ms: number, joined = false) {
     super(
       'ERR_LRU_LOAD_TIMEOUT',
-      `boundedLru "${cache}": the loader did not settle within ${ms} ms (loadTimeout, or what was left of the invocation); the next call loads again`,
+      joined
+        ? `boundedLru "${cache}": the load in flight did not settle within ${ms} ms (what was left of the invocation); it goes on for the callers with more time`
+        : `boundedLru "${cache}": the loader did not settle within ${ms} ms (loadTimeout, or what was left of the invocation); the next call loads again`,
     )
     this.name = 'LruLoadTimeoutError'
     this.ms = ms
@@ -64,13 +67,19 @@ export interface SetOptions {
   ttl?: Duration
 }
 
+/** A `getOrLoad` in flight, and when its time limit ends (a `Date.now()` time). */
+interface Load<V> {
+  readonly promise: Promise<V>
+  readonly deadline: number
+}
+
 /** Keys and values are anything but `undefined` and `null` (what lru-cache stores). */
 export class BoundedLru<K extends {}, V extends {}> {
   readonly name: string
   readonly #cache: LRUCache<K, V>
   readonly #maxBytes: number | undefined
   readonly #sizeOf: ((value: V, key: K) => number) | undefined
-  readonly #loads = new Map<K, Promise<V>>()
+  readonly #loads = new Map<K, Load<V>>()
   readonly #loadTimeout: number
   // Event details made once per cache, so that the hit path builds none; a publish (only when
   // someone subscribes) still allocates the event object around them.
@@ -171,16 +180,16 @@ export class BoundedLru<K extends {}, V extends {}> {
     const cached = this.get(key)
     if (cached !== undefined) return Promise.resolve(cached)
     const inFlight = this.#loads.get(key)
-    if (inFlight !== undefined) return inFlight
+    if (inFlight !== undefined) {
+      // A caller with less time left than the load (Managed Instances) gives up alone.
+      return joinWithin(inFlight.promise, inFlight.deadline, LOAD_MARGIN_MS, (ms) => this.#timedOut(ms, true))
+    }
     const ms = timeBudget(this.#loadTimeout, LOAD_MARGIN_MS)
-    const load: Promise<V> = withTimeout(
+    const promise: Promise<V> = withTimeout(
       // The loader runs in a microtask, so a synchronous throw becomes this load's rejection too.
       (signal) => Promise.resolve(key).then((k) => loader(k, signal)),
       ms,
-      () => {
-        if (timeoutChannel.active) timeoutChannel.publish({ cache: this.name, ms })
-        return new LruLoadTimeoutError(this.name, ms)
-      },
+      () => this.#timedOut(ms, false),
     ).then(
       (value) => {
         // A set(), delete() or clear() since the load started means its result may be outdated.
@@ -200,8 +209,14 @@ export class BoundedLru<K extends {}, V extends {}> {
         throw error
       },
     )
+    const load: Load<V> = { promise, deadline: Date.now() + ms }
     this.#loads.set(key, load)
-    return load
+    return promise
+  }
+
+  #timedOut(ms: number, joined: boolean): LruLoadTimeoutError {
+    if (timeoutChannel.active) timeoutChannel.publish({ cache: this.name, ms })
+    return new LruLoadTimeoutError(this.name, ms, joined)
   }
 
   stats(): LruStats {

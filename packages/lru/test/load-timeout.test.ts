@@ -65,6 +65,43 @@ describe('getOrLoad under a time limit', () => {
     expect(await after).toMatchObject({ code: 'ERR_LRU_LOAD_TIMEOUT', ms: 30_000 })
   })
 
+  it('under managed instances, a caller with less time left than the load gives up alone; the load goes on', async () => {
+    let current: string | undefined
+    const global = globalThis as { awslambda?: unknown }
+    global.awslambda = {
+      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
+    }
+    const enter = (requestId: string, remainingMs: number) => {
+      current = requestId
+      trackInvocation(lambdaContext({ requestId, remainingMs }))
+    }
+    try {
+      const cache = boundedLru<string, string>({ max: 10, name: 'shared' })
+      let answer!: (value: string) => void
+      enter('joins-long', 10_000)
+      const long = cache.getOrLoad('k', () => new Promise<string>((resolve) => (answer = resolve)))
+      enter('joins-short', 500)
+      const short = cache
+        .getOrLoad('k', () => 'not called: joins the load in flight')
+        .catch((error: unknown) => error)
+      await vi.advanceTimersByTimeAsync(400)
+      const error = await short
+      expect(error).toBeInstanceOf(LruLoadTimeoutError)
+      expect(error).toMatchObject({ code: 'ERR_LRU_LOAD_TIMEOUT', ms: 400 })
+      expect((error as Error).message).toMatch(
+        /^boundedLru "shared": the load in flight did not settle within 400 ms/,
+      )
+      answer('value')
+      expect(await long).toBe('value')
+      expect(cache.get('k')).toBe('value')
+    } finally {
+      current = undefined
+      delete global.awslambda
+      // Between invocations again: the tests after this one have no invocation deadline.
+      trackInvocation({ awsRequestId: 'between-invocations' })
+    }
+  })
+
   it('clears its timer once the load settles: nothing is left to fire later', async () => {
     const cache = boundedLru<string, string>({ max: 10 })
     await cache.getOrLoad('k', async () => 'v')

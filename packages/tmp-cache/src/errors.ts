@@ -62,22 +62,27 @@ export class TmpCacheNotAFileError extends WarmstartError {
   }
 }
 
+function timeoutMessage(cache: string, ms: number, source: 'loader' | 'set', joined: boolean): string {
+  if (joined)
+    return `tmpCache "${cache}": the load in flight did not settle within ${ms} ms (what was left of the invocation); it goes on for the callers with more time`
+  return source === 'loader'
+    ? `tmpCache "${cache}": the loader did not settle within ${ms} ms (loadTimeout, or what was left of the invocation); nothing was stored, the next call loads again`
+    : `tmpCache "${cache}": the stream given to set did not end within ${ms} ms (loadTimeout, or what was left of the invocation); it was not stored`
+}
+
 /**
  * A value's source ran past `loadTimeout` (or what was left of the invocation): a `getOrLoad`
  * loader or the stream it returned (`source: 'loader'`), or a stream given to `set`
- * (`source: 'set'`). Nothing was stored, and the key is free for the next call.
+ * (`source: 'set'`). Nothing was stored, and the key is free for the next call; or a caller
+ * that joined a `getOrLoad` in flight gave up by its own deadline, and the load goes on.
  */
 export class TmpCacheLoadTimeoutError extends WarmstartError {
   readonly ms: number
   readonly source: 'loader' | 'set'
 
-  constructor(cache: string, ms: number, source: 'loader' | 'set') {
-    super(
-      'ERR_TMP_CACHE_LOAD_TIMEOUT',
-      source === 'loader'
-        ? `tmpCache "${cache}": the loader did not settle within ${ms} ms (loadTimeout, or what was left of the invocation); nothing was stored, the next call loads again`
-        : `tmpCache "${cache}": the stream given to set did not end within ${ms} ms (loadTimeout, or what was left of the invocation); it was not stored`,
-    )
+  /** `joined`: the caller joined a load in flight and gave up by its own deadline; the load goes on. */
+  constructor(cache: string, ms: number, source: 'loader' | 'set', joined = false) {
+    super('ERR_TMP_CACHE_LOAD_TIMEOUT', timeoutMessage(cache, ms, source, joined))
     this.source = source
     this.name = 'TmpCacheLoadTimeoutError'
     this.ms = ms

@@ -19,7 +19,7 @@ import { mkdir, readdir, rename, stat, statfs, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buffer } from 'node:stream/consumers'
 import { registerRoot, WarmstartError } from '@warmstart/core'
-import { emit, loadOnce, logSafely, timeBudget, withTimeout } from '@warmstart/core/internal'
+import { emit, joinWithin, loadOnce, logSafely, timeBudget, withTimeout } from '@warmstart/core/internal'
 import {
   type CacheValue,
   checkContent,
@@ -66,7 +66,7 @@ declare module '@warmstart/core' {
     'tmp-cache.corrupt': { cache: string; file: string; reason: string; removed?: boolean }
     /** At start: temp files of writers that died mid-write were removed. */
     'tmp-cache.cleanup': { cache: string; tempFiles: number; entries: number; bytes: number }
-    /** A `getOrLoad` loader did not settle within its time (`ms`); its callers got ERR_TMP_CACHE_LOAD_TIMEOUT. */
+    /** A `getOrLoad` loader did not settle within its time (`ms`), or a caller that joined it gave up by its own deadline; they got ERR_TMP_CACHE_LOAD_TIMEOUT. */
     'tmp-cache.load-timeout': { cache: string; file: string; ms: number }
   }
 }
@@ -98,6 +98,12 @@ export interface TmpCacheSetOptions {
   size?: number
 }
 
+/** A `getOrLoad` in flight, and when its time limit ends (a `Date.now()` time). */
+interface Load {
+  readonly promise: Promise<Buffer>
+  readonly deadline: number
+}
+
 interface IndexEntry {
   readonly key: string
   readonly bytes: number
@@ -117,7 +123,7 @@ export class TmpCache {
   #writes = 0
   readonly #lock = new Lock()
   readonly #keyLocks = new KeyedLock()
-  readonly #loading = new Map<string, Promise<Buffer>>()
+  readonly #loading = new Map<string, Load>()
   /** Creates the directory and rebuilds the index from disk, once; tried again after a failure. */
   readonly #start = loadOnce(() => this.#lock.run(() => this.#rebuild()))
   /** Bytes of the entry files in the index. */
@@ -206,8 +212,15 @@ export class TmpCache {
       return Promise.reject(error)
     }
     const inFlight = this.#loading.get(fileName)
-    if (inFlight !== undefined) return inFlight
-    const load: Promise<Buffer> = this.#load(
+    if (inFlight !== undefined) {
+      // A caller with less time left than the load (Managed Instances) gives up alone.
+      return joinWithin(inFlight.promise, inFlight.deadline, LOAD_MARGIN_MS, (ms) =>
+        this.#loadTimedOut(fileName, ms, true),
+      )
+    }
+    // When the loader's own limit ends, give or take the read of the cached file before it starts.
+    const deadline = Date.now() + timeBudget(this.#options.loadTimeout, LOAD_MARGIN_MS)
+    const promise: Promise<Buffer> = this.#load(
       fileName,
       key,
       loader,
@@ -215,8 +228,9 @@ export class TmpCache {
     ).finally(() => {
       if (this.#loading.get(fileName) === load) this.#loading.delete(fileName)
     })
+    const load: Load = { promise, deadline }
     this.#loading.set(fileName, load)
-    return load
+    return promise
   }
 
   /** `getOrLoad`'s work; `current` says whether no `delete` or `set` of the key has overtaken it. */
@@ -237,16 +251,18 @@ export class TmpCache {
 
   /** Runs the loader and reads what it returned into memory, under the load's time limit. */
   #runLoader(fileName: string, key: string, loader: TmpCacheLoader): Promise<Buffer> {
-    const { name, loadTimeout } = this.#options
-    const ms = timeBudget(loadTimeout, LOAD_MARGIN_MS)
+    const ms = timeBudget(this.#options.loadTimeout, LOAD_MARGIN_MS)
     return withTimeout(
-      async (signal) => readLoaded(name, await loader(key, signal), signal),
+      async (signal) => readLoaded(this.#options.name, await loader(key, signal), signal),
       ms,
-      () => {
-        emit('tmp-cache.load-timeout', { cache: name, file: fileName, ms })
-        return new TmpCacheLoadTimeoutError(name, ms, 'loader')
-      },
+      () => this.#loadTimedOut(fileName, ms, false),
     )
+  }
+
+  #loadTimedOut(fileName: string, ms: number, joined: boolean): TmpCacheLoadTimeoutError {
+    const { name } = this.#options
+    emit('tmp-cache.load-timeout', { cache: name, file: fileName, ms })
+    return new TmpCacheLoadTimeoutError(name, ms, 'loader', joined)
   }
 
   /** Removes `key`; true when something was stored under it. */
