@@ -23,40 +23,74 @@ export function timeBudget(cap: number, margin = 0): number {
 /**
  * Runs `work` with a signal that aborts after `ms`, and rejects with `onTimeout()` then, whether or
  * not the work heeds the signal: a caller is never held past its budget by a dependency that
- * ignores cancellation. The timer is cleared as soon as the work settles, so nothing is left to
- * fire in a later invocation.
+ * ignores cancellation. An `outer` signal (db.end(), a caller's own abort) stops it the same way,
+ * rejecting with its reason. The timer is cleared as soon as the work settles or either signal
+ * aborts, so nothing is left to fire in a later invocation.
  */
 export function withTimeout<T>(
   work: (signal: AbortSignal) => Promise<T>,
   ms: number,
   onTimeout: () => Error,
+  outer?: AbortSignal,
 ): Promise<T> {
   const controller = new AbortController()
-  if (ms === Number.POSITIVE_INFINITY) return work(controller.signal)
+  if (outer === undefined && ms === Number.POSITIVE_INFINITY) return work(controller.signal)
+  if (outer?.aborted) {
+    controller.abort(outer.reason)
+    return Promise.reject(outer.reason)
+  }
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const error = onTimeout()
-      controller.abort(error)
-      reject(error)
-    }, ms)
+    const stop = (reason: unknown): void => {
+      finish()
+      controller.abort(reason)
+      reject(reason)
+    }
+    const onAbort = (): void => stop(outer?.reason)
+    const timer = ms === Number.POSITIVE_INFINITY ? undefined : setTimeout(() => stop(onTimeout()), ms)
+    const finish = (): void => {
+      clearTimeout(timer)
+      outer?.removeEventListener('abort', onAbort)
+    }
+    outer?.addEventListener('abort', onAbort, { once: true })
     let running: Promise<T>
     try {
       running = work(controller.signal)
     } catch (error) {
-      clearTimeout(timer)
+      finish()
       reject(error)
       return
     }
     Promise.resolve(running).then(
       (value) => {
-        clearTimeout(timer)
+        finish()
         resolve(value)
       },
       (error: unknown) => {
-        clearTimeout(timer)
+        finish()
         reject(error)
       },
     )
+  })
+}
+
+/**
+ * A plain timer that ends early, without rejecting, when `signal` aborts: the caller checks the
+ * signal after it (a backoff between attempts that db.end() or a spent budget cuts short). No timer
+ * or listener is left behind either way. Not node:timers/promises, whose import costs about 1.5 ms.
+ */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve()
+      return
+    }
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
   })
 }
 

@@ -4,7 +4,7 @@
  * `@warmstart/core`.
  */
 export { checkContextKey } from './context-keys.js'
-export { joinWithin, remainingTime, timeBudget, withTimeout } from './deadline.js'
+export { joinWithin, remainingTime, sleep, timeBudget, withTimeout } from './deadline.js'
 export { describeValue, invalidOption } from './errors.js'
 export {
   type EventChannel,

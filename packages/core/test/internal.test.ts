@@ -15,6 +15,7 @@ import {
   positiveInteger,
   remainingTime,
   settledState,
+  sleep,
   timeBudget,
   trackInvocation,
   withTimeout,
@@ -291,6 +292,87 @@ describe('deadlines', () => {
         () => new Error('late'),
       ),
     ).toBe(1)
+  })
+})
+
+describe('outer signals', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('withTimeout stops at an outer abort with its reason, and leaves no timer or listener behind', async () => {
+    vi.useFakeTimers()
+    const outer = new AbortController()
+    let inner: AbortSignal | undefined
+    const running = withTimeout(
+      (signal) => {
+        inner = signal
+        return new Promise<string>(() => {})
+      },
+      60_000,
+      () => new Error('late'),
+      outer.signal,
+    ).catch((error: unknown) => error)
+    expect(vi.getTimerCount()).toBe(1)
+    const reason = new Error('ended')
+    outer.abort(reason)
+    expect(await running).toBe(reason)
+    expect(inner?.reason).toBe(reason)
+    expect(vi.getTimerCount()).toBe(0)
+    // With no time limit the outer signal alone bounds it; aborted already, the work never runs.
+    const unbounded = new AbortController()
+    const forever = withTimeout(
+      () => new Promise<number>(() => {}),
+      Number.POSITIVE_INFINITY,
+      () => new Error('never'),
+      unbounded.signal,
+    ).catch((error: unknown) => error)
+    unbounded.abort(reason)
+    expect(await forever).toBe(reason)
+    let ran = false
+    const refused = await withTimeout(
+      async () => {
+        ran = true
+        return 1
+      },
+      1_000,
+      () => new Error('late'),
+      unbounded.signal,
+    ).catch((error: unknown) => error)
+    expect(refused).toBe(reason)
+    expect(ran).toBe(false)
+    // Settled first: the listener is removed, so a later abort changes nothing.
+    const later = new AbortController()
+    expect(
+      await withTimeout(
+        async () => 'done',
+        1_000,
+        () => new Error('late'),
+        later.signal,
+      ),
+    ).toBe('done')
+    later.abort(new Error('too late'))
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('sleep waits its time, or ends early without rejecting when the signal aborts', async () => {
+    vi.useFakeTimers()
+    const controller = new AbortController()
+    let slept = false
+    const napping = sleep(1_000, controller.signal).then(() => {
+      slept = true
+    })
+    await vi.advanceTimersByTimeAsync(999)
+    expect(slept).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await napping
+    expect(slept).toBe(true)
+    const cut = sleep(60_000, controller.signal)
+    controller.abort()
+    await cut
+    expect(vi.getTimerCount()).toBe(0)
+    await sleep(60_000, controller.signal)
+    expect(vi.getTimerCount()).toBe(0)
   })
 })
 

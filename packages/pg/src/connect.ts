@@ -1,5 +1,5 @@
 import { WarmstartError } from '@warmstart/core'
-import { describeValue, loadOnce, logSafely, withTimeout } from '@warmstart/core/internal'
+import { describeValue, loadOnce, logSafely, sleep, withTimeout } from '@warmstart/core/internal'
 import type { Client, ClientConfig } from 'pg'
 import { nextDelay } from './backoff.js'
 import { classifyConnectFailure, describeError, isAuthFailure } from './classify.js'
@@ -8,45 +8,6 @@ import { ConnectError, type ConnectFailure, endedError, redact } from './errors.
 import { report } from './events.js'
 import { LiveConnection } from './live-connection.js'
 import type { ResolvedOptions } from './options.js'
-
-/**
- * A plain timer, cut short when `signal` aborts (db.end(): no timer left to hold the process).
- * Importing node:timers/promises for it would add about 1.5 ms to every import of this package.
- */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
-}
-
-/**
- * `work`, or a rejection as soon as `signal` aborts: db.end() does not wait for user code (a
- * config provider) to settle, and what the work gives later is dropped (no socket is made from it).
- */
-function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const stop = (): void => reject(signal.reason)
-    // A config provider may call db.end() itself, before this line.
-    if (signal.aborted) stop()
-    else signal.addEventListener('abort', stop, { once: true })
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', stop)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', stop)
-        reject(error)
-      },
-    )
-  })
-}
 
 /** client.connect(), with its socket destroyed as soon as `signal` aborts: whatever the login had reached, nothing stays open. */
 async function connectUnlessAborted(client: Client, signal: AbortSignal): Promise<void> {
@@ -112,14 +73,20 @@ class ConfigTimeoutError extends WarmstartError {
 /**
  * The config, from the provider when there is one, within `ms`: a provider is user code (often a
  * secret fetched over the network) and one that never settles must not hold the invocation past
- * its deadline.
+ * its deadline. Rejects as soon as `signal` aborts (db.end(): it does not wait for user code to
+ * settle), and what the provider gives later is dropped, no socket made from it.
  */
-function loadConfig(options: ResolvedOptions, refresh: boolean, ms: number): Promise<ClientConfig> {
-  if (typeof options.config !== 'function') return readConfig(options, refresh)
+function loadConfig(
+  options: ResolvedOptions,
+  refresh: boolean,
+  ms: number,
+  signal: AbortSignal,
+): Promise<ClientConfig> {
   return withTimeout(
     () => readConfig(options, refresh),
-    ms,
+    typeof options.config === 'function' ? ms : Number.POSITIVE_INFINITY,
     () => new ConfigTimeoutError(options.name, ms),
+    signal,
   )
 }
 
@@ -185,7 +152,7 @@ export async function openConnection(
     attempts += 1
     let client: InstanceType<typeof pg.Client>
     try {
-      const config = await unlessAborted(loadConfig(options, refresh, left), signal)
+      const config = await loadConfig(options, refresh, left, signal)
       const timeout = Math.floor(Math.min(options.connectTimeout, until - performance.now()))
       // The provider took the time there was: nothing left for the connect itself.
       if (timeout <= 0) throw new ConfigTimeoutError(options.name, left)

@@ -552,6 +552,26 @@ describe('the client and the end', () => {
     expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
   })
 
+  it('ends a connect whose config provider never settles, and leaves no timer of it running', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length
+    const before = timers()
+    const asked = deferred()
+    const db = connect({
+      config: () => {
+        asked.resolve()
+        return new Promise<never>(() => undefined)
+      },
+      connectTimeout: '1m',
+    })
+    const query = db.query('SELECT 1').catch((error: unknown) => error)
+    await asked.promise
+    // The provider's time limit (the connect's minute) is running.
+    expect(timers()).toBeGreaterThan(before)
+    await db.end()
+    expect(await query).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'ended', attempts: 1 })
+    expect(timers()).toBe(before)
+  })
+
   it('ends a connect whose login is still in progress: its socket is closed, and its query fails as ended', async () => {
     const held = proxy.holdNewFlows()
     const db = connect()

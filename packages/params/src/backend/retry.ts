@@ -1,3 +1,4 @@
+import { sleep } from '@warmstart/core/internal'
 import { AwsServiceError } from './errors.js'
 
 /**
@@ -66,24 +67,7 @@ export async function withRetries<T>(
       if (kind === undefined || retry + 1 >= policy.maxAttempts || signal.aborted) throw error
       const base = kind === 'throttling' ? 500 : 100
       await sleep(Math.floor(policy.random() * Math.min(MAX_DELAY, base * 2 ** (retry + 1))), signal)
+      if (signal.aborted) throw signal.reason
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason)
-      return
-    }
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }
