@@ -289,20 +289,26 @@ class TtlCacheImpl<V> implements TtlCache<V> {
   /** See {@link hitWindow}. */
   static window<V>(cache: TtlCacheImpl<V>, keys: readonly string[]): HitWindow {
     let revision = -1
+    let since = 0
     let until = 0
     return {
       open() {
         revision = cache.#revision
+        since = 0
         until = Number.POSITIVE_INFINITY
         for (const key of keys) {
           const entry = cache.#entries.get(key)
           // Past refreshAt a get() starts a refresh ahead; past expiresAt it fetches or serves stale.
           const end = entry?.current === undefined ? 0 : Math.min(entry.expiresAt, entry.refreshAt)
           if (end < until) until = end
+          if (entry !== undefined && entry.fetchedAt > since) since = entry.fetchedAt
         }
       },
       holds() {
-        return revision === cache.#revision && !hitEvents.active && cache.#clock.now() < until
+        if (revision !== cache.#revision || hitEvents.active) return false
+        const now = cache.#clock.now()
+        // Before `since` the clock was stepped back: get() decides (it fetches again).
+        return now < until && now >= since
       },
       served() {
         cache.#hits += keys.length
@@ -332,7 +338,10 @@ class TtlCacheImpl<V> implements TtlCache<V> {
     const entry = this.#entries.get(key)
     if (entry !== undefined && entry.current !== undefined) {
       const now = this.#clock.now()
-      if (now < entry.expiresAt) {
+      // A wall clock stepped back to before the fetch (an NTP step, a host's time set) would
+      // stretch the TTL by the step, and the time since the fetch is unknown: it counts as expired
+      // (fetched again, with the value still there to fall back on).
+      if (now < entry.expiresAt && now >= entry.fetchedAt) {
         this.#hits++
         if (hitEvents.active) hitEvents.publish({ cache: this.#name, key })
         if (now >= entry.refreshAt && entry.inflight === undefined && now >= entry.retryAt) {
@@ -342,7 +351,12 @@ class TtlCacheImpl<V> implements TtlCache<V> {
         return entry.current
       }
       // Backing off after a failed refresh: the stale value is served without asking again.
-      if (entry.inflight === undefined && now < entry.retryAt && now - entry.expiresAt < this.#staleIfError) {
+      if (
+        entry.inflight === undefined &&
+        now < entry.retryAt &&
+        now >= entry.startedAt &&
+        now - entry.expiresAt < this.#staleIfError
+      ) {
         return this.#serveStale(key, entry, entry.lastCode, now, entry.current)
       }
     }

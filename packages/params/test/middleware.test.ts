@@ -173,6 +173,32 @@ describe('paramsMiddleware in a Middy chain', () => {
     expect(aws.callCount({ service: 'ssm' })).toBe(3)
   })
 
+  it('a wall clock stepped back does not stretch the TTL: the value is fetched again', async () => {
+    const clock = fakeClock()
+    const ssm = ssmParameters({ client: fromSsmClient(ssmClient), clock, ttl: '5m', jitter: 0 })
+    aws.putParameter('/app/stepped', 'before')
+    const handler = middy(async (_event: unknown, ctx: Context & { stepped?: string }) => ctx.stepped).use(
+      paramsMiddleware({ fetch: { stepped: ssm.ref('/app/stepped') } }),
+    )
+    expect(await handler({}, context('r-step-1') as never)).toBe('before')
+    expect(await handler({}, context('r-step-2') as never)).toBe('before')
+    expect(aws.callCount({ service: 'ssm' })).toBe(1)
+    aws.putParameter('/app/stepped', 'after')
+    // An hour back (an NTP step, a host's time set): "5 minutes after the fetch" would be an hour
+    // and 5 minutes away, and how long ago the fetch was is unknown: the value is fetched again.
+    clock.set(clock.now() - 3_600_000)
+    expect(await handler({}, context('r-step-3') as never)).toBe('after')
+    expect(await ssm.get('/app/stepped')).toBe('after')
+    expect(aws.callCount({ service: 'ssm' })).toBe(2)
+    clock.set(clock.now() - 3_600_000)
+    expect(await ssm.get('/app/stepped')).toBe('after')
+    expect(aws.callCount({ service: 'ssm' })).toBe(3)
+    // Failing then, it still has the value to fall back on.
+    clock.set(clock.now() - 3_600_000)
+    aws.injectFault({ service: 'ssm', kind: 'server-error', times: Number.POSITIVE_INFINITY })
+    expect(await ssm.get('/app/stepped')).toBe('after')
+  })
+
   it('serves a warm invocation without a promise, and reads a value fetched again as soon as it lands', async () => {
     const clock = fakeClock()
     const ssm = ssmParameters({

@@ -387,7 +387,10 @@ export class TmpCache {
         return undefined
       }
       const { ttlMs, clock } = this.#options
-      if (ttlMs !== undefined && clock.now() - content.createdAt >= ttlMs) {
+      // Written "in the future" (the wall clock stepped back since, or another host's clock ran
+      // ahead): its age is unknown, so it counts as expired rather than fresh for the step.
+      const age = clock.now() - content.createdAt
+      if (ttlMs !== undefined && (age >= ttlMs || age < 0)) {
         await this.#evict(fileName, 'expired', bytes.length)
         return undefined
       }

@@ -163,4 +163,16 @@ describe('one lock discipline: get, set, delete and expiry racing', () => {
     expect(cache.stats()).toMatchObject({ entries: 1 })
     expect(cache.stats().bytes).toBe((await bytesOnDisk(cache.dir)).bytes)
   })
+
+  it('an entry written "in the future" (the clock stepped back since) counts as expired, not fresh for the step', async () => {
+    const clock = fakeClock()
+    const cache = tmpCache({ dir: join(root, 'stepped'), ttl: '1m', clock })
+    await cache.set('k', 'written before the step')
+    expect((await cache.get('k'))?.toString()).toBe('written before the step')
+    clock.set(clock.now() - 3_600_000)
+    expect(await cache.get('k')).toBeUndefined()
+    expect(cache.stats()).toMatchObject({ entries: 0 })
+    await cache.set('k', 'written after it')
+    expect((await cache.get('k'))?.toString()).toBe('written after it')
+  })
 })
