@@ -3,6 +3,7 @@ import { describeValue, loadOnce, logSafely, sleep, withTimeout } from '@warmsta
 import type { Client, ClientConfig } from 'pg'
 import { nextDelay } from './backoff.js'
 import { classifyConnectFailure, describeError, isAuthFailure } from './classify.js'
+import { checkClientConfig } from './client-config.js'
 import type { Deadline } from './deadline.js'
 import { ConnectError, type ConnectFailure, endedError, redact } from './errors.js'
 import { report } from './events.js'
@@ -56,6 +57,7 @@ async function readConfig(options: ResolvedOptions, refresh: boolean): Promise<C
       `pgConnection "${options.name}": the config provider returned ${describeValue(source)}, not a pg ClientConfig or a connection string`,
     )
   }
+  if (source !== options.config) checkClientConfig(`pgConnection "${options.name}"`, source, 'config()')
   return source
 }
 

@@ -8,6 +8,7 @@ import {
   positiveInteger,
 } from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
+import { checkClientConfig } from './client-config.js'
 
 /** What the config provider is told: `refresh` is true once after the server refused the password. */
 export interface ConfigAttempt {
@@ -151,6 +152,7 @@ export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
       `must be a pg ClientConfig, a connection string or a function returning one (got ${describeValue(config)})`,
     )
   }
+  if (typeof config === 'object') checkClientConfig(COMPONENT, config, 'config')
   const retry = options.retry ?? {}
   const baseDelay = duration(retry.baseDelay, 'retry.baseDelay', 50)
   const maxDelay = duration(retry.maxDelay, 'retry.maxDelay', 2_000)

@@ -160,6 +160,47 @@ describe('options', () => {
     expect(() => pgConnection(options as never)).toThrow(message)
   })
 
+  it.each([
+    [{ host: 'db.internal', databse: 'app' }, /option "config.databse" is not read by pg \(use database\)/],
+    [{ hostname: 'db.internal' }, /option "config.hostname" is not read by pg \(use host\)/],
+    [{ host: 'db.internal', username: 'app' }, /option "config.username" is not read by pg \(use user\)/],
+    [
+      { host: 'db.internal', max: 10 },
+      /option "config.max" is not read by pg \(use pgConnection's maxConnections\)/,
+    ],
+    [{ host: 'db.internal', connectionTimeoutMillis: 2_000 }, /use pgConnection's connectTimeout/],
+    [{ host: 'db.internal', statement_timeot: 1_000 }, /\(use statement_timeout\)/],
+  ])('rejects a pg config key that pg would ignore %o', (pgConfig, message) => {
+    expect(() => pgConnection({ config: pgConfig as never })).toThrow(message)
+  })
+
+  it('passes the keys pg reads, and unknown keys far from any (a later pg may read them)', () => {
+    const everything = {
+      user: 'app',
+      database: 'app',
+      password: 'pw',
+      port: 5432,
+      host: 'db.internal',
+      ssl: { rejectUnauthorized: true },
+      statement_timeout: 1_000,
+      application_name: 'api',
+      keepAlive: true,
+      someFuturePgSetting: true,
+    }
+    expect(() => pgConnection({ config: everything })).not.toThrow()
+  })
+
+  it("fails a connect whose config provider returns a key pg would ignore, naming it, not the provider's values", async () => {
+    const db = pgConnection({
+      config: async () => ({ hostname: 'db.internal', password: 'hunter2-secret' }) as never,
+    })
+    const error = await db.query('SELECT 1').catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ERR_PG_CONNECT', reason: 'config', attempts: 1 })
+    expect((error as Error).message).toMatch(/option "config\(\)\.hostname" is not read by pg \(use host\)/)
+    expect((error as Error).message).not.toContain('hunter2')
+    await db.end()
+  })
+
   it('rejects a missing options object', () => {
     expect(() => pgConnection(undefined as never)).toThrow(/option "options" must be an object/)
   })
