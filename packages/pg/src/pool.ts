@@ -65,6 +65,11 @@ export interface Lease {
   explicit: boolean
   /** The invocation's context (pgMiddleware): its remaining time bounds statements and connects. Dropped when the lease ends. */
   context: LambdaContextLike | undefined
+  /**
+   * When its invocation ends (`performance.now()`), if known: past it the lease is over whether or
+   * not anyone ended it (a handler that threw inside a transaction, outside pgMiddleware).
+   */
+  endsAt: number | undefined
   /** Queries of this invocation in flight: changed by `enter` and `leave` only. */
   active: number
   /** Pending while its slot is taken and the connection made ready; undefined once that is done. */
@@ -106,6 +111,7 @@ export class ConnectionPool {
   /** Classic Lambda: one slot, one invocation at a time. */
   readonly #single: boolean
   #sweepTimer: NodeJS.Timeout | undefined
+  #reclaimTimer: NodeJS.Timeout | undefined
   readonly #options: ResolvedOptions
 
   constructor(options: ResolvedOptions) {
@@ -168,6 +174,7 @@ export class ConnectionPool {
     else if (explicit) {
       lease.explicit = true
       lease.context = context
+      lease.endsAt = this.#endsAt(context)
     }
     lease.active += 1
     if (lease.starting === undefined) return lease
@@ -244,6 +251,8 @@ export class ConnectionPool {
   async end(): Promise<void> {
     clearTimeout(this.#sweepTimer)
     this.#sweepTimer = undefined
+    clearTimeout(this.#reclaimTimer)
+    this.#reclaimTimer = undefined
     const slots = this.#slots.splice(0)
     const closing = [...this.#closing]
     this.#leases.clear()
@@ -283,7 +292,16 @@ export class ConnectionPool {
     let lease: Lease
     if (slot !== undefined) lease = this.#take(slot, key, explicit, context)
     else {
-      lease = { key, slot: undefined, held: true, explicit, context, active: 0, starting: undefined }
+      lease = {
+        key,
+        slot: undefined,
+        held: true,
+        explicit,
+        context,
+        endsAt: this.#endsAt(context),
+        active: 0,
+        starting: undefined,
+      }
       this.#leases.set(key, lease)
     }
     this.#track(lease, this.#start(lease))
@@ -357,7 +375,8 @@ export class ConnectionPool {
   /** Resolves once a slot is given to the lease; rejects at its deadline (outside an invocation: after connectTimeout). */
   #waitForSlot(lease: Lease): Promise<void> {
     // Every other holder may have left while this lease's connect was refused: nobody would wake it.
-    const free = this.#slots.find((slot) => slot.lease?.held !== true && slot.live?.alive === true)
+    const free =
+      this.#slots.find((slot) => slot.lease?.held !== true && slot.live?.alive === true) ?? this.#overSlot()
     if (free !== undefined) {
       free.lease = lease
       lease.slot = free
@@ -383,7 +402,7 @@ export class ConnectionPool {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1)
           reject(
             new ConnectError(
-              `pgConnection "${this.#options.name}": every connection of this process stayed busy, and the server refused more (53300), within the time the invocation had`,
+              `pgConnection "${this.#options.name}": every connection of this process stayed busy (all maxConnections held, or the server refused more: 53300) for the time the invocation had`,
               { attempts: 0, reason: 'too-many-connections', cause: undefined, outOfTime: true },
             ),
           )
@@ -391,6 +410,7 @@ export class ConnectionPool {
         Math.max(0, wait),
       )
       this.#waiters.push(waiter)
+      this.#scheduleReclaim()
     })
   }
 
@@ -426,7 +446,62 @@ export class ConnectionPool {
       return slot
     }
     // Classic Lambda runs one invocation at a time: a new request id means the last one is over.
-    return this.#single ? this.#slots[0] : undefined
+    if (this.#single) return this.#slots[0]
+    return this.#overSlot()
+  }
+
+  /**
+   * A slot whose holder's invocation has ended without giving it back (a handler that threw inside
+   * a transaction, outside pgMiddleware), taken from that holder: the next one cleans up what it
+   * left (its statement stopped, its transaction rolled back) before using the connection.
+   * Without this, each such invocation would keep a connection of the process for good.
+   */
+  #overSlot(): Slot | undefined {
+    const now = performance.now()
+    for (const slot of this.#slots) {
+      const lease = slot.lease
+      if (lease?.held !== true || lease.endsAt === undefined || now < lease.endsAt) continue
+      if (slot.ending.signal.aborted) continue
+      this.#drop(lease)
+      return slot
+    }
+    return undefined
+  }
+
+  /** When an invocation ends, under Managed Instances (the classic mode's next invocation takes the one slot over anyway). */
+  #endsAt(context: LambdaContextLike | undefined): number | undefined {
+    return this.#single ? undefined : deadlineOf(context, 0)
+  }
+
+  /** The lease is over without being released: it holds nothing, and its key may start a new one. */
+  #drop(lease: Lease): void {
+    lease.held = false
+    lease.context = undefined
+    if (!this.#single && this.#leases.get(lease.key) === lease) this.#leases.delete(lease.key)
+  }
+
+  /** While leases wait for a slot: when the first holder's invocation ends, its slot goes to the first of them. */
+  #scheduleReclaim(): void {
+    clearTimeout(this.#reclaimTimer)
+    let first = Number.POSITIVE_INFINITY
+    for (const slot of this.#slots) {
+      const endsAt = slot.lease?.held === true ? slot.lease.endsAt : undefined
+      if (endsAt !== undefined && endsAt < first) first = endsAt
+    }
+    if (first === Number.POSITIVE_INFINITY) return
+    this.#reclaimTimer = setTimeout(
+      () => {
+        this.#reclaimTimer = undefined
+        while (this.#waiters.length > 0) {
+          const slot = this.#overSlot()
+          if (slot === undefined) break
+          ;(this.#waiters.shift() as Waiter).give(slot)
+        }
+        if (this.#waiters.length > 0) this.#scheduleReclaim()
+      },
+      Math.max(0, first - performance.now()),
+    )
+    this.#reclaimTimer.unref()
   }
 
   /** Gives the slot to `key`: with the slot's last lease object when nothing refers to it any more, else a new one. */
@@ -438,14 +513,12 @@ export class ConnectionPool {
       lease.explicit = explicit
       lease.context = context
     } else {
-      if (lease?.held === true) {
-        // Taken over (classic mode): the last holder is over, and nothing of it is kept.
-        lease.held = false
-        lease.context = undefined
-      }
-      lease = { key, slot, held: true, explicit, context, active: 0, starting: undefined }
+      // Taken over (classic mode): the last holder is over, and nothing of it is kept.
+      if (lease?.held === true) this.#drop(lease)
+      lease = { key, slot, held: true, explicit, context, endsAt: undefined, active: 0, starting: undefined }
       slot.lease = lease
     }
+    lease.endsAt = this.#endsAt(context)
     if (!this.#single) this.#leases.set(key, lease)
     return lease
   }

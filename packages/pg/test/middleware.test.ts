@@ -502,4 +502,55 @@ describe('Lambda Managed Instances: one connection per invocation in flight', ()
     await db.query('COMMIT')
     await expect(db.client()).rejects.toMatchObject({ code: 'ERR_PG_NO_INVOCATION' })
   })
+
+  // A handler that throws inside a transaction, outside pgMiddleware, never gives its connection
+  // back: each one kept a connection of the process for good, until none was left.
+  it("outside pgMiddleware, an invocation's connection left in a transaction is taken back once its time is up", async () => {
+    const db = track(
+      pgConnection({
+        config: { ...server.config, application_name: 'mw-left-open' },
+        maxConnections: 2,
+        deadlineMargin: '50ms',
+      }),
+    )
+    const invocation = (requestId: string, remainingMs: number) =>
+      trackInvocation(contextDouble({ requestId, remainingMs }))
+    const ended = invocation('left-open-a', 400)
+    await db.query('BEGIN')
+    await db.query('INSERT INTO orders VALUES (901)')
+    // ... and the handler threw: nobody commits or rolls back.
+    invocation('left-open-b', 30_000)
+    await db.query('BEGIN')
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (ended.deadline ?? 0) - Date.now()) + 20))
+    invocation('left-open-c', 3_000)
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    expect(log.types()).toContain('pg.rollback')
+    expect(
+      (await server.admin.query('SELECT count(*)::int AS n FROM orders WHERE id = 901')).rows[0]?.n,
+    ).toBe(0)
+    expect(await server.connectionCount({ applicationName: 'mw-left-open' })).toBe(2)
+    invocation('left-open-b', 30_000)
+    await db.query('COMMIT')
+  })
+
+  it('a query waiting for a connection gets the one an ended invocation left in a transaction', async () => {
+    const db = track(
+      pgConnection({
+        config: { ...server.config, application_name: 'mw-left-waiting' },
+        maxConnections: 2,
+        deadlineMargin: '50ms',
+      }),
+    )
+    const invocation = (requestId: string, remainingMs: number) =>
+      trackInvocation(contextDouble({ requestId, remainingMs }))
+    invocation('left-waiting-a', 400)
+    await db.query('BEGIN')
+    invocation('left-waiting-b', 30_000)
+    await db.query('BEGIN')
+    // Both connections held: this one waits, and gets a's once a's time is up (not c's own deadline).
+    invocation('left-waiting-c', 3_000)
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    invocation('left-waiting-b', 30_000)
+    await db.query('COMMIT')
+  })
 })
