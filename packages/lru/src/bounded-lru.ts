@@ -9,6 +9,7 @@ import { eventChannel, joinWithin, timeBudget, withTimeout } from '@warmstart/co
 import { LRUCache } from 'lru-cache'
 import { type BoundedLruOptions, resolveOptions } from './options.js'
 import { ENTRY_OVERHEAD_BYTES, estimateSize } from './size-of.js'
+import { ttlClock } from './ttl-clock.js'
 
 // Events carry the cache's name and never a key: keys are often taken from requests (user ids).
 declare module '@warmstart/core' {
@@ -81,6 +82,8 @@ export class BoundedLru<K extends {}, V extends {}> {
   readonly #sizeOf: ((value: V, key: K) => number) | undefined
   readonly #loads = new Map<K, Load<V>>()
   readonly #loadTimeout: number
+  /** The longest TTL given, by default or to an entry: how far the TTL clock leaps on a step back. */
+  #longestTtl: number
   // Event details made once per cache, so that the hit path builds none; a publish (only when
   // someone subscribes) still allocates the event object around them.
   readonly #details: { readonly cache: string }
@@ -98,6 +101,7 @@ export class BoundedLru<K extends {}, V extends {}> {
     this.#maxBytes = resolved.maxBytes
     this.#sizeOf = resolved.sizeOf
     this.#loadTimeout = resolved.loadTimeout
+    this.#longestTtl = resolved.ttl ?? 0
     this.#details = Object.freeze({ cache: resolved.name })
     this.#cache = new LRUCache<K, V>({
       max: resolved.max ?? 0,
@@ -105,8 +109,8 @@ export class BoundedLru<K extends {}, V extends {}> {
       ...(resolved.ttl === undefined ? {} : { ttl: resolved.ttl }),
       // TTLs are judged by the injected wall clock at every read: lru-cache's default caches a
       // performance.now() reading behind a timer, and a timer does not run while Lambda has the
-      // process frozen.
-      perf: resolved.clock,
+      // process frozen. A step back of that clock expires the TTLs running (see ttlClock).
+      perf: ttlClock(resolved.clock, () => this.#longestTtl),
       ttlResolution: 0,
       dispose: (_value, _key, reason) => {
         if (reason === 'evict') {
@@ -248,6 +252,7 @@ export class BoundedLru<K extends {}, V extends {}> {
   /** `set` with a per-entry TTL, or with a byte budget that the entry's size is checked against. */
   #setMeasured(key: K, value: V, options: SetOptions | undefined): boolean {
     const ttl = options?.ttl === undefined ? undefined : parseDuration(options.ttl, 'boundedLru.set', 'ttl')
+    if (ttl !== undefined && ttl > this.#longestTtl) this.#longestTtl = ttl
     const maxBytes = this.#maxBytes
     if (maxBytes === undefined) {
       this.#cache.set(key, value, ttl === undefined ? undefined : { ttl })

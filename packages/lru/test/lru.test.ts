@@ -160,6 +160,35 @@ describe('boundedLru TTL', () => {
   })
 })
 
+describe('boundedLru and a wall clock stepped back', () => {
+  it('does not stretch a TTL by the step: entries with a TTL count as expired, and time goes on from there', () => {
+    const clock = fakeClock()
+    const cache = boundedLru<string, string>({ max: 10, ttl: '5m', clock })
+    cache.set('flags', 'on')
+    cache.set('brief', 'b', { ttl: '30s' })
+    cache.set('year', 'y', { ttl: '365d' })
+    const forever = boundedLru<string, string>({ max: 10, clock })
+    forever.set('kept', 'k')
+    forever.set('timed', 't', { ttl: '1h' })
+    clock.advance('10s')
+    expect(cache.get('flags')).toBe('on')
+    // An hour back (an NTP step, a host's time set): how long ago each entry was set is unknown.
+    clock.set(clock.now() - 3_600_000)
+    expect(cache.get('flags')).toBeUndefined()
+    expect(cache.get('brief')).toBeUndefined()
+    expect(cache.get('year')).toBeUndefined()
+    expect(forever.get('timed')).toBeUndefined()
+    // An entry without a TTL does not expire, whatever the clock does.
+    expect(forever.get('kept')).toBe('k')
+    // Set after the step, an entry lives its whole TTL at the clock's pace.
+    cache.set('flags', 'off')
+    clock.advance('4m')
+    expect(cache.get('flags')).toBe('off')
+    clock.advance('61s')
+    expect(cache.get('flags')).toBeUndefined()
+  })
+})
+
 describe('boundedLru getOrLoad', () => {
   it('shares one load between concurrent callers and caches its result', async () => {
     const cache = boundedLru<string, { id: string }>({ max: 10 })
