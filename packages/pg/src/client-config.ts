@@ -52,14 +52,41 @@ const INSTEAD: Readonly<Record<string, string>> = {
   maxLifetimeSeconds: "pgConnection's maxLifetime",
 }
 
+/** serverless-postgres's own options, which it takes in the same object as pg's config. */
+const SERVERLESS_POSTGRES_KEYS = [
+  'maxConnections',
+  'maxConnsFreqMs',
+  'manualMaxConnections',
+  'strategy',
+  'minConnectionIdleTimeSec',
+  'maxIdleConnectionsToKill',
+  'connUtilization',
+  'debug',
+  'capMs',
+  'baseMs',
+  'delayMs',
+  'maxRetries',
+  'processCountCacheEnabled',
+  'processCountFreqMs',
+  'allowCredentialsDiffing',
+  'library',
+  'plugin',
+]
+
 /**
  * Refuses a key of a pg `ClientConfig` that pg would ignore and that is a likely slip: a known
- * other spelling, a pg.Pool option, or one a typo away from a key pg reads. Other unknown keys
- * pass, since a later pg may read them.
+ * other spelling, a pg.Pool or serverless-postgres option, or one a typo away from a key pg
+ * reads. Other unknown keys pass, since a later pg may read them.
  */
 export function checkClientConfig(component: string, config: ClientConfig, where: string): void {
   for (const key of Object.keys(config)) {
     if (CLIENT_KEYS.includes(key)) continue
+    if (SERVERLESS_POSTGRES_KEYS.includes(key))
+      throw invalidOption(
+        component,
+        `${where}.${key}`,
+        'is a serverless-postgres option, not read by pg; see "Moving from serverless-postgres" in docs/pg.md',
+      )
     const instead = Object.hasOwn(INSTEAD, key) ? INSTEAD[key] : closestName(key, CLIENT_KEYS)
     if (instead === undefined) continue
     throw invalidOption(component, `${where}.${key}`, `is not read by pg (use ${instead})`)

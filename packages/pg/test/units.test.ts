@@ -170,6 +170,11 @@ describe('options', () => {
     ],
     [{ host: 'db.internal', connectionTimeoutMillis: 2_000 }, /use pgConnection's connectTimeout/],
     [{ host: 'db.internal', statement_timeot: 1_000 }, /\(use statement_timeout\)/],
+    [
+      { host: 'db.internal', maxRetries: 3 },
+      /option "config.maxRetries" is a serverless-postgres option, not read by pg/,
+    ],
+    [{ host: 'db.internal', maxConnections: 100 }, /"config.maxConnections" is a serverless-postgres option/],
   ])('rejects a pg config key that pg would ignore %o', (pgConfig, message) => {
     expect(() => pgConnection({ config: pgConfig as never })).toThrow(message)
   })
