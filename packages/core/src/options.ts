@@ -118,11 +118,18 @@ export function durationOption(
 
 /**
  * A `logger` option, or undefined when none is given. `warn` is what every component needs: it
- * logs through `logSafely`, which takes `error` to `warn` on a logger that has no `error`.
+ * logs through `logSafely`, which takes `error` to `warn` on a logger that has no `error`. `orElse`
+ * names what else the option takes, for the message (lifecycleMiddleware's `false`).
  */
-export function loggerOption(component: string, value: unknown): Logger | undefined {
+export function loggerOption(component: string, value: unknown, orElse?: string): Logger | undefined {
   if (value === undefined) return undefined
-  if (typeof (value as Partial<Logger> | null)?.warn !== 'function')
-    throw invalidOption(component, 'logger', 'must have warn() and error() methods (such as console)')
+  if (typeof (value as Partial<Logger> | null)?.warn !== 'function') {
+    const alternative = orElse === undefined ? '' : `, or ${orElse}`
+    throw invalidOption(
+      component,
+      'logger',
+      `must have warn() and error() methods (such as console)${alternative}`,
+    )
+  }
   return value as Logger
 }

@@ -5,6 +5,7 @@ import {
   durationOption,
   emit,
   invalidOption,
+  loggerOption,
   logSafely,
   processWide,
   timeBudget,
@@ -153,8 +154,7 @@ export async function settleBackgroundWork(options: SettleOptions = {}): Promise
       'requestId',
       `must be a request id string (got ${describeValue(options.requestId)})`,
     )
-  if (options.logger !== undefined && typeof (options.logger as Partial<Logger> | null)?.warn !== 'function')
-    throw invalidOption(SETTLE, 'logger', 'must be a logger with warn() (such as console)')
+  const logger = loggerOption(SETTLE, options.logger)
   // Within the invocation's time by default: work that never settles must not hold it past its deadline.
   const budgetMs =
     options.budgetMs === undefined
@@ -162,7 +162,7 @@ export async function settleBackgroundWork(options: SettleOptions = {}): Promise
       : durationOption(SETTLE, 'budgetMs', options.budgetMs, 0, true)
   const settlement = new Settlement(options.requestId ?? currentRequestId() ?? 'unknown')
   const waitedMs = await settlement.wait(budgetMs)
-  return settlement.report(waitedMs, options.logger)
+  return settlement.report(waitedMs, logger)
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   emit,
   eventChannel,
   type InvocationInfo,
-  invalidOption,
+  loggerOption,
   logSafely,
   trackInvocation,
 } from '@warmstart/core/internal'
@@ -171,12 +171,5 @@ function waitBudget(context: LambdaContextLike, marginMs: number, maxWaitMs: num
 function resolveLogger(logger: Logger | false | undefined): Logger | undefined {
   if (logger === false) return undefined
   if (logger === undefined) return jsonLinesLogger
-  if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
-    throw invalidOption(
-      COMPONENT,
-      'logger',
-      'must be a logger with warn() and error() (such as console), or false',
-    )
-  }
-  return logger
+  return loggerOption(COMPONENT, logger, 'false')
 }

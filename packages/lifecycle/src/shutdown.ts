@@ -5,6 +5,7 @@ import {
   durationOption,
   emit,
   invalidOption,
+  loggerOption,
   logSafely,
   processWide,
 } from '@warmstart/core/internal'
@@ -138,11 +139,9 @@ export function createShutdownRegistry(host: ShutdownHost): ShutdownRegistry {
           `must be at most ${MAX_DEADLINE_MS} ms: Lambda sends SIGKILL 300 ms after SIGTERM (500 ms with an internal extension) (got ${describeValue(options.deadline)})`,
         )
       }
-      if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null)) {
-        throw invalidOption(COMPONENT, 'logger', 'must be a logger object (such as console)')
-      }
+      const configured = loggerOption(COMPONENT, options.logger)
       deadlineMs = deadline
-      if (options.logger !== undefined) logger = options.logger
+      if (configured !== undefined) logger = configured
     },
   }
 }

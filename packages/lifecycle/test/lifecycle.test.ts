@@ -230,7 +230,7 @@ describe('errors and odd chains', () => {
     )
     expect(() => lifecycleMiddleware({ maxWait: -1 })).toThrow(/option "maxWait"/)
     expect(() => lifecycleMiddleware({ logger: {} as never })).toThrow(
-      /^lifecycleMiddleware: option "logger" must be a logger/,
+      /^lifecycleMiddleware: option "logger" must have warn\(\) and error\(\) methods \(such as console\), or false$/,
     )
   })
 
@@ -560,7 +560,7 @@ describe('settleBackgroundWork without Middy: bounded and checked', () => {
       { requestId: 42 },
       /settleBackgroundWork: option "requestId" must be/,
     ],
-    ['a logger without warn()', { logger: {} }, /settleBackgroundWork: option "logger" must be/],
+    ['a logger without warn()', { logger: {} }, /settleBackgroundWork: option "logger" must have warn\(\)/],
   ])('rejects %s with ERR_INVALID_OPTION instead of ignoring it', async (_case, options, message) => {
     const settling = settleBackgroundWork(options as never)
     await expect(settling).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })

@@ -177,8 +177,10 @@ describe('createShutdownRegistry', () => {
     )
     expect(() => registry.configure({ deadlin: '100ms' } as never)).toThrow(/did you mean "deadline"/)
     expect(() => registry.configure({ logger: 'console' as never })).toThrow(
-      /option "logger" must be a logger/,
+      /option "logger" must have warn\(\) and error\(\) methods/,
     )
+    // An object without warn() would lose the shutdown's timeout report: refused too.
+    expect(() => registry.configure({ logger: {} as never })).toThrow(/option "logger" must have warn\(\)/)
     expect(() => registry.onShutdown('close' as never)).toThrow(WarmstartError)
   })
 })
