@@ -526,13 +526,11 @@ export class ConnectionPool {
   #release(lease: Lease): void {
     // A lease taken over (classic mode) or released already holds nothing.
     if (!lease.held) return
-    lease.held = false
-    lease.context = undefined
+    // A lease end() dropped: its key may hold a new lease by now (#drop checks).
+    this.#drop(lease)
     const live = lease.slot?.live
     if (live !== undefined) live.deadline = undefined
     if (this.#single) return
-    // A lease end() dropped: its key may hold a new lease by now.
-    if (this.#leases.get(lease.key) === lease) this.#leases.delete(lease.key)
     const slot = lease.slot
     // An ended slot is out of the pool: nobody may be given it.
     if (slot?.ending.signal.aborted === true) return
