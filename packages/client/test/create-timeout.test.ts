@@ -1,6 +1,11 @@
 import { lazy } from '@warmstart/client'
 import { trackInvocation } from '@warmstart/core/internal'
-import { lambdaContext, recordEvents } from '@warmstart/testing/doubles'
+import {
+  lambdaContext,
+  type OverlappingInvocations,
+  overlappingInvocations,
+  recordEvents,
+} from '@warmstart/testing/doubles'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 // An async factory that never settles (a connect to a host that drops packets, a secret fetch that
@@ -8,9 +13,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 beforeEach(() => {
   vi.useFakeTimers()
 })
+let store: OverlappingInvocations | undefined
 afterEach(() => {
   vi.useRealTimers()
-  delete (globalThis as { awslambda?: unknown }).awslambda
+  store?.close()
+  store = undefined
 })
 
 const never = <T>() => new Promise<T>(() => {})
@@ -32,6 +39,15 @@ function watch<T>(promise: Promise<T>): { readonly outcome: 'pending' | { value:
 /** Starts an invocation with `remainingMs` left, as clientsMiddleware's trackInvocation does. */
 function invocation(requestId: string, remainingMs: number): void {
   trackInvocation(lambdaContext({ requestId, remainingMs }))
+}
+
+/** Under Managed Instances: runs `fn` inside invocation `requestId`, started with `remainingMs` left. */
+function during<T>(requestId: string, remainingMs: number, fn: () => T): T {
+  store ??= overlappingInvocations()
+  return store.run(requestId, () => {
+    invocation(requestId, remainingMs)
+    return fn()
+  })
 }
 
 describe('an async lazy whose factory never settles', () => {
@@ -140,21 +156,11 @@ describe('an async lazy whose factory never settles', () => {
   })
 
   it('under managed instances, an invocation with little time left gives up alone; the creation goes on for the others', async () => {
-    let current: string | undefined
-    ;(globalThis as { awslambda?: unknown }).awslambda = {
-      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
-    }
-    const enter = (id: string, remainingMs: number) => {
-      current = id
-      invocation(id, remainingMs)
-    }
     let connect!: (value: string) => void
     const factory = vi.fn(() => new Promise<string>((resolve) => (connect = resolve)))
     const value = lazy(factory)
-    enter('long', 10_000)
-    const long = watch(value.get())
-    enter('short', 500)
-    const short = watch(value.get())
+    const long = during('long', 10_000, () => watch(value.get()))
+    const short = during('short', 500, () => watch(value.get()))
     await vi.advanceTimersByTimeAsync(400)
     expect(short.outcome).toMatchObject({ error: { code: 'ERR_LAZY_TIMEOUT', ms: 400 } })
     expect(long.outcome).toBe('pending')
@@ -162,60 +168,37 @@ describe('an async lazy whose factory never settles', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(long.outcome).toEqual({ value: 'pool' })
     expect(factory).toHaveBeenCalledTimes(1)
-    current = undefined
   })
 
   it("once the creation that a caller gave up on succeeds, later get()s get the instance, not that caller's timeout", async () => {
-    let current: string | undefined
-    ;(globalThis as { awslambda?: unknown }).awslambda = {
-      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
-    }
     let connect!: (value: string) => void
     const value = lazy(() => new Promise<string>((resolve) => (connect = resolve)))
-    current = 'starts-short'
-    invocation('starts-short', 500)
-    const short = watch(value.get())
-    current = 'joins-long'
-    invocation('joins-long', 10_000)
-    const long = watch(value.get())
+    const short = during('starts-short', 500, () => watch(value.get()))
+    const long = during('joins-long', 10_000, () => watch(value.get()))
     await vi.advanceTimersByTimeAsync(400)
     expect(short.outcome).toMatchObject({ error: { code: 'ERR_LAZY_TIMEOUT' } })
     connect('pool')
     await vi.advanceTimersByTimeAsync(0)
     expect(long.outcome).toEqual({ value: 'pool' })
     await expect(value.get()).resolves.toBe('pool')
-    current = undefined
   })
 
   it('a get() that waits on a validation or its replacement gives up by its own deadline; the replacement goes on', async () => {
-    let current: string | undefined
-    ;(globalThis as { awslambda?: unknown }).awslambda = {
-      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
-    }
-    const enter = (id: string, remainingMs: number) => {
-      current = id
-      invocation(id, remainingMs)
-    }
     let made = 0
     // The first instance's check hangs (a half-open socket); hookTimeout lets it go after 5 s.
     const value = lazy(async () => `conn-${++made}`, {
       validate: (conn) => (conn === 'conn-1' ? never<boolean>() : true),
       hookTimeout: '5s',
     })
-    enter('first', 10_000)
-    await expect(value.get()).resolves.toBe('conn-1')
-    enter('checks', 300)
-    const checks = watch(value.get())
-    enter('joins', 10_000)
-    const joins = watch(value.get())
+    await expect(during('first', 10_000, () => value.get())).resolves.toBe('conn-1')
+    const checks = during('checks', 300, () => watch(value.get()))
+    const joins = during('joins', 10_000, () => watch(value.get()))
     await vi.advanceTimersByTimeAsync(200)
     expect(checks.outcome).toMatchObject({ error: { code: 'ERR_LAZY_TIMEOUT', ms: 200 } })
     expect(joins.outcome).toBe('pending')
     await vi.advanceTimersByTimeAsync(4_800)
     expect(joins.outcome).toEqual({ value: 'conn-2' })
-    enter('next', 300)
-    await expect(value.get()).resolves.toBe('conn-2')
-    current = undefined
+    await expect(during('next', 300, () => value.get())).resolves.toBe('conn-2')
   })
 
   it('aborts the signal of a creation that reset() lets go', async () => {

@@ -11,13 +11,17 @@ import {
   startKind,
   waitUntil,
 } from '@warmstart/lifecycle'
-import { deferred, lambdaContext, recordingLogger } from '@warmstart/testing/doubles'
+import {
+  deferred,
+  flushMicrotasks,
+  lambdaContext,
+  overlappingInvocations,
+  recordingLogger,
+} from '@warmstart/testing/doubles'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { environment } from '../src/environment.js'
 import { jsonLinesLogger } from '../src/log.js'
 import { freshEnvironment } from './helpers.js'
-
-const runtime = globalThis as { awslambda?: unknown }
 
 let events: WarmstartEvent[] = []
 let stopEvents: () => void = () => {}
@@ -31,7 +35,6 @@ beforeEach(() => {
 afterEach(() => {
   stopEvents()
   delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE
-  delete runtime.awslambda
 })
 
 function eventsOf<T extends WarmstartEvent['type']>(type: T): Extract<WarmstartEvent, { type: T }>[] {
@@ -115,10 +118,7 @@ describe('cold and warm', () => {
   })
 
   it('answers per request when invocations overlap (Managed Instances)', async () => {
-    let current: string | undefined
-    runtime.awslambda = {
-      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
-    }
+    const store = overlappingInvocations()
     const middleware = lifecycleMiddleware({ logger: false })
     const first = {
       event: {},
@@ -132,19 +132,31 @@ describe('cold and warm', () => {
       response: undefined,
       error: undefined,
     }
-    await middleware.before?.(first)
-    await middleware.before?.(second)
-    current = 'm1'
-    expect(isColdStart()).toBe(true)
-    current = 'm2'
-    expect(isColdStart()).toBe(false)
-    current = 'm1'
-    await middleware.after?.(first)
-    current = 'm2'
-    await middleware.after?.(second)
+    const m2Began = deferred()
+    try {
+      // Both have begun before either ends: each handler asks after the other has begun.
+      const m1 = store.run('m1', async () => {
+        await middleware.before?.(first)
+        await m2Began.promise
+        const cold = isColdStart()
+        await middleware.after?.(first)
+        return cold
+      })
+      const m2 = store.run('m2', async () => {
+        await middleware.before?.(second)
+        m2Began.resolve()
+        const cold = isColdStart()
+        await middleware.after?.(second)
+        return cold
+      })
+      expect(await Promise.all([m1, m2])).toEqual([true, false])
+    } finally {
+      store.close()
+    }
+    // m2 ends first: m1 waited for it to begin.
     expect(eventsOf('lifecycle.invoke').map((e) => [e.requestId, e.coldStart])).toEqual([
-      ['m1', true],
       ['m2', false],
+      ['m1', true],
     ])
   })
 
@@ -480,34 +492,37 @@ describe('waitUntil', () => {
   })
 
   it('under Managed Instances, each invocation waits for its own work only', async () => {
-    let current: string | undefined
-    runtime.awslambda = {
-      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
-    }
+    const store = overlappingInvocations()
     const middleware = lifecycleMiddleware({ logger: false })
     const a = { event: {}, context: lambdaContext({ requestId: 'a' }), response: undefined, error: undefined }
     const b = { event: {}, context: lambdaContext({ requestId: 'b' }), response: undefined, error: undefined }
-    await middleware.before?.(a)
-    await middleware.before?.(b)
     const workOfB = deferred()
-    current = 'b'
-    waitUntil(workOfB.promise, { name: 'b-work' })
-    current = 'a'
-    let aEnded = false
-    await Promise.resolve(middleware.after?.(a)).then(() => {
-      aEnded = true
-    })
-    expect(aEnded).toBe(true)
-    current = 'b'
-    let bEnded = false
-    const endB = Promise.resolve(middleware.after?.(b)).then(() => {
-      bEnded = true
-    })
-    await new Promise((resolve) => setImmediate(resolve))
-    expect(bEnded).toBe(false)
-    workOfB.resolve()
-    await endB
-    expect(bEnded).toBe(true)
+    const bBegan = deferred()
+    try {
+      const invocationB = store.run('b', async () => {
+        await middleware.before?.(b)
+        waitUntil(workOfB.promise, { name: 'b-work' })
+        bBegan.resolve()
+        await middleware.after?.(b)
+      })
+      let bEnded = false
+      void invocationB.then(() => {
+        bEnded = true
+      })
+      // a ends while b's work is pending: it does not wait for b's work.
+      await store.run('a', async () => {
+        await middleware.before?.(a)
+        await bBegan.promise
+        await middleware.after?.(a)
+      })
+      await flushMicrotasks()
+      expect(bEnded).toBe(false)
+      workOfB.resolve()
+      await invocationB
+      expect(bEnded).toBe(true)
+    } finally {
+      store.close()
+    }
     expect(eventsOf('lifecycle.wait-timeout')).toEqual([])
   })
 

@@ -1,6 +1,6 @@
 import { trackInvocation } from '@warmstart/core/internal'
 import { boundedLru, LruLoadTimeoutError } from '@warmstart/lru'
-import { lambdaContext, recordEvents } from '@warmstart/testing/doubles'
+import { lambdaContext, overlappingInvocations, recordEvents } from '@warmstart/testing/doubles'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 // Issue 16: a loader that never settles blocked its key for every later caller until delete(key).
@@ -66,24 +66,21 @@ describe('getOrLoad under a time limit', () => {
   })
 
   it('under managed instances, a caller with less time left than the load gives up alone; the load goes on', async () => {
-    let current: string | undefined
-    const global = globalThis as { awslambda?: unknown }
-    global.awslambda = {
-      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
-    }
-    const enter = (requestId: string, remainingMs: number) => {
-      current = requestId
-      trackInvocation(lambdaContext({ requestId, remainingMs }))
-    }
+    const store = overlappingInvocations()
+    const during = <T>(requestId: string, remainingMs: number, fn: () => T): T =>
+      store.run(requestId, () => {
+        trackInvocation(lambdaContext({ requestId, remainingMs }))
+        return fn()
+      })
     try {
       const cache = boundedLru<string, string>({ max: 10, name: 'shared' })
       let answer!: (value: string) => void
-      enter('joins-long', 10_000)
-      const long = cache.getOrLoad('k', () => new Promise<string>((resolve) => (answer = resolve)))
-      enter('joins-short', 500)
-      const short = cache
-        .getOrLoad('k', () => 'not called: joins the load in flight')
-        .catch((error: unknown) => error)
+      const long = during('joins-long', 10_000, () =>
+        cache.getOrLoad('k', () => new Promise<string>((resolve) => (answer = resolve))),
+      )
+      const short = during('joins-short', 500, () =>
+        cache.getOrLoad('k', () => 'not called: joins the load in flight').catch((error: unknown) => error),
+      )
       await vi.advanceTimersByTimeAsync(400)
       const error = await short
       expect(error).toBeInstanceOf(LruLoadTimeoutError)
@@ -95,8 +92,7 @@ describe('getOrLoad under a time limit', () => {
       expect(await long).toBe('value')
       expect(cache.get('k')).toBe('value')
     } finally {
-      current = undefined
-      delete global.awslambda
+      store.close()
       // Between invocations again: the tests after this one have no invocation deadline.
       trackInvocation({ awsRequestId: 'between-invocations' })
     }

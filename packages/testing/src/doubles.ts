@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import {
   type LambdaContext,
   type Logger,
@@ -176,4 +177,57 @@ export function recordingLogger(): RecordingLogger {
  */
 export function flushMicrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
+}
+
+/** The runtime's invoke store for in-process tests of Managed Instances; see `overlappingInvocations()`. */
+export interface OverlappingInvocations {
+  /**
+   * Runs `fn` as invocation `requestId`, as the runtime runs a handler: `fn`, and everything it
+   * awaits or schedules, sees that request id in the invoke store (`currentRequestId()`), whatever
+   * other invocations run meanwhile. Returns what `fn` returns.
+   */
+  run<T>(requestId: string, fn: () => T): T
+  /** Takes the store off `globalThis.awslambda` again, putting back what was there. */
+  close(): void
+}
+
+interface Runtime {
+  awslambda?: { InvokeStore?: unknown }
+}
+
+/**
+ * Installs an invoke store like the one the Lambda runtime keeps under Managed Instances, where one
+ * process serves several invocations at once (`globalThis.awslambda.InvokeStore`, backed by an
+ * `AsyncLocalStorage`), so that overlapping invocations can be tested in one process. What
+ * warmstart learns from a Lambda context (the invocation's deadline) it still learns from its
+ * middlewares, as in production. Fake timers do not carry the store into their callbacks; real
+ * ones do. Call `close()` after the test; installing a second one before that throws.
+ */
+export function overlappingInvocations(): OverlappingInvocations {
+  const runtime = globalThis as Runtime
+  const before = runtime.awslambda
+  if (before?.InvokeStore !== undefined) {
+    throw new Error('overlappingInvocations(): an invoke store is already installed; close() the other first')
+  }
+  const requests = new AsyncLocalStorage<string>()
+  runtime.awslambda = {
+    ...before,
+    InvokeStore: {
+      hasContext: () => requests.getStore() !== undefined,
+      getRequestId: () => requests.getStore() ?? '-',
+    },
+  }
+  let open = true
+  return {
+    run: (requestId, fn) => {
+      if (!open) throw new Error('overlappingInvocations(): run() after close()')
+      return requests.run(requestId, fn)
+    },
+    close: () => {
+      if (!open) return
+      open = false
+      if (before === undefined) delete runtime.awslambda
+      else runtime.awslambda = before
+    },
+  }
 }

@@ -1,8 +1,10 @@
+import { currentRequestId } from '@warmstart/core'
 import { emit } from '@warmstart/core/internal'
 import {
   deferred,
   flushMicrotasks,
   lambdaContext,
+  overlappingInvocations,
   recordEvents,
   recordingLogger,
 } from '@warmstart/testing/doubles'
@@ -78,5 +80,37 @@ describe('test doubles', () => {
       })
     await flushMicrotasks()
     expect(done).toBe(true)
+  })
+
+  it("overlappingInvocations keeps each invocation's request id across awaits while others run, as the runtime's store does", async () => {
+    const before = currentRequestId()
+    const store = overlappingInvocations()
+    try {
+      expect(() => overlappingInvocations()).toThrow(/already installed/)
+      const gates = { a: deferred(), b: deferred() }
+      const seen: string[] = []
+      const one = (id: 'a' | 'b') =>
+        store.run(id, async () => {
+          seen.push(`${id}:${currentRequestId()}`)
+          await gates[id].promise
+          await new Promise((resolve) => setTimeout(resolve, 0))
+          seen.push(`${id}:${currentRequestId()}`)
+          return id
+        })
+      const a = one('a')
+      const b = one('b')
+      gates.b.resolve()
+      expect(await b).toBe('b')
+      gates.a.resolve()
+      expect(await a).toBe('a')
+      expect(seen).toEqual(['a:a', 'b:b', 'b:b', 'a:a'])
+      // Outside every run, the runtime's store has no context: warmstart falls back to its own.
+      expect(currentRequestId()).toBe(before)
+    } finally {
+      store.close()
+    }
+    expect((globalThis as { awslambda?: unknown }).awslambda).toBeUndefined()
+    expect(() => store.run('late', () => 0)).toThrow(/after close/)
+    overlappingInvocations().close()
   })
 })
