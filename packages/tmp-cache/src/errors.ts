@@ -88,3 +88,23 @@ export class TmpCacheLoadTimeoutError extends WarmstartError {
     this.ms = ms
   }
 }
+
+/**
+ * A `set` or a `delete` of a key waited for an earlier write of the same key (a stream still
+ * arriving) until its time ran out (`loadTimeout`, or what was left of the invocation), and was
+ * not done: nothing was stored or deleted for it. The earlier write goes on under its own limit.
+ */
+export class TmpCacheKeyBusyError extends WarmstartError {
+  readonly ms: number
+  readonly operation: 'set' | 'delete'
+
+  constructor(cache: string, ms: number, operation: 'set' | 'delete') {
+    super(
+      'ERR_TMP_CACHE_KEY_BUSY',
+      `tmpCache "${cache}": an earlier write of this key was still running after ${ms} ms (loadTimeout, or what was left of the invocation); this ${operation} was not done`,
+    )
+    this.name = 'TmpCacheKeyBusyError'
+    this.ms = ms
+    this.operation = operation
+  }
+}

@@ -1,5 +1,6 @@
 export type { CacheValue } from './entry-file.js'
 export {
+  TmpCacheKeyBusyError,
   TmpCacheLoadTimeoutError,
   TmpCacheNoSpaceError,
   TmpCacheNotAFileError,

@@ -9,18 +9,44 @@ export class Lock {
   }
 }
 
+/** How long a task may wait for its turn, and the error it is withdrawn with past that. */
+export interface LockWait {
+  /** Milliseconds, finite. */
+  readonly ms: number
+  readonly onTimeout: () => Error
+}
+
 /** Runs the tasks given for one key one after another, so writes and deletes of a key never interleave. */
 export class KeyedLock {
   readonly #tails = new Map<string, Promise<unknown>>()
 
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve()
-    const result = previous.then(task, task)
-    const tail = result.catch(() => {})
+  /**
+   * Runs `task` once every task given before it for `key` has settled. With `wait`, a task whose
+   * turn has not come within `wait.ms` is withdrawn: the call rejects with `wait.onTimeout()` and
+   * the task never runs, while the tasks given after it still wait for those before it.
+   */
+  run<T>(key: string, task: () => Promise<T>, wait?: LockWait): Promise<T> {
+    const previous = this.#tails.get(key)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let withdrawn = false
+    const turn = (previous ?? Promise.resolve()).then(() => {
+      clearTimeout(timer)
+      return withdrawn ? undefined : task()
+    })
+    const tail = turn.catch(() => {})
     this.#tails.set(key, tail)
     void tail.then(() => {
       if (this.#tails.get(key) === tail) this.#tails.delete(key)
     })
-    return result
+    // The task's own result, once it runs: `turn` holds undefined only for a withdrawn task.
+    const result = turn as Promise<T>
+    if (previous === undefined || wait === undefined) return result
+    return new Promise<T>((resolve, reject) => {
+      timer = setTimeout(() => {
+        withdrawn = true
+        reject(wait.onTimeout())
+      }, wait.ms)
+      result.then(resolve, reject)
+    })
   }
 }

@@ -44,12 +44,13 @@ import {
   writeTempEntry,
 } from './entry-file.js'
 import {
+  TmpCacheKeyBusyError,
   TmpCacheLoadTimeoutError,
   TmpCacheNoSpaceError,
   TmpCacheNotAFileError,
   TmpCacheTooLargeError,
 } from './errors.js'
-import { KeyedLock, Lock } from './keyed-lock.js'
+import { KeyedLock, Lock, type LockWait } from './keyed-lock.js'
 import { type ResolvedOptions, resolveOptions, type TmpCacheOptions } from './options.js'
 
 declare module '@warmstart/core' {
@@ -192,7 +193,11 @@ export class TmpCache {
     // A load in flight for the key read its value before this one: it must not store it over this.
     this.#loading.delete(fileName)
     await this.#start()
-    await this.#keyLocks.run(fileName, () => this.#write(fileName, key, value, declared))
+    await this.#keyLocks.run(
+      fileName,
+      () => this.#write(fileName, key, value, declared),
+      this.#keyWait('set'),
+    )
   }
 
   /**
@@ -224,6 +229,7 @@ export class TmpCache {
       fileName,
       key,
       loader,
+      deadline,
       () => this.#loading.get(fileName) === load,
     ).finally(() => {
       if (this.#loading.get(fileName) === load) this.#loading.delete(fileName)
@@ -233,19 +239,32 @@ export class TmpCache {
     return promise
   }
 
-  /** `getOrLoad`'s work; `current` says whether no `delete` or `set` of the key has overtaken it. */
+  /**
+   * `getOrLoad`'s work, to end by `deadline`; `current` says whether no `delete` or `set` of the key
+   * has overtaken it.
+   */
   async #load(
     fileName: string,
     key: string,
     loader: TmpCacheLoader,
+    deadline: number,
     current: () => boolean,
   ): Promise<Buffer> {
     const cached = await this.get(key)
     if (cached !== undefined) return cached
     const bytes = await this.#runLoader(fileName, key, loader)
+    if (!current()) return bytes
     // Checked and queued on the key's lock in one step: a delete or set called from now on lands
     // after this store, one called before it has dropped the load, whose result may be outdated.
-    if (current()) await this.#keyLocks.run(fileName, () => this.#write(fileName, key, bytes, undefined))
+    // An earlier set still writing the key at the deadline keeps it: the result is returned unstored.
+    const ms = Math.max(0, deadline - Date.now())
+    const store = this.#keyLocks.run(fileName, () => this.#write(fileName, key, bytes, undefined), {
+      ms,
+      onTimeout: () => new TmpCacheKeyBusyError(this.#options.name, ms, 'set'),
+    })
+    await store.catch((error: unknown) => {
+      if (!(error instanceof TmpCacheKeyBusyError)) throw error
+    })
     return bytes
   }
 
@@ -271,12 +290,24 @@ export class TmpCache {
     // A load in flight for the key must not store what it read before the delete.
     this.#loading.delete(fileName)
     await this.#start()
-    return this.#keyLocks.run(fileName, () =>
-      this.#lock.run(async () => {
-        this.#forget(fileName)
-        return removeFile(join(this.#options.dir, fileName))
-      }),
+    return this.#keyLocks.run(
+      fileName,
+      () =>
+        this.#lock.run(async () => {
+          this.#forget(fileName)
+          return removeFile(join(this.#options.dir, fileName))
+        }),
+      this.#keyWait('delete'),
     )
+  }
+
+  /**
+   * How long a set or delete waits for an earlier write of its key: a stream that stalls holds the
+   * key until its own limit, which may be an invocation with far more time left (Managed Instances).
+   */
+  #keyWait(operation: 'set' | 'delete'): LockWait {
+    const ms = timeBudget(this.#options.loadTimeout, LOAD_MARGIN_MS)
+    return { ms, onTimeout: () => new TmpCacheKeyBusyError(this.#options.name, ms, operation) }
   }
 
   stats(): TmpCacheStats {

@@ -85,49 +85,6 @@ describe('getOrLoad under a time limit', () => {
     expect((await cache.getOrLoad('k', () => 'second load')).toString()).toBe('second load')
   })
 
-  it('under managed instances, a caller with less time left than the load gives up alone; the load goes on', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    let current: string | undefined
-    const global = globalThis as { awslambda?: unknown }
-    global.awslambda = {
-      InvokeStore: { hasContext: () => current !== undefined, getRequestId: () => current },
-    }
-    const enter = (requestId: string, remainingMs: number) => {
-      current = requestId
-      trackInvocation(lambdaContext({ requestId, remainingMs }))
-    }
-    try {
-      const cache = tmpCache({ dir: join(root, 'mi'), name: 'shared' })
-      const called = deferred()
-      const result = deferred<string>()
-      enter('joins-long', 10_000)
-      const long = cache.getOrLoad('k', () => {
-        called.resolve()
-        return result.promise
-      })
-      await called.promise
-      enter('joins-short', 500)
-      const short = cache
-        .getOrLoad('k', () => 'not called: joins the load in flight')
-        .catch((error: unknown) => error)
-      await vi.advanceTimersByTimeAsync(400)
-      const error = await short
-      expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_LOAD_TIMEOUT', ms: 400, source: 'loader' })
-      expect((error as Error).message).toMatch(
-        /^tmpCache "shared": the load in flight did not settle within 400 ms/,
-      )
-      current = 'joins-long'
-      result.resolve('value')
-      expect((await long).toString()).toBe('value')
-      expect((await cache.get('k'))?.toString()).toBe('value')
-    } finally {
-      current = undefined
-      delete global.awslambda
-      // Between invocations again: the tests after this one have no invocation deadline.
-      trackInvocation({ awsRequestId: 'between-invocations' })
-    }
-  })
-
   it('bounds a stream that stalls as well, destroys it, and never stores its late bytes', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const cache = tmpCache({ dir: join(root, 'st'), loadTimeout: 1_000 })

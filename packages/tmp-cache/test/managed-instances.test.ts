@@ -1,0 +1,140 @@
+// Lambda Managed Instances: one process serves several invocations at once, each with its own
+// deadline. A caller must never wait past its own deadline on work another invocation started.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { trackInvocation } from '@warmstart/core/internal'
+import {
+  deferred,
+  flushMicrotasks,
+  lambdaContext,
+  type OverlappingInvocations,
+  overlappingInvocations,
+} from '@warmstart/testing/doubles'
+import { TmpCacheKeyBusyError, tmpCache } from '@warmstart/tmp-cache'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+
+let root: string
+let store: OverlappingInvocations
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tmp-cache-mi-'))
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  store = overlappingInvocations()
+})
+
+afterEach(async () => {
+  store.close()
+  vi.useRealTimers()
+  // Between invocations again: the tests after these have no invocation deadline.
+  trackInvocation({ awsRequestId: 'between-invocations' })
+  await rm(root, { recursive: true, force: true })
+})
+
+/** Runs `fn` inside invocation `requestId`, started with `remainingMs` left, as a middleware would. */
+function during<T>(requestId: string, remainingMs: number, fn: () => T): T {
+  return store.run(requestId, () => {
+    trackInvocation(lambdaContext({ requestId, remainingMs }))
+    return fn()
+  })
+}
+
+/** A download that sends nothing until `finish(text)`; `reading` resolves once a writer reads it. */
+function stalledStream(): { body: Readable; reading: Promise<void>; finish(text: string): void } {
+  const read = deferred()
+  const body = new Readable({ read: () => read.resolve() })
+  return {
+    body,
+    reading: read.promise,
+    finish: (text) => {
+      body.push(text)
+      body.push(null)
+    },
+  }
+}
+
+const outcome = (promise: Promise<unknown>) =>
+  promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  )
+
+describe('tmpCache under managed instances', () => {
+  it('a caller with less time left than a load in flight gives up alone; the load goes on', async () => {
+    const cache = tmpCache({ dir: join(root, 'mi'), name: 'shared' })
+    const called = deferred()
+    const result = deferred<string>()
+    const long = during('joins-long', 10_000, () =>
+      cache.getOrLoad('k', () => {
+        called.resolve()
+        return result.promise
+      }),
+    )
+    await called.promise
+    const short = during('joins-short', 500, () =>
+      cache.getOrLoad('k', () => 'not called: joins the load in flight').catch((error: unknown) => error),
+    )
+    await vi.advanceTimersByTimeAsync(400)
+    const error = await short
+    expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_LOAD_TIMEOUT', ms: 400, source: 'loader' })
+    expect((error as Error).message).toMatch(
+      /^tmpCache "shared": the load in flight did not settle within 400 ms/,
+    )
+    result.resolve('value')
+    expect((await long).toString()).toBe('value')
+    expect((await cache.get('k'))?.toString()).toBe('value')
+  })
+
+  it("a set or delete behind another invocation's stalled stream gives up by its own deadline, and is not done", async () => {
+    const cache = tmpCache({ dir: join(root, 'busy'), name: 'shared' })
+    const download = stalledStream()
+    const long = outcome(during('long', 60_000, () => cache.set('k', download.body)))
+    await download.reading
+    const set = outcome(during('short-set', 500, () => cache.set('k', 'from the short invocation')))
+    const del = outcome(during('short-delete', 800, () => cache.delete('k')))
+    await flushMicrotasks()
+    await vi.advanceTimersByTimeAsync(400)
+    const { error } = (await set) as { error: unknown }
+    expect(error).toBeInstanceOf(TmpCacheKeyBusyError)
+    expect(error).toMatchObject({ code: 'ERR_TMP_CACHE_KEY_BUSY', ms: 400, operation: 'set' })
+    expect((error as Error).message).toBe(
+      'tmpCache "shared": an earlier write of this key was still running after 400 ms (loadTimeout, or what was left of the invocation); this set was not done',
+    )
+    await vi.advanceTimersByTimeAsync(300)
+    expect(await del).toMatchObject({
+      error: { code: 'ERR_TMP_CACHE_KEY_BUSY', ms: 700, operation: 'delete' },
+    })
+    // The stream goes on under its own limit; neither withdrawn call runs once it is done.
+    download.finish('from the long invocation')
+    expect(await long).toEqual({ value: undefined })
+    expect((await cache.get('k'))?.toString()).toBe('from the long invocation')
+    // The key is not left locked: the next set and delete run at once.
+    await during('next', 500, () => cache.set('k', 'next'))
+    expect((await cache.get('k'))?.toString()).toBe('next')
+    expect(await during('next-delete', 500, () => cache.delete('k'))).toBe(true)
+  })
+
+  it("a getOrLoad whose store waits on another invocation's stalled stream returns its value unstored by its deadline", async () => {
+    const cache = tmpCache({ dir: join(root, 'load'), name: 'shared' })
+    const download = stalledStream()
+    const long = outcome(during('long', 60_000, () => cache.set('k', download.body)))
+    await download.reading
+    const called = deferred()
+    const loaded = outcome(
+      during('loads', 2_000, () =>
+        cache.getOrLoad('k', async () => {
+          called.resolve()
+          return 'loaded'
+        }),
+      ),
+    )
+    await called.promise
+    await flushMicrotasks()
+    await vi.advanceTimersByTimeAsync(1_900)
+    expect(await loaded).toMatchObject({ value: Buffer.from('loaded') })
+    download.finish('from the long invocation')
+    await long
+    expect((await cache.get('k'))?.toString()).toBe('from the long invocation')
+  })
+})
