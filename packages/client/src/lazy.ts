@@ -7,6 +7,7 @@ import {
   eventChannel,
   invalidOption,
   joinWithin,
+  LONGEST_INVOCATION_MS,
   loggerOption,
   logSafely,
   withTimeout,
@@ -117,8 +118,6 @@ type DisposeReason = 'stale' | 'reset' | 'superseded'
 
 /** Kept back from the invocation's remaining time, so that the handler can still answer after a timeout. */
 const CREATE_MARGIN_MS = 100
-/** The longest a Lambda invocation runs: a longer createTimeout is a mistake. */
-const LONGEST_INVOCATION = 15 * 60_000
 
 /** An async creation in flight, shared by every `get()` that waits for it. */
 interface Creation<T> {
@@ -554,7 +553,7 @@ class LazyValue<T> {
 
 function createTimeoutOption(value: unknown): number {
   const ms = durationOption('lazy', 'createTimeout', value, 30_000)
-  if (ms === 0 || ms > LONGEST_INVOCATION) {
+  if (ms === 0 || ms > LONGEST_INVOCATION_MS) {
     throw invalidOption(
       'lazy',
       'createTimeout',

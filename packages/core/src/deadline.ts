@@ -1,5 +1,8 @@
 import { currentInvocation } from './invocation.js'
 
+/** The longest a Lambda invocation runs (its largest timeout, 15 minutes): no invocation outlasts it. */
+export const LONGEST_INVOCATION_MS = 15 * 60_000
+
 /**
  * Milliseconds left in the invocation the caller runs in, or undefined outside an invocation (at
  * init, in a test between invocations) or when its context gave no deadline.

@@ -4,7 +4,14 @@
  * `@warmstart/core`.
  */
 export { checkContextKey } from './context-keys.js'
-export { joinWithin, remainingTime, sleep, timeBudget, withTimeout } from './deadline.js'
+export {
+  joinWithin,
+  LONGEST_INVOCATION_MS,
+  remainingTime,
+  sleep,
+  timeBudget,
+  withTimeout,
+} from './deadline.js'
 export { describeValue, invalidOption } from './errors.js'
 export {
   type EventChannel,

@@ -1,5 +1,11 @@
 import { type Clock, type Duration, parseDuration, parseSize, type Size, systemClock } from '@warmstart/core'
-import { checkOptions, describeValue, durationOption, invalidOption } from '@warmstart/core/internal'
+import {
+  checkOptions,
+  describeValue,
+  durationOption,
+  invalidOption,
+  LONGEST_INVOCATION_MS,
+} from '@warmstart/core/internal'
 
 /** Bytes, a size string (`'8mb'`), or a share of the function's memory (`'10%'`). */
 export type ByteBudget = Size | `${number}%`
@@ -49,8 +55,6 @@ export interface ResolvedOptions<K, V> {
 }
 
 const OPTIONS = ['max', 'maxBytes', 'ttl', 'sizeOf', 'name', 'clock', 'loadTimeout', 'requestKeyed'] as const
-/** The longest a Lambda invocation runs: a load can never need longer. */
-const LONGEST_INVOCATION = 15 * 60_000
 
 const PERCENT = /^(\d+(?:\.\d+)?)\s*%$/
 const MEMORY_VARIABLE = 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE'
@@ -112,7 +116,7 @@ export function resolveOptions<K, V>(options: BoundedLruOptions<K, V>): Resolved
   if (ttlMs === 0)
     throw invalidOption('boundedLru', 'ttl', 'must be longer than 0 ms; leave it out for no TTL')
   const loadTimeout = durationOption('boundedLru', 'loadTimeout', options.loadTimeout, 30_000)
-  if (loadTimeout === 0 || loadTimeout > LONGEST_INVOCATION) {
+  if (loadTimeout === 0 || loadTimeout > LONGEST_INVOCATION_MS) {
     throw invalidOption(
       'boundedLru',
       'loadTimeout',

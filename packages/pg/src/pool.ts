@@ -1,5 +1,5 @@
 import type { LambdaContextLike } from '@warmstart/core'
-import { eventChannel, InvocationSlots } from '@warmstart/core/internal'
+import { eventChannel, InvocationSlots, LONGEST_INVOCATION_MS } from '@warmstart/core/internal'
 import type { Client, QueryConfig, QueryResult, QueryResultRow } from 'pg'
 import { describeError, isConnectionLost } from './classify.js'
 import { openConnection } from './connect.js'
@@ -66,8 +66,9 @@ export interface Lease {
   /** The invocation's context (pgMiddleware): its remaining time bounds statements and connects. Dropped when the lease ends. */
   context: LambdaContextLike | undefined
   /**
-   * When its invocation ends (`performance.now()`), if known: past it the lease is over whether or
-   * not anyone ended it (a handler that threw inside a transaction, outside pgMiddleware).
+   * When its invocation ends (`performance.now()`), under Managed Instances: past it the lease is
+   * over whether or not anyone ended it (a handler that threw inside a transaction, outside
+   * pgMiddleware). Undefined in the classic mode, where the next invocation takes the slot over.
    */
   endsAt: number | undefined
   /** Queries of this invocation in flight: changed by `enter` and `leave` only. */
@@ -468,9 +469,14 @@ export class ConnectionPool {
     return undefined
   }
 
-  /** When an invocation ends, under Managed Instances (the classic mode's next invocation takes the one slot over anyway). */
+  /**
+   * When an invocation ends, under Managed Instances (the classic mode's next invocation takes the
+   * one slot over anyway). One whose deadline warmstart never saw (no warmstart middleware in the
+   * chain) still ends within Lambda's longest timeout of taking the connection.
+   */
   #endsAt(context: LambdaContextLike | undefined): number | undefined {
-    return this.#single ? undefined : deadlineOf(context, 0)
+    if (this.#single) return undefined
+    return deadlineOf(context, 0) ?? performance.now() + LONGEST_INVOCATION_MS
   }
 
   /** The lease is over without being released: it holds nothing, and its key may start a new one. */

@@ -9,7 +9,7 @@ import { fakeClock, type LocalAws, startLocalAws, startPostgres, type TestPostgr
 import { lambdaContext as contextDouble, type EventRecorder, recordEvents } from '@warmstart/testing/doubles'
 import type { Context } from 'aws-lambda'
 import type { Client } from 'pg'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { invocationScope } from '../src/pg-connection.js'
 import type { ConnectionPool } from '../src/pool.js'
 
@@ -552,5 +552,33 @@ describe('Lambda Managed Instances: one connection per invocation in flight', ()
     expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
     invocation('left-waiting-b', 30_000)
     await db.query('COMMIT')
+  })
+  // An invocation whose deadline warmstart never saw (no warmstart middleware in the chain) that
+  // threw inside a transaction kept its connection until db.end(): Lambda's longest timeout bounds it.
+  it('outside every warmstart middleware, a connection left in a transaction is taken back after the longest an invocation runs', async () => {
+    const db = track(
+      pgConnection({
+        config: { ...server.config, application_name: 'mw-left-unseen' },
+        maxConnections: 2,
+        deadlineMargin: '50ms',
+      }),
+    )
+    trackInvocation({ awsRequestId: 'left-unseen-a' })
+    await db.query('BEGIN')
+    await db.query('INSERT INTO orders VALUES (902)')
+    trackInvocation({ awsRequestId: 'left-unseen-b' })
+    await db.query('BEGIN')
+    const now = performance.now.bind(performance)
+    const later = vi.spyOn(performance, 'now').mockImplementation(() => now() + 15 * 60_000 + 1_000)
+    try {
+      trackInvocation(contextDouble({ requestId: 'left-unseen-c', remainingMs: 1_000 }))
+      expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+      expect(log.types()).toContain('pg.rollback')
+      expect(
+        (await server.admin.query('SELECT count(*)::int AS n FROM orders WHERE id = 902')).rows[0]?.n,
+      ).toBe(0)
+    } finally {
+      later.mockRestore()
+    }
   })
 })

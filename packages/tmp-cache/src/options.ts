@@ -14,6 +14,7 @@ import {
   describeValue,
   durationOption,
   invalidOption,
+  LONGEST_INVOCATION_MS,
   loggerOption,
 } from '@warmstart/core/internal'
 
@@ -57,8 +58,6 @@ const NAME = /^[A-Za-z0-9._-]{1,64}$/
 const OPTIONS = ['name', 'dir', 'maxBytes', 'ttl', 'clock', 'logger', 'loadTimeout'] as const
 /** Lambda's largest /tmp (ephemeral storage): 10,240 MB. */
 const LAMBDA_MAX_TMP = 10_240 * 1024 * 1024
-/** The longest a Lambda invocation runs: a load can never need longer. */
-const LONGEST_INVOCATION = 15 * 60_000
 /**
  * A loader downloads a file (often tens or hundreds of MB), so its default is longer than an
  * in-memory cache's; inside an invocation its remaining time is the bound that applies anyway.
@@ -91,7 +90,7 @@ export function resolveOptions(options: TmpCacheOptions): ResolvedOptions {
   if (typeof clock?.now !== 'function') throw invalidOption(COMPONENT, 'clock', 'must have a now() method')
   const logger = loggerOption(COMPONENT, options.logger)
   const loadTimeout = durationOption(COMPONENT, 'loadTimeout', options.loadTimeout, DEFAULT_LOAD_TIMEOUT)
-  if (loadTimeout === 0 || loadTimeout > LONGEST_INVOCATION) {
+  if (loadTimeout === 0 || loadTimeout > LONGEST_INVOCATION_MS) {
     throw invalidOption(
       COMPONENT,
       'loadTimeout',
