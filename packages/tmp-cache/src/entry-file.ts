@@ -223,6 +223,8 @@ export interface WriteRequest {
   readonly onNoSpace: NoSpaceHandler
   /** For a stream: aborted when it has run out of time; the stream is destroyed with the signal's reason. */
   readonly signal?: AbortSignal | undefined
+  /** For a stream of unknown size: awaited before each chunk, with the bytes the file will then hold, to make room for them. */
+  readonly onGrow?: ((fileBytes: number) => Promise<void>) | undefined
 }
 
 /**
@@ -233,7 +235,7 @@ export interface WriteRequest {
  * entry's name, never a mix; its temp file is cleaned by a later start.
  */
 export async function writeTempEntry(request: WriteRequest): Promise<TempEntry> {
-  const { dir, fileName, key, createdAt, value, limit, declaredSize, onNoSpace, signal } = request
+  const { dir, fileName, key, createdAt, value, limit, declaredSize, onNoSpace, signal, onGrow } = request
   const keyBytes = keyBytesOf(key)
   const headerBytes = FIXED_HEADER_BYTES + keyBytes.length
   const path = join(dir, tempNameOf(fileName))
@@ -247,6 +249,7 @@ export async function writeTempEntry(request: WriteRequest): Promise<TempEntry> 
       if (end > limit) throw new EntryLimitExceeded(end)
       if (declaredSize !== undefined && end - headerBytes > declaredSize)
         throw new EntrySizeMismatch(declaredSize, end - headerBytes)
+      await onGrow?.(end)
       hash.update(chunk)
       await writeFully(file, chunk, position, end, onNoSpace)
       position = end

@@ -450,8 +450,23 @@ export class TmpCache {
     const known = dataBytes === undefined ? undefined : headerBytes + dataBytes
     if ((known ?? headerBytes) > maxBytes)
       throw new TmpCacheTooLargeError(name, known ?? headerBytes, maxBytes)
-    const reserved = known ?? 0
+    let reserved = known ?? 0
     if (known !== undefined) await this.#lock.run(() => this.#makeRoom(known))
+    // Of unknown size, a stream is made room for as it grows, a step at a time: written beside the
+    // entries it would evict at its commit, it would otherwise bring the files near 2 × maxBytes.
+    const onGrow =
+      known !== undefined
+        ? undefined
+        : async (fileBytes: number) => {
+            if (fileBytes <= reserved) return
+            const more =
+              Math.min(maxBytes, Math.max(fileBytes, reserved + Math.ceil(maxBytes / 64))) - reserved
+            await this.#lock.run(async () => {
+              await this.#evictForBudget(more, 1)
+              this.#reserved += more
+            })
+            reserved += more
+          }
     const createdAt = clock.now()
     // A stream is usually a download: one that stalls must not hold the key's lock, and with it
     // every later set and delete of the key, for good.
@@ -467,6 +482,7 @@ export class TmpCache {
         limit: maxBytes,
         declaredSize: Buffer.isBuffer(data) ? undefined : declared,
         signal: deadline?.signal,
+        onGrow,
         onNoSpace: (missing, fileBytes, cause) =>
           this.#lock.run(() => this.#makeSpace(missing, Math.max(fileBytes, known ?? 0), cause)),
       })
@@ -515,17 +531,28 @@ export class TmpCache {
    * evicted is refused first, with nothing evicted.
    */
   async #makeRoom(bytes: number): Promise<void> {
-    const { maxBytes, dir, name } = this.#options
+    const { dir, name } = this.#options
     const fs = await statfs(dir)
     const block = fs.bsize
     let free = fs.bavail * fs.bsize
     const needed = roundUp(bytes, block)
     if (free + this.#diskBytes(block) < needed) throw new TmpCacheNoSpaceError(name, bytes, free)
-    while (this.#bytes + this.#reserved + bytes > maxBytes && this.#index.size > 0)
-      free += roundUp(await this.#evictOldest('size', undefined), block)
+    free += await this.#evictForBudget(bytes, block)
     while (free < needed && this.#index.size > 0)
       free += roundUp(await this.#evictOldest('space', undefined), block)
     this.#reserved += bytes
+  }
+
+  /**
+   * Under `#lock`. Evicts least recently used entries until `bytes` more fit in `maxBytes` beside
+   * the entries and the room promised to writes in flight; returns what that freed on disk, in
+   * whole blocks of `block` bytes.
+   */
+  async #evictForBudget(bytes: number, block: number): Promise<number> {
+    let freed = 0
+    while (this.#bytes + this.#reserved + bytes > this.#options.maxBytes && this.#index.size > 0)
+      freed += roundUp(await this.#evictOldest('size', undefined), block)
+    return freed
   }
 
   /**

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -227,6 +228,34 @@ describe('budget', () => {
     await cache.set('exact', chunks('ab', 'cd'), { size: 4 })
     expect((await cache.get('exact'))?.toString()).toBe('abcd')
     expect(await readdir(cache.dir)).toEqual([fileNameOf('exact')])
+  })
+
+  it('keeps its files on disk under maxBytes while a stream of unknown size arrives', async () => {
+    const entry = HEADER + 2 + 10_000
+    const maxBytes = entry * 10
+    const cache = tmpCache({ dir: join(root, 'growing'), maxBytes })
+    for (const key of 'abcdefghij') await cache.set(key, Buffer.alloc(10_000, 1))
+    const onDisk = () =>
+      readdirSync(cache.dir).reduce((total, name) => total + statSync(join(cache.dir, name)).size, 0)
+    const seen: number[] = []
+    let sent = 0
+    const body = new Readable({
+      read() {
+        seen.push(onDisk())
+        if (sent === 8) this.push(null)
+        else {
+          sent++
+          this.push(Buffer.alloc(10_000, 2))
+        }
+      },
+    })
+    await cache.set('stream', body)
+    seen.push(onDisk())
+    expect(Math.max(...seen)).toBeLessThanOrEqual(maxBytes)
+    expect((await cache.get('stream'))?.equals(Buffer.alloc(80_000, 2))).toBe(true)
+    expect(cache.stats().bytes).toBeLessThanOrEqual(maxBytes)
+    // Made room for as it grew: the two entries used most recently are still there.
+    expect((await cache.get('j'))?.length).toBe(10_000)
   })
 
   it('a stream that fails leaves nothing behind', async () => {
