@@ -1,15 +1,14 @@
 import { type Duration, type Logger, WarmstartError } from '@warmstart/core'
 import {
   checkOptions,
-  describeValue,
   durationOption,
   emit,
   eventChannel,
   invalidOption,
   joinWithin,
-  LONGEST_INVOCATION_MS,
   loggerOption,
   logSafely,
+  timeLimitOption,
   withTimeout,
 } from '@warmstart/core/internal'
 import { isThenable } from './thenable.js'
@@ -188,7 +187,7 @@ class LazyValue<T> {
     this.#dispose = options.dispose
     this.#logger = options.logger
     this.#hookTimeout = durationOption('lazy', 'hookTimeout', options.hookTimeout, 1_000)
-    this.#createTimeout = createTimeoutOption(options.createTimeout)
+    this.#createTimeout = timeLimitOption('lazy', 'createTimeout', options.createTimeout, 30_000)
     this.#reusedDetails = Object.freeze({ name: this.name })
   }
 
@@ -549,18 +548,6 @@ class LazyValue<T> {
     emit('client.disposed', { name: this.name, reason, durationMs, error })
     logSafely(this.#logger, 'warn', `lazy "${this.name}": dispose failed`, { lazy: this.name, reason, error })
   }
-}
-
-function createTimeoutOption(value: unknown): number {
-  const ms = durationOption('lazy', 'createTimeout', value, 30_000)
-  if (ms === 0 || ms > LONGEST_INVOCATION_MS) {
-    throw invalidOption(
-      'lazy',
-      'createTimeout',
-      `must be more than 0 ms and at most '15m', the longest a Lambda invocation runs (got ${describeValue(value)})`,
-    )
-  }
-  return ms
 }
 
 function checkFunction(value: unknown, option: string): void {

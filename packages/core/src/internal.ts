@@ -24,7 +24,14 @@ export { type HiddenField, hiddenField } from './hidden-field.js'
 export { currentInvocation, type InvocationInfo, invocationCount, trackInvocation } from './invocation.js'
 export { InvocationSlots } from './invocation-slots.js'
 export { type LoadOnce, loadOnce } from './load-once.js'
-export { checkOptions, closestName, durationOption, loggerOption, positiveInteger } from './options.js'
+export {
+  checkOptions,
+  closestName,
+  durationOption,
+  loggerOption,
+  positiveInteger,
+  timeLimitOption,
+} from './options.js'
 export { longLivedRoots } from './registry.js'
 export { callSafely, logSafely } from './safe-call.js'
 export { type SettledState, settledState } from './settled.js'

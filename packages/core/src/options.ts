@@ -1,3 +1,4 @@
+import { LONGEST_INVOCATION_MS } from './deadline.js'
 import { parseDuration } from './duration.js'
 import { describeValue, invalidOption, WarmstartError } from './errors.js'
 import type { Logger } from './logger.js'
@@ -88,6 +89,23 @@ export function positiveInteger(
   if (value === undefined) return fallback
   if (typeof value === 'number' && Number.isInteger(value) && value >= minimum) return value
   throw invalidOption(component, option, `must be a whole number >= ${minimum} (got ${describeValue(value)})`)
+}
+
+/**
+ * The time limit of work done inside an invocation (a creation, a load), in milliseconds, or
+ * `fallback` when undefined: more than 0, and at most the longest a Lambda invocation runs, since
+ * a longer one is a mistake no invocation would live to see.
+ */
+export function timeLimitOption(component: string, option: string, value: unknown, fallback: number): number {
+  const ms = durationOption(component, option, value, fallback)
+  if (ms === 0 || ms > LONGEST_INVOCATION_MS) {
+    throw invalidOption(
+      component,
+      option,
+      `must be more than 0 ms and at most '15m', the longest a Lambda invocation runs (got ${describeValue(value)})`,
+    )
+  }
+  return ms
 }
 
 /**

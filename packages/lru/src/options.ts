@@ -1,11 +1,5 @@
 import { type Clock, type Duration, parseDuration, parseSize, type Size, systemClock } from '@warmstart/core'
-import {
-  checkOptions,
-  describeValue,
-  durationOption,
-  invalidOption,
-  LONGEST_INVOCATION_MS,
-} from '@warmstart/core/internal'
+import { checkOptions, describeValue, invalidOption, timeLimitOption } from '@warmstart/core/internal'
 
 /** Bytes, a size string (`'8mb'`), or a share of the function's memory (`'10%'`). */
 export type ByteBudget = Size | `${number}%`
@@ -115,14 +109,7 @@ export function resolveOptions<K, V>(options: BoundedLruOptions<K, V>): Resolved
   const ttlMs = ttl === undefined ? undefined : parseDuration(ttl, 'boundedLru', 'ttl')
   if (ttlMs === 0)
     throw invalidOption('boundedLru', 'ttl', 'must be longer than 0 ms; leave it out for no TTL')
-  const loadTimeout = durationOption('boundedLru', 'loadTimeout', options.loadTimeout, 30_000)
-  if (loadTimeout === 0 || loadTimeout > LONGEST_INVOCATION_MS) {
-    throw invalidOption(
-      'boundedLru',
-      'loadTimeout',
-      `must be more than 0 ms and at most '15m', the longest a Lambda invocation runs (got ${describeValue(options.loadTimeout)})`,
-    )
-  }
+  const loadTimeout = timeLimitOption('boundedLru', 'loadTimeout', options.loadTimeout, 30_000)
   if (typeof requestKeyed !== 'boolean')
     throw invalidOption(
       'boundedLru',

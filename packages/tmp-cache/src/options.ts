@@ -9,14 +9,7 @@ import {
   type Size,
   systemClock,
 } from '@warmstart/core'
-import {
-  checkOptions,
-  describeValue,
-  durationOption,
-  invalidOption,
-  LONGEST_INVOCATION_MS,
-  loggerOption,
-} from '@warmstart/core/internal'
+import { checkOptions, invalidOption, loggerOption, timeLimitOption } from '@warmstart/core/internal'
 
 export interface TmpCacheOptions {
   /** Names the cache in events, errors and the leak guard (`tmp:<name>`). Default `'default'`. */
@@ -89,13 +82,6 @@ export function resolveOptions(options: TmpCacheOptions): ResolvedOptions {
   const clock = options.clock ?? systemClock
   if (typeof clock?.now !== 'function') throw invalidOption(COMPONENT, 'clock', 'must have a now() method')
   const logger = loggerOption(COMPONENT, options.logger)
-  const loadTimeout = durationOption(COMPONENT, 'loadTimeout', options.loadTimeout, DEFAULT_LOAD_TIMEOUT)
-  if (loadTimeout === 0 || loadTimeout > LONGEST_INVOCATION_MS) {
-    throw invalidOption(
-      COMPONENT,
-      'loadTimeout',
-      `must be more than 0 ms and at most '15m', the longest a Lambda invocation runs (got ${describeValue(options.loadTimeout)})`,
-    )
-  }
+  const loadTimeout = timeLimitOption(COMPONENT, 'loadTimeout', options.loadTimeout, DEFAULT_LOAD_TIMEOUT)
   return { name, dir, maxBytes, ttlMs, clock, logger, loadTimeout }
 }
