@@ -1,7 +1,6 @@
 import { type Duration, type Logger, WarmstartError } from '@warmstart/core'
 import {
   checkOptions,
-  durationOption,
   emit,
   eventChannel,
   invalidOption,
@@ -186,7 +185,7 @@ class LazyValue<T> {
     this.#validate = options.validate
     this.#dispose = options.dispose
     this.#logger = options.logger
-    this.#hookTimeout = durationOption('lazy', 'hookTimeout', options.hookTimeout, 1_000)
+    this.#hookTimeout = timeLimitOption('lazy', 'hookTimeout', options.hookTimeout, 1_000)
     this.#createTimeout = timeLimitOption('lazy', 'createTimeout', options.createTimeout, 30_000)
     this.#reusedDetails = Object.freeze({ name: this.name })
   }

@@ -403,6 +403,10 @@ describe('lazy options', () => {
     expect(() => lazy(() => 1, { hookTimeout: '1 second' as never })).toThrowError(
       /^lazy: option "hookTimeout" must be a duration/,
     )
+    // 0 would make every async validate that waits on I/O fail: a new instance at each get().
+    expect(() => lazy(async () => 1, { hookTimeout: 0 })).toThrowError(
+      /^lazy: option "hookTimeout" must be more than 0 ms and at most '15m'/,
+    )
     expect(() => lazy(async () => 1, { createTimout: '5s' } as never)).toThrowError(
       /^lazy: option "createTimout" is not an option \(did you mean "createTimeout"\?\)/,
     )

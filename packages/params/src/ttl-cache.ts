@@ -15,6 +15,7 @@ import {
   joinWithin,
   logSafely,
   timeBudget,
+  timeLimitOption,
   withTimeout,
 } from '@warmstart/core/internal'
 import { errorCode, FetchError, FetchTimeoutError } from './errors.js'
@@ -265,7 +266,7 @@ class TtlCacheImpl<V> implements TtlCache<V> {
       '0.2 for the last 20%',
     )
     this.#staleIfError = durationOption(component, 'staleIfError', options.staleIfError, 0, true)
-    this.#fetchTimeout = durationOption(component, 'fetchTimeout', options.fetchTimeout, 5_000)
+    this.#fetchTimeout = timeLimitOption(component, 'fetchTimeout', options.fetchTimeout, 5_000)
     this.#staleAfter = durationOption(component, 'staleAfter', options.staleAfter, 200)
     this.#margin = durationOption(component, 'deadlineMargin', options.deadlineMargin, 250)
     checkOptions(component, options.backoff, ['base', 'max'], 'backoff')

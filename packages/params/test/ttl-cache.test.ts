@@ -406,5 +406,10 @@ describe('ttlCache', () => {
       )
     }
     expect(() => ttlCache({ jitter: 2 })).toThrow(/jitter.*0\.1/)
+    // 0 would fail every fetch at once (to pg and many HTTP clients, 0 means no limit).
+    expect(() => ttlCache({ fetchTimeout: 0 })).toThrow(
+      'ttlCache: option "fetchTimeout" must be more than 0 ms and at most \'15m\', the longest a Lambda invocation runs (got 0)',
+    )
+    expect(() => ttlCache({ fetchTimeout: '1h' })).toThrow(/option "fetchTimeout" must be more than 0 ms/)
   })
 })

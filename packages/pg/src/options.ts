@@ -6,6 +6,7 @@ import {
   invalidOption,
   loggerOption,
   positiveInteger,
+  timeLimitOption,
 } from '@warmstart/core/internal'
 import type { ClientConfig } from 'pg'
 import { checkClientConfig } from './client-config.js'
@@ -157,10 +158,8 @@ export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
   const baseDelay = duration(retry.baseDelay, 'retry.baseDelay', 50)
   const maxDelay = duration(retry.maxDelay, 'retry.maxDelay', 2_000)
   if (maxDelay < baseDelay) throw invalidOption(COMPONENT, 'retry.maxDelay', 'must be >= retry.baseDelay')
-  const validateTimeout = duration(options.validateTimeout, 'validateTimeout', 2_000)
-  const connectTimeout = duration(options.connectTimeout, 'connectTimeout', 5_000)
-  if (validateTimeout === 0) throw invalidOption(COMPONENT, 'validateTimeout', 'must be more than 0')
-  if (connectTimeout === 0) throw invalidOption(COMPONENT, 'connectTimeout', 'must be more than 0')
+  const validateTimeout = timeLimitOption(COMPONENT, 'validateTimeout', options.validateTimeout, 2_000)
+  const connectTimeout = timeLimitOption(COMPONENT, 'connectTimeout', options.connectTimeout, 5_000)
   const deadlineMargin = duration(options.deadlineMargin, 'deadlineMargin', 500)
   const { clock = systemClock } = options
   if (typeof clock?.now !== 'function') {

@@ -132,6 +132,7 @@ describe('options', () => {
     [{ config, validateAfterIdle: 'soon' }, /option "validateAfterIdle"/],
     [{ config, validateTimeout: 0 }, /option "validateTimeout" must be more than 0/],
     [{ config, connectTimeout: 0 }, /option "connectTimeout" must be more than 0/],
+    [{ config, connectTimeout: '20m' }, /option "connectTimeout" must be more than 0 ms and at most '15m'/],
     [{ config, maxLifetime: -1 }, /option "maxLifetime"/],
     [
       { config, retry: { baseDelay: '1s', maxDelay: '10ms' } },
