@@ -331,7 +331,14 @@ export function checkContent(
 }
 
 export type Opened =
-  | { readonly kind: 'file'; readonly file: FileHandle; readonly size: number; readonly mtimeMs: number }
+  | {
+      readonly kind: 'file'
+      readonly file: FileHandle
+      readonly size: number
+      readonly mtimeMs: number
+      /** Which file it is (device and inode), to tell it from one renamed over its name later. */
+      readonly identity: string
+    }
   | { readonly kind: 'missing' }
   /** Something other than a regular file: never read. `what` says what it is (for the report). */
   | { readonly kind: 'other'; readonly what: string; readonly directory: boolean }
@@ -376,7 +383,12 @@ export async function openRegular(path: string): Promise<Opened> {
     await file.close().catch(() => {})
     return { kind: 'other', what: describeType(info), directory: info.isDirectory() }
   }
-  return { kind: 'file', file, size: info.size, mtimeMs: info.mtimeMs }
+  return { kind: 'file', file, size: info.size, mtimeMs: info.mtimeMs, identity: identityOf(info) }
+}
+
+/** A file's device and inode: the same for as long as it lives, whatever its name. */
+export function identityOf(info: Stats): string {
+  return `${info.dev}:${info.ino}`
 }
 
 /** Reads up to `size` bytes from the start; fewer when the file is shorter (truncated meanwhile). */

@@ -14,6 +14,26 @@ import {
 } from '@warmstart/testing/doubles'
 import { TmpCacheKeyBusyError, tmpCache } from '@warmstart/tmp-cache'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type * as entryFile from '../src/entry-file.js'
+
+// Reads of LARGE bytes wait at `largeRead` until the test lets them go: a large entry being read
+// and hashed (2 to 3 ms per MB) without a clock in the test.
+const LARGE = 1_000_000
+let largeRead = deferred()
+let largeReading = deferred()
+vi.mock('../src/entry-file.js', async (importOriginal) => {
+  const original = await importOriginal<typeof entryFile>()
+  return {
+    ...original,
+    readUpTo: async (file: Parameters<typeof original.readUpTo>[0], size: number) => {
+      if (size >= LARGE) {
+        largeReading.resolve()
+        await largeRead.promise
+      }
+      return original.readUpTo(file, size)
+    },
+  }
+})
 
 let root: string
 let store: OverlappingInvocations
@@ -136,5 +156,29 @@ describe('tmpCache under managed instances', () => {
     download.finish('from the long invocation')
     await long
     expect((await cache.get('k'))?.toString()).toBe('from the long invocation')
+  })
+
+  it('reads of different keys do not wait for one another: a small entry is served while a large one is read', {
+    timeout: 5_000,
+  }, async () => {
+    vi.useRealTimers()
+    largeRead = deferred()
+    largeReading = deferred()
+    const cache = tmpCache({ dir: join(root, 'reads'), name: 'shared' })
+    await cache.set('large', Buffer.alloc(LARGE, 7))
+    await cache.set('small', 'small value')
+    const order: string[] = []
+    const large = during('reads-large', 60_000, () => cache.get('large')).then((value) => {
+      order.push('large')
+      return value
+    })
+    await largeReading.promise
+    const small = await during('reads-small', 500, () => cache.get('small'))
+    order.push('small')
+    expect(small?.toString()).toBe('small value')
+    largeRead.resolve()
+    expect((await large)?.length).toBe(LARGE)
+    expect(order).toEqual(['small', 'large'])
+    expect(cache.stats()).toMatchObject({ hits: 2, entries: 2 })
   })
 })
