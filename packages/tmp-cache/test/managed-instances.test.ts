@@ -1,6 +1,6 @@
 // Lambda Managed Instances: one process serves several invocations at once, each with its own
 // deadline. A caller must never wait past its own deadline on work another invocation started.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -14,17 +14,24 @@ import {
 } from '@warmstart/testing/doubles'
 import { TmpCacheKeyBusyError, tmpCache } from '@warmstart/tmp-cache'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type * as entryFile from '../src/entry-file.js'
+import * as entryFile from '../src/entry-file.js'
 
 // Reads of LARGE bytes wait at `largeRead` until the test lets them go: a large entry being read
-// and hashed (2 to 3 ms per MB) without a clock in the test.
+// and hashed (2 to 3 ms per MB) without a clock in the test. An open of `missingOnce` finds nothing
+// once: a get whose open came just before a set renamed the file into place.
 const LARGE = 1_000_000
 let largeRead = deferred()
 let largeReading = deferred()
+let missingOnce: string | undefined
 vi.mock('../src/entry-file.js', async (importOriginal) => {
   const original = await importOriginal<typeof entryFile>()
   return {
     ...original,
+    openRegular: async (path: string) => {
+      if (path !== missingOnce) return original.openRegular(path)
+      missingOnce = undefined
+      return { kind: 'missing' } as const
+    },
     readUpTo: async (file: Parameters<typeof original.readUpTo>[0], size: number) => {
       if (size >= LARGE) {
         largeReading.resolve()
@@ -180,5 +187,54 @@ describe('tmpCache under managed instances', () => {
     expect((await large)?.length).toBe(LARGE)
     expect(order).toEqual(['small', 'large'])
     expect(cache.stats()).toMatchObject({ hits: 2, entries: 2 })
+  })
+})
+
+describe('a get reads outside the lock, and changes the index only for the file it read', () => {
+  beforeEach(() => {
+    largeRead = deferred()
+    largeReading = deferred()
+  })
+
+  const onDisk = async (dir: string) => {
+    const names = await readdir(dir)
+    return (await Promise.all(names.map(async (name) => (await stat(join(dir, name))).size))).reduce(
+      (a, b) => a + b,
+      0,
+    )
+  }
+
+  it('a get whose file a set replaces while it reads serves what it read, and leaves the count to the set', async () => {
+    const cache = tmpCache({ dir: join(root, 'replaced') })
+    await cache.set('k', Buffer.alloc(LARGE, 1))
+    const reading = cache.get('k')
+    await largeReading.promise
+    await cache.set('k', 'new')
+    largeRead.resolve()
+    expect((await reading)?.length).toBe(LARGE)
+    expect(cache.stats()).toMatchObject({ entries: 1, bytes: await onDisk(cache.dir) })
+    expect((await cache.get('k'))?.toString()).toBe('new')
+  })
+
+  it('a get whose file a delete removes while it reads does not bring the entry back', async () => {
+    const cache = tmpCache({ dir: join(root, 'deleted') })
+    await cache.set('k', Buffer.alloc(LARGE, 1))
+    const reading = cache.get('k')
+    await largeReading.promise
+    expect(await cache.delete('k')).toBe(true)
+    largeRead.resolve()
+    // It began before the delete: what it read is what was stored then.
+    expect((await reading)?.length).toBe(LARGE)
+    expect(cache.stats()).toMatchObject({ entries: 0, bytes: 0 })
+    expect(await cache.get('k')).toBeUndefined()
+  })
+
+  it('a get that found no file does not forget the entry a set has just renamed into place', async () => {
+    const cache = tmpCache({ dir: join(root, 'appeared') })
+    await cache.set('k', 'v')
+    missingOnce = join(cache.dir, entryFile.fileNameOf('k'))
+    expect(await cache.get('k')).toBeUndefined()
+    expect(cache.stats()).toMatchObject({ entries: 1, bytes: await onDisk(cache.dir) })
+    expect((await cache.get('k'))?.toString()).toBe('v')
   })
 })
