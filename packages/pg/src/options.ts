@@ -127,6 +127,15 @@ function duration(value: Duration | undefined, option: string, fallback: number)
   return durationOption(COMPONENT, option, value, fallback)
 }
 
+/**
+ * A limit whose 0 means the opposite to pg.Pool (there, no limit): a user moving from it who writes
+ * 0 would replace or close connections at every turn.
+ */
+function notZero(ms: number, option: string, hint: string): number {
+  if (ms === 0) throw invalidOption(COMPONENT, option, `must be more than 0 ms; ${hint}`)
+  return ms
+}
+
 function defaultMaxConnections(): number {
   const concurrency = Number(process.env.AWS_LAMBDA_MAX_CONCURRENCY)
   return Number.isInteger(concurrency) && concurrency > 1 ? concurrency : 1
@@ -175,10 +184,18 @@ export function resolveOptions(options: PgConnectionOptions): ResolvedOptions {
     validateAfterIdle: duration(options.validateAfterIdle, 'validateAfterIdle', 5_000),
     validateTimeout,
     connectTimeout,
-    maxLifetime: duration(options.maxLifetime, 'maxLifetime', Number.POSITIVE_INFINITY),
+    maxLifetime: notZero(
+      duration(options.maxLifetime, 'maxLifetime', Number.POSITIVE_INFINITY),
+      'maxLifetime',
+      'leave it out for no limit (to pg.Pool, 0 means none)',
+    ),
     deadlineMargin,
     cancelWait: Math.max(1, Math.min(validateTimeout, deadlineMargin / 2)),
-    idleTimeout: duration(options.idleTimeout, 'idleTimeout', 60_000),
+    idleTimeout: notZero(
+      duration(options.idleTimeout, 'idleTimeout', 60_000),
+      'idleTimeout',
+      'to pg.Pool, 0 means never; here every spare connection would close at once',
+    ),
     baseDelay,
     maxDelay,
     resetSession: flag(options.resetSession, 'resetSession'),

@@ -134,6 +134,13 @@ describe('options', () => {
     [{ config, connectTimeout: 0 }, /option "connectTimeout" must be more than 0/],
     [{ config, connectTimeout: '20m' }, /option "connectTimeout" must be more than 0 ms and at most '15m'/],
     [{ config, maxLifetime: -1 }, /option "maxLifetime"/],
+    // To pg.Pool, 0 means no limit (maxLifetimeSeconds, idleTimeoutMillis); here it would replace
+    // every connection at each invocation, or close every spare one at once.
+    [
+      { config, maxLifetime: 0 },
+      /^pgConnection: option "maxLifetime" must be more than 0 ms; leave it out for no limit \(to pg\.Pool, 0 means none\)$/,
+    ],
+    [{ config, idleTimeout: 0 }, /option "idleTimeout" must be more than 0 ms/],
     [
       { config, retry: { baseDelay: '1s', maxDelay: '10ms' } },
       /option "retry.maxDelay" must be >= retry.baseDelay/,
